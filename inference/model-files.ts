@@ -1,0 +1,124 @@
+// Reads a model directory as a Hugging Face sequence-classification ONNX export lays it out:
+// model.onnx, tokenizer.json, tokenizer_config.json (optional) and config.json with id2label.
+// Everything a worker or the server needs to know about a model is derived here, once.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+type JsonObject = Record<string, unknown>;
+
+export interface ModelFiles {
+  /** Absolute path of the model directory. */
+  dir: string;
+  /** Absolute path of the ONNX graph to load (model.onnx, or model_fp16.onnx when asked for). */
+  onnxPath: string;
+  /** A display name: config `_name_or_path`, else the directory's name. */
+  name: string;
+  /** Labels in logit order, from config.json `id2label`. */
+  labels: string[];
+  /** Longest token sequence the model accepts, special tokens included. */
+  maxTokens: number;
+  /** sha256 of the ONNX file, hex. */
+  sha256: string;
+  tokenizerJson: JsonObject;
+  tokenizerConfig: JsonObject;
+  config: JsonObject;
+}
+
+export class ModelFilesError extends Error {
+  override name = 'ModelFilesError';
+}
+
+/** A tokenizer_config `model_max_length` above this is the "no limit" sentinel (1e30), not a limit. */
+const UNSET_MAX_LENGTH = 1_000_000;
+/** Position-embedding tables of these families reserve `pad_token_id + 1` leading rows. */
+const OFFSET_POSITION_FAMILIES = new Set(['roberta', 'xlm-roberta', 'camembert', 'longformer', 'bertweet']);
+
+export interface LoadModelFilesOptions {
+  /** Cap on the tokens per text, below the model's own limit (MAX_TOKENS). */
+  maxTokens?: number | undefined;
+  /** Which ONNX file to serve from the directory; defaults to model.onnx. */
+  onnxFileName?: string | undefined;
+}
+
+/** `modelPath` may name the directory or its ONNX file. */
+export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions = {}): ModelFiles {
+  const absolute = resolve(modelPath);
+  if (!existsSync(absolute)) {
+    throw new ModelFilesError(`model not found at ${absolute}: set MODEL_PATH to a directory holding model.onnx, tokenizer.json and config.json`);
+  }
+  const namesFile = statSync(absolute).isFile();
+  const dir = namesFile ? dirname(absolute) : absolute;
+  const onnxPath = namesFile ? absolute : join(dir, options.onnxFileName ?? 'model.onnx');
+  if (!existsSync(onnxPath)) throw new ModelFilesError(`${basename(onnxPath)} not found in ${dir}`);
+
+  const config = readJson(join(dir, 'config.json'), true);
+  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), true);
+  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), false);
+  const labels = labelsFrom(config, dir);
+  const modelLimit = maxTokensFrom(config, tokenizerConfig);
+  if (options.maxTokens !== undefined && options.maxTokens > modelLimit) {
+    throw new ModelFilesError(`MAX_TOKENS=${options.maxTokens} is above this model's limit of ${modelLimit} tokens`);
+  }
+  const nameOrPath = config._name_or_path;
+  return {
+    dir,
+    onnxPath,
+    name: typeof nameOrPath === 'string' && nameOrPath !== '' ? nameOrPath : basename(dir),
+    labels,
+    maxTokens: options.maxTokens ?? modelLimit,
+    sha256: createHash('sha256').update(readFileSync(onnxPath)).digest('hex'),
+    tokenizerJson,
+    tokenizerConfig,
+    config,
+  };
+}
+
+function readJson(path: string, required: true): JsonObject;
+function readJson(path: string, required: false): JsonObject;
+function readJson(path: string, required: boolean): JsonObject {
+  if (!existsSync(path)) {
+    if (required) throw new ModelFilesError(`${basename(path)} not found in ${dirname(path)}`);
+    return {};
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ModelFilesError(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ModelFilesError(`${path} must hold a JSON object`);
+  return parsed as JsonObject;
+}
+
+function labelsFrom(config: JsonObject, dir: string): string[] {
+  const id2label = config.id2label;
+  if (!id2label || typeof id2label !== 'object') throw new ModelFilesError(`config.json in ${dir} has no id2label`);
+  const entries = Object.entries(id2label as Record<string, unknown>);
+  const labels: string[] = [];
+  for (const [id, label] of entries) {
+    const index = Number(id);
+    if (!Number.isInteger(index) || index < 0 || index >= entries.length || typeof label !== 'string' || label === '') {
+      throw new ModelFilesError(`config.json id2label in ${dir} must map ids 0..n-1 to label names`);
+    }
+    labels[index] = label;
+  }
+  if (new Set(labels).size !== labels.length) throw new ModelFilesError(`config.json id2label in ${dir} repeats a label`);
+  if (labels.length < 2) throw new ModelFilesError(`config.json id2label in ${dir} needs at least two labels`);
+  return labels;
+}
+
+function maxTokensFrom(config: JsonObject, tokenizerConfig: JsonObject): number {
+  const fromTokenizer = tokenizerConfig.model_max_length;
+  if (typeof fromTokenizer === 'number' && Number.isInteger(fromTokenizer) && fromTokenizer > 0 && fromTokenizer < UNSET_MAX_LENGTH) {
+    return fromTokenizer;
+  }
+  const positions = config.max_position_embeddings;
+  if (typeof positions === 'number' && Number.isInteger(positions) && positions > 0) {
+    const family = typeof config.model_type === 'string' ? config.model_type : '';
+    const padId = typeof config.pad_token_id === 'number' ? config.pad_token_id : 1;
+    return OFFSET_POSITION_FAMILIES.has(family) ? positions - (padId + 1) : positions;
+  }
+  // Neither file states a limit: the common transformer default.
+  return 512;
+}

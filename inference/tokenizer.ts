@@ -1,0 +1,78 @@
+// The one tokenizer the project uses, in serving (inference workers), in training (the Node step that
+// writes the ids PyTorch learns from) and in the parity tests. It wraps @huggingface/tokenizers, which
+// reproduces the Rust `tokenizers` library's ids for a Hugging Face `tokenizer.json`, and adds the one
+// thing that library lacks: truncation to the model's maximum length that keeps the special tokens.
+import { Tokenizer } from '@huggingface/tokenizers';
+
+export interface EncodedText {
+  /** Token ids, special tokens included, at most `maxTokens` long. */
+  ids: number[];
+  /** True when the text had more tokens than the model accepts and its tail was cut. */
+  truncated: boolean;
+}
+
+type JsonObject = Record<string, unknown>;
+
+export class TextTokenizer {
+  readonly maxTokens: number;
+  readonly padId: number;
+  readonly #tokenizer: Tokenizer;
+  /** How many special tokens the post-processor puts before and after a single text. */
+  readonly #prefixLength: number;
+  readonly #suffixLength: number;
+
+  constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject, maxTokens: number) {
+    this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.padId = resolvePadId(this.#tokenizer, tokenizerJson, tokenizerConfig);
+    // Learn the special-token template once from a probe, e.g. RoBERTa `<s> … </s>` → 1 and 1,
+    // BERT `[CLS] … [SEP]` → 1 and 1, a tokenizer without post-processor → 0 and 0.
+    const probe = 'probe';
+    const plain = this.#tokenizer.encode(probe, { add_special_tokens: false }).ids;
+    const full = this.#tokenizer.encode(probe).ids;
+    const at = indexOfRun(full, plain);
+    this.#prefixLength = at < 0 ? 0 : at;
+    this.#suffixLength = at < 0 ? 0 : full.length - at - plain.length;
+    if (!Number.isInteger(maxTokens) || maxTokens <= this.#prefixLength + this.#suffixLength) {
+      throw new RangeError(`maxTokens must be an integer above the ${this.#prefixLength + this.#suffixLength} special tokens, got ${maxTokens}`);
+    }
+    this.maxTokens = maxTokens;
+  }
+
+  encode(text: string): EncodedText {
+    const ids = this.#tokenizer.encode(text).ids;
+    if (ids.length <= this.maxTokens) return { ids, truncated: false };
+    // Cut the text's tokens, never the closing special tokens: the same result as the Rust library's
+    // `truncation(max_length, strategy="longest_first", direction="right")` for a single sequence.
+    const keep = this.maxTokens - this.#suffixLength;
+    const truncatedIds = ids.slice(0, keep);
+    for (let i = ids.length - this.#suffixLength; i < ids.length; i++) truncatedIds.push(ids[i]!);
+    return { ids: truncatedIds, truncated: true };
+  }
+}
+
+function indexOfRun(haystack: number[], needle: number[]): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function resolvePadId(tokenizer: Tokenizer, tokenizerJson: JsonObject, tokenizerConfig: JsonObject): number {
+  const padding = tokenizerJson.padding as { pad_id?: unknown } | null | undefined;
+  if (padding && typeof padding.pad_id === 'number') return padding.pad_id;
+  const padToken = tokenizerConfig.pad_token;
+  const padContent = typeof padToken === 'string' ? padToken
+    : (padToken && typeof padToken === 'object' && typeof (padToken as { content?: unknown }).content === 'string')
+      ? (padToken as { content: string }).content : undefined;
+  if (padContent !== undefined) {
+    const id = tokenizer.token_to_id(padContent);
+    if (id !== undefined) return id;
+  }
+  for (const candidate of ['<pad>', '[PAD]']) {
+    const id = tokenizer.token_to_id(candidate);
+    if (id !== undefined) return id;
+  }
+  // Padding positions are masked out by attention_mask, so any id is correct; 0 is the usual one.
+  return 0;
+}

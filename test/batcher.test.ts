@@ -1,0 +1,311 @@
+// Unit tests of the micro-batcher: a fake clock and a fake runner, so every flush rule is checked exactly.
+import t from 'tap';
+import FakeTimers from '@sinonjs/fake-timers';
+import { MicroBatcher, type BatcherOptions, type BatchInfo } from '../batching/batcher.js';
+import type { Clock } from '../batching/clock.js';
+
+interface Payload { id: number; tokens: number }
+
+/** A runner whose batches finish only when the test says so; it records every batch it received. */
+function controlledRunner() {
+  const batches: { payloads: Payload[]; finish(): void; fail(error: Error): void }[] = [];
+  const runner = (payloads: Payload[]) => new Promise<string[]>((resolve, reject) => {
+    batches.push({ payloads, finish: () => resolve(payloads.map((p) => `result-${p.id}`)), fail: reject });
+  });
+  return { batches, runner };
+}
+
+function setup(options: Partial<BatcherOptions<Payload, string>> = {}) {
+  const fake = FakeTimers.createClock(0);
+  const clock: Clock = {
+    now: () => fake.now,
+    setTimeout: (callback, ms) => fake.setTimeout(callback, ms),
+    clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
+  };
+  const { batches, runner } = controlledRunner();
+  const started: BatchInfo[] = [];
+  const rejected: [string, number][] = [];
+  const batcher = new MicroBatcher<Payload, string>({
+    runner,
+    maxBatchSize: 4,
+    maxBatchTokens: 1024,
+    maxWaitMs: 5,
+    maxQueue: 100,
+    concurrency: 1,
+    prefetch: 1,
+    clock,
+    observer: {
+      onBatchStart: (info) => started.push(info),
+      onReject: (reason, texts) => rejected.push([reason, texts]),
+    },
+    ...options,
+  });
+  let nextId = 0;
+  const submit = (tokens = 10, extra: Parameters<typeof batcher.submit>[1] = {}) => {
+    const payload = { id: nextId++, tokens };
+    return batcher.submit({ payload, tokens }, extra);
+  };
+  return { fake, batcher, batches, started, rejected, submit };
+}
+
+/** Lets promise callbacks run (fake timers do not touch microtasks). */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+t.test('a lone request goes at once to an idle worker, with no batching delay', async (t) => {
+  const { batches, submit, started } = setup({ maxWaitMs: 50 });
+  const result = submit();
+  t.equal(batches.length, 1, 'dispatched synchronously');
+  t.same(started[0]!.queueWaitsMs, [0], 'waited 0 ms');
+  batches[0]!.finish();
+  const completed = await result;
+  t.equal(completed.value, 'result-0');
+  t.equal(completed.batchSize, 1);
+  t.equal(completed.queueMs, 0);
+});
+
+t.test('while every worker is busy, a batch is sealed when it reaches maxBatchSize', async (t) => {
+  const { batches, submit } = setup({ maxBatchSize: 4, maxWaitMs: 1000 });
+  submit(); // occupies the only worker
+  for (let i = 0; i < 3; i++) submit();
+  t.equal(batches.length, 1, 'three waiting texts do not fill a batch of four');
+  submit();
+  t.equal(batches.length, 2, 'the fourth seals the batch (handed to the runner as prefetch)');
+  t.same(batches[1]!.payloads.map((p) => p.id), [1, 2, 3, 4]);
+});
+
+t.test('while every worker is busy, a batch is sealed at the padded-token budget', async (t) => {
+  // Lengths pad to multiples of 8: 30 tokens count as 32; budget 100 holds 3 × 32 = 96, not 4 × 32.
+  const { batches, submit, started } = setup({ maxBatchSize: 32, maxBatchTokens: 100, maxWaitMs: 1000 });
+  submit(30);
+  submit(30);
+  submit(30);
+  t.equal(batches.length, 1, 'two waiting texts (64 padded tokens) leave room');
+  submit(30);
+  t.equal(batches.length, 2, 'the third reaches the budget: 4 × 32 would pass 100');
+  t.equal(batches[1]!.payloads.length, 3);
+  t.equal(started[1]!.paddedTokens, 96);
+  t.equal(started[1]!.paddedLength, 32);
+  t.equal(started[1]!.realTokens, 90);
+});
+
+t.test('while every worker is busy, a batch is sealed when its oldest text has waited maxWaitMs', async (t) => {
+  const { fake, batches, submit, started } = setup({ maxBatchSize: 32, maxWaitMs: 5 });
+  submit();
+  submit();
+  fake.tick(2);
+  submit();
+  fake.tick(2);
+  t.equal(batches.length, 1, 'not yet: the oldest has waited 4 ms');
+  fake.tick(1);
+  t.equal(batches.length, 2, 'sealed at 5 ms');
+  t.same(batches[1]!.payloads.map((p) => p.id), [1, 2]);
+  t.same(started[1]!.queueWaitsMs, [5, 3]);
+});
+
+t.test('sealed batches beyond the prefetch wait for a worker; a freed worker takes what is waiting at once', async (t) => {
+  const { fake, batches, submit } = setup({ maxBatchSize: 32, maxWaitMs: 5, prefetch: 1 });
+  submit(); // running
+  submit();
+  fake.tick(5); // sealed as the prefetched batch
+  t.equal(batches.length, 2);
+  submit();
+  submit();
+  fake.tick(50);
+  t.equal(batches.length, 2, 'no slot left: the texts keep waiting however long');
+  batches[0]!.finish();
+  await settle();
+  t.equal(batches.length, 3, 'a slot freed: the waiting texts go');
+  t.same(batches[2]!.payloads.map((p) => p.id), [2, 3]);
+});
+
+t.test('as many batches run at once as there are workers', async (t) => {
+  const { batches, submit } = setup({ concurrency: 3, prefetch: 0, maxWaitMs: 1000 });
+  submit();
+  submit();
+  submit();
+  t.equal(batches.length, 3, 'three idle workers take one text each');
+  submit();
+  t.equal(batches.length, 3, 'the fourth waits: every worker busy and no prefetch');
+});
+
+t.test('each caller gets its own result, in order, from mixed batches', async (t) => {
+  const { batches, submit } = setup({ maxBatchSize: 8, maxWaitMs: 0, concurrency: 2 });
+  const results = Array.from({ length: 40 }, (_, i) => submit(8 + (i % 5) * 8));
+  for (let round = 0; round < 20 && batches.some((b) => b); round++) {
+    for (const batch of batches.splice(0)) batch.finish();
+    await settle();
+  }
+  const values = await Promise.all(results);
+  t.same(values.map((v) => v.value), Array.from({ length: 40 }, (_, i) => `result-${i}`));
+});
+
+t.test('within what is waiting, texts of similar length share a batch', async (t) => {
+  // No prefetch: the texts all wait while the worker is busy, then the freed worker cuts from all of them.
+  const { batches, submit, started } = setup({ maxBatchSize: 3, maxWaitMs: 1000, prefetch: 0 });
+  submit(10); // occupies the worker
+  const lengths = [8, 120, 9, 118, 7, 121];
+  for (const tokens of lengths) submit(tokens);
+  batches[0]!.finish();
+  await settle();
+  // Anchored on the oldest (8 tokens): its own length step first (7), then the nearest (9 → 16).
+  t.same(batches[1]!.payloads.map((p) => p.tokens), [8, 7, 9]);
+  t.equal(started[1]!.paddedTokens, 48, '3 × 16, where arrival order would have padded to 3 × 120');
+  batches[1]!.finish();
+  await settle();
+  t.same(batches[2]!.payloads.map((p) => p.tokens), [120, 118, 121]);
+});
+
+t.test('a long text is never starved by a stream of short ones', async (t) => {
+  const { batches, submit } = setup({ maxBatchSize: 4, maxWaitMs: 1000, prefetch: 0 });
+  submit(8); // occupies the worker
+  submit(500); // the long one, second oldest
+  for (let i = 0; i < 12; i++) submit(8);
+  // While the worker is busy, keep feeding short texts; each freed slot takes the oldest as anchor.
+  batches[0]!.finish();
+  await settle();
+  t.equal(batches.length, 2);
+  t.ok(batches[1]!.payloads.some((p) => p.tokens === 500), 'the next batch is anchored on the long text');
+});
+
+t.test('a text over the token budget still runs, alone', async (t) => {
+  const { batches, submit } = setup({ maxBatchTokens: 64 });
+  const result = submit(200);
+  t.equal(batches.length, 1);
+  t.equal(batches[0]!.payloads.length, 1);
+  batches[0]!.finish();
+  t.equal((await result).value, 'result-0');
+});
+
+t.test('a full queue refuses at once, with a Retry-After estimate, and refuses a client batch whole', async (t) => {
+  const { batcher, rejected } = setup({ maxQueue: 3, concurrency: 1, prefetch: 0 });
+  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }); // running, not queued
+  const waiting = batcher.submitMany([1, 2].map((id) => ({ payload: { id, tokens: 8 }, tokens: 8 })));
+  t.equal(batcher.depth, 2);
+  const refused = batcher.submitMany([3, 4].map((id) => ({ payload: { id, tokens: 8 }, tokens: 8 })));
+  for (const promise of refused) {
+    await t.rejects(promise, { code: 'QUEUE_FULL', retryAfterSeconds: 1 });
+  }
+  t.equal(batcher.depth, 2, 'nothing of the refused call was queued');
+  t.same(rejected, [['queue_full', 2]]);
+  t.equal(waiting.length, 2);
+});
+
+t.test('saturation is reported before the queue is full', async (t) => {
+  const { batcher, submit } = setup({ maxQueue: 10, saturationRatio: 0.5, prefetch: 0 });
+  submit();
+  for (let i = 0; i < 4; i++) submit();
+  t.equal(batcher.saturated, false);
+  submit();
+  t.equal(batcher.depth, 5);
+  t.equal(batcher.saturated, true);
+});
+
+t.test('a text whose deadline passes while it waits is dropped before inference', async (t) => {
+  const { fake, batches, submit, rejected } = setup({ prefetch: 0 });
+  submit(); // occupies the worker
+  const late = submit(10, { deadline: 100 });
+  const onTime = submit(10, { deadline: 10_000 });
+  fake.tick(100);
+  await t.rejects(late, { code: 'DEADLINE_EXCEEDED' });
+  t.same(rejected, [['deadline', 1]]);
+  batches[0]!.finish();
+  await settle();
+  t.same(batches[1]!.payloads.map((p) => p.id), [2], 'only the text on time runs');
+  batches[1]!.finish();
+  t.equal((await onTime).value, 'result-2');
+});
+
+t.test('a text whose client went away is dropped before inference', async (t) => {
+  const { batches, submit, batcher, rejected } = setup({ prefetch: 0 });
+  submit();
+  const controller = new AbortController();
+  const gone = submit(10, { signal: controller.signal });
+  t.equal(batcher.depth, 1);
+  controller.abort();
+  await t.rejects(gone, { code: 'REQUEST_ABORTED' });
+  t.equal(batcher.depth, 0);
+  t.same(rejected, [['aborted', 1]]);
+  batches[0]!.finish();
+  await settle();
+  t.equal(batches.length, 1, 'nothing else ran');
+});
+
+t.test('aborting after dispatch does not disturb the batch', async (t) => {
+  const { batches, submit } = setup();
+  const controller = new AbortController();
+  const result = submit(10, { signal: controller.signal });
+  controller.abort();
+  batches[0]!.finish();
+  t.equal((await result).value, 'result-0');
+});
+
+t.test('a failed batch fails each of its texts, and the queue carries on', async (t) => {
+  const { batches, submit } = setup({ maxBatchSize: 2, prefetch: 0 });
+  const a = submit();
+  batches[0]!.fail(Object.assign(new Error('worker died'), { code: 'WORKER_CRASHED' }));
+  await t.rejects(a, { code: 'WORKER_CRASHED' });
+  const b = submit();
+  t.equal(batches.length, 2);
+  batches[1]!.finish();
+  t.equal((await b).value, 'result-1');
+});
+
+t.test('a runner that returns the wrong number of results fails the batch', async (t) => {
+  const batcher = new MicroBatcher<number, number>({
+    runner: async () => [1],
+    maxBatchSize: 4, maxBatchTokens: 1000, maxWaitMs: 0, maxQueue: 10, concurrency: 1, prefetch: 0,
+  });
+  const results = batcher.submitMany([{ payload: 1, tokens: 8 }, { payload: 2, tokens: 8 }]);
+  for (const result of results) await t.rejects(result, /returned 1 results for 2 texts/);
+  t.equal(batcher.inFlight, 0, 'the slot is free again');
+});
+
+t.test('only texts of the same group share a batch', async (t) => {
+  const { batches, batcher } = setup({ maxBatchSize: 8, maxWaitMs: 0, prefetch: 0 });
+  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  batcher.submit({ payload: { id: 1, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  batcher.submit({ payload: { id: 2, tokens: 8 }, tokens: 8 }, { group: 'b' });
+  batcher.submit({ payload: { id: 3, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  batches[0]!.finish();
+  await settle();
+  t.same(batches[1]!.payloads.map((p) => p.id), [1, 3], 'group a only');
+  batches[1]!.finish();
+  await settle();
+  t.same(batches[2]!.payloads.map((p) => p.id), [2]);
+});
+
+t.test('close() refuses new texts and finishes every accepted one without waiting for batches to fill', async (t) => {
+  const { batches, batcher, submit, fake } = setup({ maxBatchSize: 32, maxWaitMs: 10_000, prefetch: 0 });
+  const accepted = [submit(), submit(), submit()];
+  let closed = false;
+  const closing = batcher.close().then(() => { closed = true; });
+  await t.rejects(submit(), { code: 'SHUTTING_DOWN' });
+  batches[0]!.finish();
+  await settle();
+  t.equal(batches.length, 2, 'the rest went at once, not after maxWaitMs');
+  t.equal(fake.now, 0);
+  t.equal(closed, false, 'not closed while a batch runs');
+  batches[1]!.finish();
+  await closing;
+  t.same((await Promise.all(accepted)).map((c) => c.value), ['result-0', 'result-1', 'result-2']);
+});
+
+t.test('setRunner takes effect from the next batch', async (t) => {
+  const { batches, batcher, submit } = setup({ prefetch: 0 });
+  const first = submit();
+  batcher.setRunner(async (payloads) => payloads.map(() => 'new'));
+  const second = submit();
+  batches[0]!.finish();
+  t.equal((await first).value, 'result-0');
+  t.equal((await second).value, 'new');
+});
+
+t.test('options are validated', async (t) => {
+  const base = { runner: async () => [], maxBatchSize: 1, maxBatchTokens: 1, maxWaitMs: 0, maxQueue: 1, concurrency: 1 };
+  t.throws(() => new MicroBatcher({ ...base, maxBatchSize: 0 }), RangeError);
+  t.throws(() => new MicroBatcher({ ...base, maxWaitMs: -1 }), RangeError);
+  t.throws(() => new MicroBatcher({ ...base, concurrency: 1.5 }), RangeError);
+  t.throws(() => new MicroBatcher({ ...base, runner: 'x' as never }), TypeError);
+  const batcher = new MicroBatcher(base);
+  t.throws(() => batcher.submit({ payload: 1, tokens: 0 }), RangeError);
+});
