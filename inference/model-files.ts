@@ -53,8 +53,7 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
   if (!existsSync(onnxPath)) throw new ModelFilesError(`${basename(onnxPath)} not found in ${dir}`);
 
   const config = readJson(join(dir, 'config.json'), true);
-  const tokenizerJson = readJson(join(dir, 'tokenizer.json'), true);
-  const tokenizerConfig = readJson(join(dir, 'tokenizer_config.json'), false);
+  const { tokenizerJson, tokenizerConfig } = readTokenizerFiles(dir);
   const labels = labelsFrom(config, dir);
   const modelLimit = maxTokensFrom(config, tokenizerConfig);
   if (options.maxTokens !== undefined && options.maxTokens > modelLimit) {
@@ -71,6 +70,14 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
     tokenizerJson,
     tokenizerConfig,
     config,
+  };
+}
+
+/** The tokenizer files of a model directory, as a worker loads them. */
+export function readTokenizerFiles(dir: string): { tokenizerJson: JsonObject; tokenizerConfig: JsonObject } {
+  return {
+    tokenizerJson: readJson(join(dir, 'tokenizer.json'), true),
+    tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), false),
   };
 }
 

@@ -1,0 +1,119 @@
+// One ONNX Runtime session for a sequence-classification model: creation on the chosen execution provider
+// (with start-up errors that say how to fix them), input checks, and running one padded batch.
+import { endianness } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { ExecutionProviderError, ModelLoadError } from './errors.js';
+import type { Device } from './protocol.js';
+
+if (endianness() !== 'LE') throw new Error('this service builds int64 tensors for little-endian CPUs only');
+
+const REQUIRED_INPUTS = ['input_ids', 'attention_mask'] as const;
+const OPTIONAL_INPUTS = new Set(['token_type_ids']);
+
+export interface ClassifierSession {
+  session: ort.InferenceSession;
+  providers: string[];
+  hasTokenTypes: boolean;
+  outputName: string;
+  numLabels: number;
+}
+
+export async function createClassifierSession(onnxPath: string, device: Device, intraOpThreads: number, numLabels: number): Promise<ClassifierSession> {
+  const providers = device === 'cpu' ? ['cpu'] : [device];
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(onnxPath, {
+      executionProviders: providers,
+      intraOpNumThreads: intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Padded shapes come from a bounded set (batch ≤ MAX_BATCH_SIZE, length a multiple of 8), so the
+      // per-shape memory plans ONNX Runtime caches stay bounded too.
+      enableMemPattern: true,
+      enableCpuMemArena: true,
+      logSeverityLevel: 3,
+    });
+  } catch (error) {
+    throw sessionError(error as Error, device, onnxPath);
+  }
+  const inputs = session.inputNames;
+  for (const name of REQUIRED_INPUTS) {
+    if (!inputs.includes(name)) throw new ModelLoadError(`${onnxPath} has no input named ${name} (inputs: ${inputs.join(', ')})`);
+  }
+  const unknown = inputs.filter((name) => !(REQUIRED_INPUTS as readonly string[]).includes(name) && !OPTIONAL_INPUTS.has(name));
+  if (unknown.length > 0) throw new ModelLoadError(`${onnxPath} needs inputs this service does not provide: ${unknown.join(', ')}`);
+  const outputName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
+  if (outputName === undefined) throw new ModelLoadError(`${onnxPath} has no output`);
+  return { session, providers, hasTokenTypes: inputs.includes('token_type_ids'), outputName, numLabels };
+}
+
+function sessionError(error: Error, device: Device, onnxPath: string): Error {
+  const message = error.message ?? String(error);
+  if (device === 'cuda' && /cuda|providers_shared|shared library/i.test(message)) {
+    return new ExecutionProviderError('CUDA execution provider is not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (CUDA 12 and cuDNN 9 on the host), or set DEVICE=cpu');
+  }
+  if (device === 'webgpu' && /adapter|vulkan|webgpu|dawn/i.test(message)) {
+    return new ExecutionProviderError('WebGPU execution provider found no GPU adapter: install the Vulkan loader (libvulkan1) and the GPU driver\'s Vulkan ICD, or set DEVICE=cpu');
+  }
+  return new ModelLoadError(`ONNX Runtime could not load ${onnxPath}: ${firstLine(message)}`);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.slice(0, 500);
+}
+
+/**
+ * Runs one batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), padded to
+ * `paddedLength`, and returns softmax probabilities row by row.
+ */
+export async function classify(model: ClassifierSession, ids: Int32Array, offsets: Int32Array, paddedLength: number, padId: number): Promise<Float32Array> {
+  const batch = offsets.length - 1;
+  const size = batch * paddedLength;
+  const inputIds = new BigInt64Array(size);
+  const attention = new BigInt64Array(size);
+  // Ids are small non-negative integers: write each into the low 32-bit half of its int64 slot through an
+  // Int32Array view (little-endian), which is many times faster than converting every id to a BigInt.
+  const inputWords = new Int32Array(inputIds.buffer);
+  const attentionWords = new Int32Array(attention.buffer);
+  if (padId !== 0) for (let i = 0; i < size; i++) inputWords[2 * i] = padId;
+  for (let row = 0; row < batch; row++) {
+    const start = offsets[row]!;
+    const length = offsets[row + 1]! - start;
+    const base = row * paddedLength;
+    for (let j = 0; j < length; j++) {
+      inputWords[2 * (base + j)] = ids[start + j]!;
+      attentionWords[2 * (base + j)] = 1;
+    }
+  }
+  const dims = [batch, paddedLength];
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', inputIds, dims),
+    attention_mask: new ort.Tensor('int64', attention, dims),
+  };
+  if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(size), dims);
+  const outputs = await model.session.run(feeds, [model.outputName]);
+  const logits = outputs[model.outputName]!;
+  if (logits.dims.length !== 2 || logits.dims[0] !== batch || logits.dims[1] !== model.numLabels) {
+    throw new ModelLoadError(`model output ${model.outputName} has shape [${logits.dims.join(', ')}], expected [${batch}, ${model.numLabels}] (one logit per id2label entry)`);
+  }
+  const probabilities = softmaxRows(logits.data as Float32Array, model.numLabels);
+  for (const tensor of Object.values(outputs)) tensor.dispose?.();
+  return probabilities;
+}
+
+export function softmaxRows(logits: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let base = 0; base < logits.length; base += width) {
+    let max = -Infinity;
+    for (let k = 0; k < width; k++) max = Math.max(max, logits[base + k]!);
+    let sum = 0;
+    for (let k = 0; k < width; k++) {
+      const e = Math.exp(logits[base + k]! - max);
+      out[base + k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < width; k++) out[base + k]! /= sum;
+  }
+  return out;
+}

@@ -1,0 +1,42 @@
+// Liveness, readiness and the model description: what load balancers, orchestrators and operators ask.
+import { basename } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Predictor } from '../predictor.js';
+import { healthRouteSchema, modelRouteSchema, readyRouteSchema } from '../schemas.js';
+
+export interface OperationsRoutesOptions {
+  predictor: Predictor;
+  maxQueue: number;
+}
+
+export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = async (app, { predictor, maxQueue }) => {
+  // The seed's exact response: monitors written for it keep working.
+  app.get('/api/health', { schema: healthRouteSchema }, async () => ({ status: 'healthy', message: 'API is running' }));
+
+  app.get('/api/ready', { schema: readyRouteSchema }, async (_request, reply) => {
+    const queueDepth = predictor.queueDepth;
+    const reason = predictor.closed ? 'shutting down' : predictor.saturated ? 'queue saturated' : undefined;
+    if (reason !== undefined) {
+      return reply.code(503).send({ status: 'not ready', reason, queueDepth, maxQueue });
+    }
+    return { status: 'ready', queueDepth, maxQueue };
+  });
+
+  app.get('/api/model', { schema: modelRouteSchema }, async () => {
+    const model = predictor.model;
+    const { files } = model.pool;
+    return {
+      name: files.name,
+      file: basename(files.onnxPath),
+      labels: files.labels,
+      maxTokens: files.maxTokens,
+      device: model.pool.device,
+      executionProviders: model.pool.description.providers,
+      workers: model.pool.workers,
+      intraOpThreads: model.pool.intraOpThreads,
+      sha256: files.sha256,
+      version: model.version,
+      loadedAt: model.loadedAt.toISOString(),
+    };
+  });
+};

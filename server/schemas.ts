@@ -1,0 +1,158 @@
+// JSON schemas of the API. Fastify validates requests with them (ajv) and serializes responses with them
+// (fast-json-stringify); @fastify/swagger turns them into the OpenAPI document at /docs.
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  description: 'Every error response has this shape; `code` is listed in the README error table.',
+  required: ['statusCode', 'error', 'message'],
+  properties: {
+    statusCode: { type: 'integer' },
+    code: { type: 'string' },
+    error: { type: 'string' },
+    message: { type: 'string' },
+  },
+} as const;
+
+export const predictionSchema = {
+  $id: 'Prediction',
+  type: 'object',
+  required: ['label', 'score', 'scores', 'truncated'],
+  properties: {
+    label: { type: 'string', description: 'The most likely label', examples: ['positive'] },
+    score: { type: 'number', description: 'Its probability' },
+    scores: {
+      type: 'object',
+      description: 'Softmax probability of every label of the model (config.json id2label)',
+      additionalProperties: { type: 'number' },
+    },
+    truncated: { type: 'boolean', description: 'True when the text had more tokens than the model accepts and its end was cut' },
+  },
+} as const;
+
+export function textSchema(maxTextChars: number) {
+  return {
+    type: 'string',
+    minLength: 1,
+    maxLength: maxTextChars,
+    description: `A text of 1 to ${maxTextChars} characters (MAX_TEXT_CHARS), not only whitespace; longer gets 413`,
+  } as const;
+}
+
+/** Headers sent with every prediction. */
+export const timingHeaders = {
+  'x-queue-time': { type: 'string', description: 'Time the texts waited for their batch, ms' },
+  'x-inference-time': { type: 'string', description: 'Time of the batch run in the worker, ms' },
+  'x-total-time': { type: 'string', description: 'Time from request to response, ms' },
+  'x-model-version': { type: 'string', description: 'First 12 hex digits of the model file sha256' },
+} as const;
+
+const errorResponses = {
+  400: { $ref: 'Error#' },
+  413: { $ref: 'Error#' },
+  415: { $ref: 'Error#' },
+  503: { $ref: 'Error#' },
+  504: { $ref: 'Error#' },
+} as const;
+
+export function predictRouteSchema(maxTextChars: number) {
+  return {
+    summary: 'Predict the sentiment of one text',
+    tags: ['prediction'],
+    body: {
+      type: 'object',
+      required: ['text'],
+      additionalProperties: false,
+      properties: { text: textSchema(maxTextChars) },
+      examples: [{ text: 'I love this new phone, the camera is amazing!' }],
+    },
+    response: {
+      200: { $ref: 'Prediction#', headers: timingHeaders },
+      ...errorResponses,
+    },
+  };
+}
+
+export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: number) {
+  return {
+    summary: 'Predict the sentiment of several texts; predictions come back in the same order',
+    tags: ['prediction'],
+    body: {
+      type: 'object',
+      required: ['texts'],
+      additionalProperties: false,
+      properties: {
+        texts: {
+          type: 'array',
+          minItems: 1,
+          maxItems: maxClientBatch,
+          description: `1 to ${maxClientBatch} texts (MAX_CLIENT_BATCH); more gets 413`,
+          items: textSchema(maxTextChars),
+        },
+      },
+      examples: [{ texts: ['what a great day', 'worst service ever'] }],
+    },
+    response: {
+      200: {
+        type: 'object',
+        required: ['predictions'],
+        properties: { predictions: { type: 'array', items: { $ref: 'Prediction#' } } },
+        headers: timingHeaders,
+      },
+      ...errorResponses,
+    },
+  };
+}
+
+export const healthRouteSchema = {
+  summary: 'Liveness: the process answers',
+  tags: ['operations'],
+  response: {
+    200: {
+      type: 'object',
+      required: ['status', 'message'],
+      properties: { status: { type: 'string', enum: ['healthy'] }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+const readinessBody = {
+  type: 'object',
+  required: ['status', 'queueDepth', 'maxQueue'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    reason: { type: 'string' },
+    queueDepth: { type: 'integer' },
+    maxQueue: { type: 'integer' },
+  },
+} as const;
+
+export const readyRouteSchema = {
+  summary: 'Readiness: the model is loaded and the queue is not saturated',
+  tags: ['operations'],
+  response: { 200: readinessBody, 503: readinessBody },
+} as const;
+
+export const modelRouteSchema = {
+  summary: 'The model being served',
+  tags: ['operations'],
+  response: {
+    200: {
+      type: 'object',
+      required: ['name', 'labels', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
+      properties: {
+        name: { type: 'string' },
+        file: { type: 'string', description: 'The ONNX file served, within the model directory' },
+        labels: { type: 'array', items: { type: 'string' } },
+        maxTokens: { type: 'integer', description: 'Tokens per text after which it is truncated' },
+        device: { type: 'string', enum: ['cpu', 'webgpu', 'cuda'] },
+        executionProviders: { type: 'array', items: { type: 'string' } },
+        workers: { type: 'integer' },
+        intraOpThreads: { type: 'integer' },
+        sha256: { type: 'string' },
+        version: { type: 'string', description: 'First 12 hex digits of sha256' },
+        loadedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+} as const;
