@@ -1,12 +1,14 @@
-// The inference pool: a fixed set of Piscina worker threads, each owning a tokenizer and one ONNX Runtime
-// session. The main thread never tokenizes or runs the model; it only moves typed arrays to and fro.
+// The inference pool: worker threads that own the model. Tokenizer workers (a few, light) turn texts into
+// ids; inference workers (WORKERS, each with one ONNX Runtime session) run batches. Separate threads keep
+// tokenizing from queueing behind a running batch, so the batcher's count of busy inference workers is
+// exact. The main thread never tokenizes or runs the model; it only moves typed arrays to and fro.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 import type { ModelFiles } from './model-files.js';
 import type {
-  Device, EncodedTexts, InferenceResult, WorkerConfig, WorkerDescription, WorkerReply, WorkerTask,
+  Device, EncodedTexts, InferenceResult, WorkerConfig, WorkerDescription, WorkerReply, WorkerRole, WorkerTask,
 } from './protocol.js';
 
 export interface InferencePoolOptions {
@@ -14,6 +16,7 @@ export interface InferencePoolOptions {
   device: Device;
   workers: number;
   intraOpThreads: number;
+  tokenizerThreads: number;
   lengthMultiple: number;
   warmupBatchSize: number;
 }
@@ -28,55 +31,43 @@ export class InferencePool {
   readonly device: Device;
   readonly workers: number;
   readonly intraOpThreads: number;
+  readonly tokenizerThreads: number;
+  /** What the first inference worker reported after its warm-up. */
   readonly description: WorkerDescription;
-  readonly #piscina: Piscina;
+  readonly #sessions: Piscina;
+  readonly #tokenizers: Piscina;
   #crashes = 0;
   #closing = false;
   #onCrash: (() => void) | undefined;
 
-  private constructor(piscina: Piscina, options: InferencePoolOptions, description: WorkerDescription) {
-    this.#piscina = piscina;
+  private constructor(sessions: Piscina, tokenizers: Piscina, options: InferencePoolOptions, description: WorkerDescription) {
+    this.#sessions = sessions;
+    this.#tokenizers = tokenizers;
     this.files = options.files;
     this.device = options.device;
     this.workers = options.workers;
     this.intraOpThreads = options.intraOpThreads;
+    this.tokenizerThreads = options.tokenizerThreads;
     this.description = description;
+    for (const piscina of [sessions, tokenizers]) piscina.on('workerDestroy', () => this.#workerGone());
   }
 
   /**
-   * Starts the workers and resolves once every one has loaded the model and warmed up, or rejects with the
-   * first worker's reason (a missing execution provider, a model ONNX Runtime refuses, …).
+   * Starts the workers and resolves once every one has loaded the model (inference workers: and warmed up),
+   * or rejects with the first worker's reason (a missing execution provider, a model ONNX Runtime refuses, …).
    */
   static async start(options: InferencePoolOptions): Promise<InferencePool> {
-    const workerData: WorkerConfig & { numLabels: number } = {
-      onnxPath: options.files.onnxPath,
-      modelDir: options.files.dir,
-      maxTokens: options.files.maxTokens,
-      numLabels: options.files.labels.length,
-      device: options.device,
-      intraOpThreads: options.intraOpThreads,
-      lengthMultiple: options.lengthMultiple,
-      warmupBatchSize: options.warmupBatchSize,
-    };
-    const piscina = new Piscina({
-      filename: workerFile,
-      minThreads: options.workers,
-      maxThreads: options.workers,
-      idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      workerData,
-    });
+    const sessions = startPiscina(options, 'infer', options.workers);
+    const tokenizers = startPiscina(options, 'tokenize', options.tokenizerThreads);
     try {
       // One describe task per worker: each waits for its worker's model load and warm-up.
-      const descriptions = await Promise.all(
-        Array.from({ length: options.workers }, () => call<WorkerDescription>(piscina, { kind: 'describe' })),
-      );
-      const started = new InferencePool(piscina, options, descriptions[0]!);
-      // Piscina replaces a worker that dies; count each for the metrics and logs.
-      piscina.on('workerDestroy', () => started.#workerGone());
-      return started;
+      const [descriptions] = await Promise.all([
+        Promise.all(Array.from({ length: options.workers }, () => call<WorkerDescription>(sessions, { kind: 'describe' }))),
+        Promise.all(Array.from({ length: options.tokenizerThreads }, () => call<WorkerDescription>(tokenizers, { kind: 'describe' }))),
+      ]);
+      return new InferencePool(sessions, tokenizers, options, descriptions[0]!);
     } catch (error) {
-      await piscina.destroy();
+      await Promise.all([sessions.destroy(), tokenizers.destroy()]);
       throw error;
     }
   }
@@ -91,24 +82,24 @@ export class InferencePool {
     this.#onCrash = listener;
   }
 
-  /** Worker threads, for tests that kill one. */
+  /** Inference worker threads, for tests that kill one. */
   get threads(): readonly { terminate(): Promise<number> }[] {
-    return this.#piscina.threads;
+    return this.#sessions.threads;
   }
 
   encode(texts: string[]): Promise<EncodedTexts> {
-    return call<EncodedTexts>(this.#piscina, { kind: 'encode', texts });
+    return call<EncodedTexts>(this.#tokenizers, { kind: 'encode', texts });
   }
 
   /** Runs one batch; `ids` and `offsets` are moved to the worker and unusable here afterwards. */
   infer(ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
-    return call<InferenceResult>(this.#piscina, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
+    return call<InferenceResult>(this.#sessions, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
   }
 
   /** Waits for running tasks, then stops the workers. */
   async close(): Promise<void> {
     this.#closing = true;
-    await this.#piscina.close();
+    await Promise.all([this.#sessions.close(), this.#tokenizers.close()]);
   }
 
   #workerGone(): void {
@@ -118,12 +109,34 @@ export class InferencePool {
   }
 }
 
+function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: number): Piscina {
+  const workerData: WorkerConfig = {
+    role,
+    onnxPath: options.files.onnxPath,
+    modelDir: options.files.dir,
+    maxTokens: options.files.maxTokens,
+    numLabels: options.files.labels.length,
+    device: options.device,
+    intraOpThreads: options.intraOpThreads,
+    lengthMultiple: options.lengthMultiple,
+    warmupBatchSize: options.warmupBatchSize,
+  };
+  return new Piscina({
+    filename: workerFile,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Infinity,
+    concurrentTasksPerWorker: 1,
+    workerData,
+  });
+}
+
 async function call<T>(piscina: Piscina, task: WorkerTask, transferList: ArrayBufferLike[] = []): Promise<T> {
   let reply: WorkerReply<T>;
   try {
     reply = await piscina.run(task, { transferList: transferList as never });
   } catch (error) {
-    // The worker died with the task (crash, out of memory, terminated): the pool starts a new one.
+    // The worker died with the task (crash, out of memory, terminated): Piscina starts a new one.
     throw new WorkerCrashedError(error);
   }
   if (!reply.ok) throw errorFromWorker(reply.code, reply.message);

@@ -3,8 +3,15 @@
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 
+/**
+ * A worker either tokenizes (a light thread, so tokenizing never waits behind a running batch and the
+ * batcher's count of busy inference workers stays exact) or runs the model (one ONNX Runtime session).
+ */
+export type WorkerRole = 'tokenize' | 'infer';
+
 /** Given to every worker as Piscina `workerData`. */
 export interface WorkerConfig {
+  role: WorkerRole;
   /** The ONNX file to load; its directory holds tokenizer.json and config.json. */
   onnxPath: string;
   modelDir: string;
@@ -15,6 +22,8 @@ export interface WorkerConfig {
   lengthMultiple: number;
   /** The warm-up runs one batch of this many texts at the longest length before the worker takes work. */
   warmupBatchSize: number;
+  /** Labels of the model (logit width). */
+  numLabels: number;
 }
 
 /** Tokenizes texts; the reply lists every text's ids back to back. */
@@ -53,6 +62,7 @@ export interface DescribeTask {
 }
 
 export interface WorkerDescription {
+  role: WorkerRole;
   threadId: number;
   /** Execution providers the session was created with, in priority order. */
   providers: string[];

@@ -1,6 +1,7 @@
-// The Piscina worker: loads the model's tokenizer and one ONNX Runtime session once, warms the session up at
-// the largest batch shape, then answers tasks. It never throws across the thread boundary: failures come
-// back as { ok: false, code, message } so the pool can tell them from a worker that died.
+// The Piscina worker, in one of two roles (protocol.ts): a tokenizer worker loads the model's tokenizer; an
+// inference worker also loads one ONNX Runtime session and warms it up at the largest batch shape. Either
+// then answers tasks. It never throws across the thread boundary: failures come back as
+// { ok: false, code, message } so the pool can tell them from a worker that died.
 import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { readTokenizerFiles } from './model-files.js';
@@ -10,15 +11,20 @@ import { TextTokenizer } from './tokenizer.js';
 
 interface LoadedModel {
   tokenizer: TextTokenizer;
-  classifier: ClassifierSession;
+  /** Absent in a tokenizer worker. */
+  classifier: ClassifierSession | undefined;
   warmupMs: number;
 }
 
-const config = workerData as WorkerConfig & { numLabels: number };
+const config = workerData as WorkerConfig;
 
 async function load(): Promise<LoadedModel> {
   const { tokenizerJson, tokenizerConfig } = readTokenizerFiles(config.modelDir);
   const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, config.maxTokens);
+  if (config.role === 'tokenize') {
+    tokenizer.encode('warm up the tokenizer');
+    return { tokenizer, classifier: undefined, warmupMs: 0 };
+  }
   const classifier = await createClassifierSession(config.onnxPath, config.device, config.intraOpThreads, config.numLabels);
   const started = performance.now();
   // Warm up at the largest shape the batcher can send, so the memory arena reaches its peak now rather than
@@ -46,6 +52,7 @@ function encode(tokenizer: TextTokenizer, texts: string[]): EncodedTexts {
 }
 
 async function infer(model: LoadedModel, ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
+  if (!model.classifier) throw new Error('a tokenizer worker was sent a batch to run');
   const started = performance.now();
   let longest = 0;
   for (let i = 0; i + 1 < offsets.length; i++) longest = Math.max(longest, offsets[i + 1]! - offsets[i]!);
@@ -87,9 +94,10 @@ async function handlerFor(loading: Promise<LoadedModel>) {
         }
         case 'describe': {
           const description: WorkerDescription = {
+            role: config.role,
             threadId,
-            providers: model.classifier.providers,
-            inputNames: [...model.classifier.session.inputNames],
+            providers: model.classifier?.providers ?? [],
+            inputNames: model.classifier ? [...model.classifier.session.inputNames] : [],
             warmupMs: model.warmupMs,
           };
           return { ok: true, value: description } satisfies WorkerReply<WorkerDescription>;

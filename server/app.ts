@@ -48,6 +48,8 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
     },
   }) as unknown as FastifyInstance;
 
+  // The API speaks JSON only: a text/plain body is refused with 415 rather than read as a bare string.
+  app.removeContentTypeParser('text/plain');
   app.addSchema(errorSchema);
   app.addSchema(predictionSchema);
 
@@ -75,7 +77,11 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
       enabled: { histogram: true, summary: false },
       registeredRoutesOnly: true,
       routeBlacklist: ['/metrics', /^\/docs/],
-      overrides: { histogram: { buckets: HTTP_SECONDS_BUCKETS, registers: [metrics.registry] } },
+      overrides: {
+        histogram: { buckets: HTTP_SECONDS_BUCKETS, registers: [metrics.registry] },
+        // The plugin creates its summary even when disabled; registered nowhere, it cannot collide between apps.
+        summary: { registers: [] },
+      },
     },
   });
 

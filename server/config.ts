@@ -20,6 +20,7 @@ export interface Config {
   device: Device;
   workers: number;
   intraOpThreads: number;
+  tokenizerThreads: number;
   maxBatchSize: number;
   maxBatchTokens: number;
   maxBatchWaitMs: number;
@@ -103,6 +104,11 @@ export const SETTINGS = [
     key: 'intraOpThreads', env: 'INTRA_OP_THREADS', defaultText: 'CPUs ÷ WORKERS, at least 1',
     description: 'ONNX Runtime threads per session',
     parse: integer('INTRA_OP_THREADS', 1, 256, (partial) => Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1)))),
+  },
+  {
+    key: 'tokenizerThreads', env: 'TOKENIZER_THREADS', defaultText: 'CPUs ÷ 8, at least 1',
+    description: 'Tokenizer worker threads (tokenizing costs a few percent of inference)',
+    parse: integer('TOKENIZER_THREADS', 1, 64, () => Math.max(1, Math.floor(availableCpus() / 8))),
   },
   {
     key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', defaultText: '32 (cpu); 128 (GPU)', description: 'Most texts in one batch (1 turns batching off)',

@@ -49,7 +49,7 @@ export class ServiceMetrics {
       buckets: SECONDS_BUCKETS,
     });
     this.tokenization = new client.Histogram({
-      name: 'sentiment_tokenization_seconds', help: 'Tokenization time per request, in a worker', registers,
+      name: 'sentiment_tokenization_seconds', help: 'Tokenization time per tokenizer task (one or more texts), in a worker', registers,
       buckets: SECONDS_BUCKETS,
     });
     this.inference = new client.Histogram({

@@ -1,8 +1,15 @@
-// Texts in, predictions out: tokenization in a worker, the shared micro-batcher, a batch run in a worker,
-// and the softmax scores turned into labelled predictions. The server's routes call only this.
+// Texts in, predictions out, in two queued stages that share one design (batching/): texts are tokenized in
+// a tokenizer worker, several at a time whenever one is free; their ids join the micro-batcher, whose
+// batches run in the inference workers; the softmax scores become labelled predictions. Routes call only
+// this.
 import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
 import type { InferencePool } from '../inference/pool.js';
 import type { ServiceMetrics } from './metrics.js';
+
+/** Sequence lengths are padded to multiples of 8: a bounded set of shapes for ONNX Runtime. */
+export const LENGTH_MULTIPLE = 8;
+/** Most texts one tokenizer task takes (tokenizing is cheap; this only bounds one message). */
+const MAX_TOKENIZE_BATCH = 256;
 
 export interface Prediction {
   label: string;
@@ -12,10 +19,11 @@ export interface Prediction {
 }
 
 export interface PredictionTimings {
-  /** Longest wait of the call's texts in the queue, ms. */
+  /** Longest wait of the call's texts in the batching queue, ms. */
   queueMs: number;
   /** Longest inference time of the batches that ran the call's texts, ms. */
   inferenceMs: number;
+  /** Time to tokenize the call's texts, waiting for a tokenizer worker included, ms. */
   tokenizeMs: number;
 }
 
@@ -34,7 +42,17 @@ export interface ServedModel {
   loadedAt: Date;
 }
 
-interface Payload {
+interface TextPayload {
+  model: ServedModel;
+  text: string;
+}
+
+interface Tokenized {
+  ids: Int32Array;
+  truncated: boolean;
+}
+
+interface IdsPayload {
   model: ServedModel;
   ids: Int32Array;
 }
@@ -44,7 +62,7 @@ interface Row {
   inferenceMs: number;
 }
 
-export type BatchingOptions = Pick<BatcherOptions<Payload, Row>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
+export type BatchingOptions = Pick<BatcherOptions<IdsPayload, Row>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
 
 export interface PredictOptions {
   /** Absolute time (performance.now()) after which waiting texts are dropped with DEADLINE_EXCEEDED. */
@@ -53,21 +71,35 @@ export interface PredictOptions {
 }
 
 export class Predictor {
-  readonly #batcher: MicroBatcher<Payload, Row>;
+  readonly #tokenizing: MicroBatcher<TextPayload, Tokenized>;
+  readonly #batcher: MicroBatcher<IdsPayload, Row>;
   readonly #metrics: ServiceMetrics;
   #model: ServedModel;
 
   constructor(model: ServedModel, batching: BatchingOptions, metrics: ServiceMetrics) {
     this.#model = model;
     this.#metrics = metrics;
-    this.#batcher = new MicroBatcher<Payload, Row>({
+    const observer = metrics.batcherObserver();
+    this.#tokenizing = new MicroBatcher<TextPayload, Tokenized>({
+      runner: (payloads) => this.#tokenize(payloads),
+      // Everything waiting goes as soon as a tokenizer worker is free: no wait window, no token budget.
+      maxBatchSize: MAX_TOKENIZE_BATCH,
+      maxBatchTokens: MAX_TOKENIZE_BATCH,
+      maxWaitMs: 0,
+      maxQueue: batching.maxQueue,
+      concurrency: model.pool.tokenizerThreads,
+      prefetch: 0,
+      lengthMultiple: 1,
+      observer: { onReject: observer.onReject },
+    });
+    this.#batcher = new MicroBatcher<IdsPayload, Row>({
       ...batching,
+      runner: (payloads) => this.#infer(payloads),
       concurrency: model.pool.workers,
-      // One batch waits at each worker's door, so a worker that finishes starts the next at once.
+      // One sealed batch waits at each worker's door, so a worker that finishes starts the next at once.
       prefetch: model.pool.workers,
       lengthMultiple: LENGTH_MULTIPLE,
-      runner: (payloads) => this.#runBatch(payloads),
-      observer: metrics.batcherObserver(),
+      observer,
     });
   }
 
@@ -75,8 +107,9 @@ export class Predictor {
     return this.#model;
   }
 
+  /** Texts waiting for a tokenizer or for a batch. */
   get queueDepth(): number {
-    return this.#batcher.depth;
+    return this.#tokenizing.depth + this.#batcher.depth;
   }
 
   get batchesInFlight(): number {
@@ -84,7 +117,7 @@ export class Predictor {
   }
 
   get saturated(): boolean {
-    return this.#batcher.saturated;
+    return this.#tokenizing.saturated || this.#batcher.saturated;
   }
 
   get closed(): boolean {
@@ -97,25 +130,26 @@ export class Predictor {
 
   async predict(texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
     const model = this.#model;
-    const encoded = await model.pool.encode(texts);
-    this.#metrics.tokenization.observe(encoded.ms / 1000);
-    const entries = texts.map((_, i) => {
-      const ids = encoded.ids.subarray(encoded.offsets[i]!, encoded.offsets[i + 1]!);
-      return { payload: { model, ids }, tokens: ids.length };
-    });
-    const completed = await Promise.all(this.#batcher.submitMany(entries, { deadline: options.deadline, signal: options.signal, group: model }));
+    const submitOptions = { deadline: options.deadline, signal: options.signal, group: model };
+    const tokenized = await Promise.all(this.#tokenizing.submitMany(texts.map((text) => ({ payload: { model, text }, tokens: 1 })), submitOptions));
+    const entries = tokenized.map(({ value }) => ({ payload: { model, ids: value.ids }, tokens: value.ids.length }));
+    const completed = await Promise.all(this.#batcher.submitMany(entries, submitOptions));
     let queueMs = 0;
     let inferenceMs = 0;
+    let tokenizeMs = 0;
     const predictions = completed.map((done, i) => {
       queueMs = Math.max(queueMs, done.queueMs);
       inferenceMs = Math.max(inferenceMs, done.value.inferenceMs);
-      return this.#toPrediction(model.labels, done.value.probabilities, encoded.truncated[i] === 1);
+      tokenizeMs = Math.max(tokenizeMs, tokenized[i]!.queueMs + tokenized[i]!.runMs);
+      return this.#toPrediction(model.labels, done.value.probabilities, tokenized[i]!.value.truncated);
     });
-    return { predictions, timings: { queueMs, inferenceMs, tokenizeMs: encoded.ms }, model };
+    return { predictions, timings: { queueMs, inferenceMs, tokenizeMs }, model };
   }
 
   /** Stops taking requests, finishes every accepted one, then stops the workers. */
   async close(): Promise<void> {
+    // Tokenized texts move on to the batcher, so the batcher closes last.
+    await this.#tokenizing.close();
     await this.#batcher.close();
     await this.#model.pool.close();
   }
@@ -132,9 +166,17 @@ export class Predictor {
     return { label, score: probabilities[best]!, scores, truncated };
   }
 
-  async #runBatch(payloads: Payload[]): Promise<Row[]> {
-    // Every text of a batch was tokenized for the same model (the batcher groups by model).
-    const model = payloads[0]!.model;
+  async #tokenize(payloads: TextPayload[]): Promise<Tokenized[]> {
+    // The batchers group by model: every text of a batch is for the same model.
+    const encoded = await this.#withCrashCount(payloads.length, () => payloads[0]!.model.pool.encode(payloads.map((payload) => payload.text)));
+    this.#metrics.tokenization.observe(encoded.ms / 1000);
+    return payloads.map((_, i) => ({
+      ids: encoded.ids.subarray(encoded.offsets[i]!, encoded.offsets[i + 1]!),
+      truncated: encoded.truncated[i] === 1,
+    }));
+  }
+
+  async #infer(payloads: IdsPayload[]): Promise<Row[]> {
     let total = 0;
     for (const payload of payloads) total += payload.ids.length;
     const ids = new Int32Array(total);
@@ -143,18 +185,19 @@ export class Predictor {
       ids.set(payload.ids, offsets[i]);
       offsets[i + 1] = offsets[i]! + payload.ids.length;
     });
-    let result;
-    try {
-      result = await model.pool.infer(ids, offsets);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'WORKER_CRASHED') this.#metrics.countRejection('worker_crashed', payloads.length);
-      throw error;
-    }
+    const model = payloads[0]!.model;
+    const result = await this.#withCrashCount(payloads.length, () => model.pool.infer(ids, offsets));
     this.#metrics.inference.observe(result.ms / 1000);
     const width = model.labels.length;
     return payloads.map((_, i) => ({ probabilities: result.probabilities.subarray(i * width, (i + 1) * width), inferenceMs: result.ms }));
   }
-}
 
-/** Sequence lengths are padded to multiples of 8: a bounded set of shapes for ONNX Runtime. */
-export const LENGTH_MULTIPLE = 8;
+  async #withCrashCount<T>(texts: number, task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } catch (error) {
+      if ((error as { code?: string }).code === 'WORKER_CRASHED') this.#metrics.countRejection('worker_crashed', texts);
+      throw error;
+    }
+  }
+}

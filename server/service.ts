@@ -31,6 +31,7 @@ export async function loadServedModel(config: Config, logger: Logger): Promise<S
     device: config.device,
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
+    tokenizerThreads: config.tokenizerThreads,
     lengthMultiple: LENGTH_MULTIPLE,
     warmupBatchSize: config.maxBatchSize,
   });

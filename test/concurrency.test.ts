@@ -1,0 +1,54 @@
+// Batching must never mix up results: 200 requests at once, of varied texts and lengths, each answered
+// exactly as the same text is answered alone.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { samePrediction } from './helpers/predictions.js';
+import { postJson, startTestService } from './helpers/service.js';
+
+const validation = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
+  .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+
+t.test('200 parallel requests each get the single-request answer for their own text', async (t) => {
+  const server = await startTestService({ MAX_BATCH_SIZE: '16', MAX_BATCH_WAIT_MS: '5' });
+  t.teardown(() => server.close());
+  // 150 distinct tweets of varied length, 50 repeats, and a few very long texts that get truncated.
+  const texts = [...validation.slice(0, 150), ...validation.slice(0, 50), ...Array.from({ length: 5 }, (_, i) => `${validation[i]} `.repeat(Math.floor(4000 / (validation[i]!.length + 1))))];
+  const expected = [];
+  for (const text of new Set(texts)) {
+    const res = await postJson(`${server.url}/api/predict`, { text });
+    t.equal(res.status, 200);
+    expected.push([text, res.body] as const);
+  }
+  const alone = new Map(expected);
+
+  const responses = await Promise.all(texts.map((text) => postJson(`${server.url}/api/predict`, { text })));
+  let mismatches = 0;
+  responses.forEach((res, i) => {
+    if (res.status !== 200 || !samePrediction(res.body, alone.get(texts[i]!)!)) mismatches++;
+  });
+  t.equal(mismatches, 0, 'every concurrent answer equals the lone answer for its text');
+
+  // The requests were really batched together, not served one by one.
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const sum = Number(/^sentiment_batch_size_sum (\S+)/m.exec(metrics)![1]);
+  const count = Number(/^sentiment_batch_size_count (\S+)/m.exec(metrics)![1]);
+  t.ok(count < sum, `batches held several texts (${sum} texts in ${count} batches)`);
+  t.ok(responses.some((res) => res.body.truncated === true), 'long texts were truncated');
+});
+
+t.test('batch calls running at once each get their own texts back, in order', async (t) => {
+  const server = await startTestService({ MAX_BATCH_SIZE: '32' });
+  t.teardown(() => server.close());
+  const calls = Array.from({ length: 20 }, (_, k) => validation.slice(k * 7, k * 7 + 1 + (k % 10)));
+  const alone = new Map<string, any>();
+  for (const text of new Set(calls.flat())) alone.set(text, (await postJson(`${server.url}/api/predict`, { text })).body);
+  const responses = await Promise.all(calls.map((texts) => postJson(`${server.url}/api/predict/batch`, { texts })));
+  let mismatches = 0;
+  responses.forEach((res, k) => {
+    t.equal(res.body.predictions.length, calls[k]!.length);
+    res.body.predictions.forEach((prediction: any, i: number) => {
+      if (!samePrediction(prediction, alone.get(calls[k]![i]!))) mismatches++;
+    });
+  });
+  t.equal(mismatches, 0);
+});
