@@ -82,9 +82,9 @@ export class InferencePool {
     this.#onCrash = listener;
   }
 
-  /** Inference worker threads, for tests that kill one. */
-  get threads(): readonly { terminate(): Promise<number> }[] {
-    return this.#sessions.threads;
+  /** The live threads of one role, for tests that kill one. */
+  threadsOf(role: WorkerRole): readonly { terminate(): Promise<number> }[] {
+    return role === 'infer' ? this.#sessions.threads : this.#tokenizers.threads;
   }
 
   encode(texts: string[]): Promise<EncodedTexts> {

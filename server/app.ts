@@ -48,6 +48,15 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
     },
   }) as unknown as FastifyInstance;
 
+  // While draining, answers close their connection: a keep-alive connection busy when close() began would
+  // otherwise hold the process open until keepAliveTimeout.
+  let draining = false;
+  app.addHook('preClose', async () => { draining = true; });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) void reply.header('connection', 'close');
+    return payload;
+  });
+
   // The API speaks JSON only: a text/plain body is refused with 415 rather than read as a bare string.
   app.removeContentTypeParser('text/plain');
   app.addSchema(errorSchema);

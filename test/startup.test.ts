@@ -1,0 +1,72 @@
+// The process as an operator meets it: `node dist/server/main.js` with settings from the environment and
+// the seed's flags. A bad setting, a missing model or an unavailable provider exits 1 with one clear line.
+import t from 'tap';
+import { getJson } from './helpers/service.js';
+import { spawnServer, startServerProcess } from './helpers/process.js';
+
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+
+/**
+ * Our message is the last line of stderr, alone on it. Native libraries may print before it (ONNX Runtime's
+ * logger names the missing CUDA library; Dawn warns that it found no Vulkan loader), and that is kept: it
+ * helps the operator; but no JavaScript stack trace is printed.
+ */
+async function failsWith(t: any, env: Record<string, string>, args: string[], pattern: RegExp, onlyLine = true) {
+  const run = spawnServer({ MODEL_PATH: `${FIXTURES}bert-tiny`, PORT: '0', ...env }, args);
+  const code = await run.exited;
+  t.equal(code, 1, 'exit code 1');
+  const lines = run.stderr().trim().split('\n');
+  if (onlyLine) t.equal(lines.length, 1, `one line on stderr: ${run.stderr()}`);
+  t.match(lines.at(-1), pattern);
+  t.notMatch(run.stderr() + run.stdout(), /\n\s+at .*\.(js|ts):\d+/, 'no JavaScript stack trace');
+}
+
+t.test('a bad number exits 1 naming the setting', (t) => failsWith(t, { PORT: 'abc' }, [], /^configuration error: PORT must be an integer from 0 to 65535, got 'abc'$/));
+t.test('a number out of range exits 1', (t) => failsWith(t, { MAX_BATCH_SIZE: '0' }, [], /^configuration error: MAX_BATCH_SIZE must be an integer from 1 to 4096, got '0'$/));
+t.test('a fractional number exits 1', (t) => failsWith(t, { MAX_BATCH_WAIT_MS: '2.5' }, [], /^configuration error: MAX_BATCH_WAIT_MS must be an integer/));
+t.test('an unknown device exits 1', (t) => failsWith(t, { DEVICE: 'tpu' }, [], /^configuration error: DEVICE must be one of cpu, webgpu, cuda, got 'tpu'$/));
+t.test('an unknown log level exits 1', (t) => failsWith(t, { LOG_LEVEL: 'loud' }, [], /^configuration error: LOG_LEVEL must be one of/));
+t.test('an unknown flag exits 1', (t) => failsWith(t, {}, ['--modelpath', 'x'], /^configuration error: unknown argument '--modelpath'/));
+t.test('a missing model exits 1 saying where it looked', (t) => failsWith(t, { MODEL_PATH: '/nonexistent/model' }, [], /^start-up failed: model not found at \/nonexistent\/model: set MODEL_PATH/));
+t.test('a model directory without config.json exits 1', (t) => failsWith(t, { MODEL_PATH: FIXTURES }, [], /^start-up failed: model.onnx not found in /));
+t.test('MAX_TOKENS above the model limit exits 1', (t) => failsWith(t, { MAX_TOKENS: '4096' }, [], /^start-up failed: MAX_TOKENS=4096 is above this model's limit of 512 tokens$/));
+t.test('DEVICE=cuda without the CUDA provider exits 1 with the fix', (t) => failsWith(t, { DEVICE: 'cuda' }, [],
+  /^start-up failed: CUDA execution provider is not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 .*or set DEVICE=cpu$/, false));
+t.test('DEVICE=webgpu without a GPU adapter exits 1 with the fix', (t) => failsWith(t, { DEVICE: 'webgpu' }, [],
+  /^start-up failed: WebGPU execution provider found no GPU adapter: install the Vulkan loader .*or set DEVICE=cpu$/, false));
+
+t.test('the seed flags --model_path --host --port start the server', async (t) => {
+  const server = await startServerProcess({ MODEL_PATH: '/nonexistent' }, ['--model_path', `${FIXTURES}roberta-tiny`, '--host=127.0.0.1']);
+  t.teardown(() => { server.child.kill('SIGKILL'); });
+  const model = await getJson(`${server.url}/api/model`);
+  t.equal(model.body.name, 'roberta-tiny-fixture', 'the flag wins over MODEL_PATH');
+  t.same(model.body.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2'], 'labels come from the export\'s id2label');
+  t.equal(model.body.maxTokens, 512, 'RoBERTa: 514 positions minus the 2 offset rows');
+});
+
+t.test('MODEL_PATH may name the model.onnx file', async (t) => {
+  const server = await startServerProcess({ MODEL_PATH: `${FIXTURES}bert-tiny/model.onnx` });
+  t.teardown(() => { server.child.kill('SIGKILL'); });
+  const res = await fetch(`${server.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hello"}' });
+  t.equal(res.status, 200);
+});
+
+t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', async (t) => {
+  const server = await startServerProcess({ MODEL_PATH: `${FIXTURES}slow-tiny`, MAX_BATCH_SIZE: '4' });
+  const texts = Array.from({ length: 60 }, (_, i) => `request number ${i} ${'word '.repeat(i % 20)}`);
+  const responses = texts.map((text) => fetch(`${server.url}/api/predict`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }),
+  }).then(async (res) => ({ status: res.status, body: await res.json(), at: performance.now() })));
+  // Let the requests arrive and queue up, then ask the server to stop while most still wait.
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const signalledAt = performance.now();
+  server.child.kill('SIGTERM');
+  const settled = await Promise.allSettled(responses);
+  const answered = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ status: number; body: any; at: number }>).value);
+  t.equal(answered.length, 60, 'every request got an answer');
+  t.equal(answered.filter((r) => r.status === 200 && typeof r.body.label === 'string').length, 60, 'every one a prediction');
+  t.ok(answered.filter((r) => r.at > signalledAt).length >= 10, 'many of them were still queued when SIGTERM came');
+  t.equal(await server.exited, 0, 'exit code 0');
+  t.ok(performance.now() - signalledAt < 10_000, 'and it exits promptly (keep-alive connections do not hold it)');
+  await t.rejects(fetch(`${server.url}/api/health`), 'no longer accepting connections');
+});

@@ -1,0 +1,55 @@
+// A worker that dies mid-batch: only that batch's requests fail (503, WORKER_CRASHED), everything else is
+// answered, the worker is replaced, and the service carries on.
+import t from 'tap';
+import { postJson, startTestService } from './helpers/service.js';
+
+t.test('killing an inference worker under load fails only its batch, and the pool recovers', async (t) => {
+  const maxBatch = 8;
+  const server = await startTestService({ MODEL_PATH: `${new URL('./fixtures/slow-tiny', import.meta.url).pathname}`, MAX_BATCH_SIZE: String(maxBatch), WORKERS: '2' });
+  t.teardown(() => server.close());
+  const pool = server.service.predictor.model.pool;
+
+  const texts = Array.from({ length: 200 }, (_, i) => `tweet ${i} about ${'things '.repeat(i % 30)}`);
+  const pending = texts.map((text) => postJson(`${server.url}/api/predict`, { text }));
+  // Wait until batches are running, then kill one inference worker in the middle of its batch.
+  while (server.service.predictor.batchesInFlight === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  await pool.threadsOf('infer')[0]!.terminate();
+  const responses = await Promise.all(pending);
+
+  const failed = responses.filter((res) => res.status !== 200);
+  t.ok(failed.length >= 1, `the killed worker's batch failed (${failed.length} requests)`);
+  t.ok(failed.length <= maxBatch, `only that batch: at most ${maxBatch} requests`);
+  for (const res of failed) {
+    t.equal(res.status, 503);
+    t.equal(res.body.code, 'WORKER_CRASHED');
+    t.ok(Number(res.headers.get('retry-after')) >= 1, 'with Retry-After');
+  }
+  t.equal(responses.filter((res) => res.status === 200).length, texts.length - failed.length, 'every other request answered');
+
+  // The pool is whole again and serves.
+  t.equal(pool.crashes, 1);
+  const after = await Promise.all(texts.slice(0, 40).map((text) => postJson(`${server.url}/api/predict`, { text })));
+  t.ok(after.every((res) => res.status === 200), 'requests after the crash succeed');
+  for (let i = 0; i < 100 && pool.threadsOf('infer').length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(pool.threadsOf('infer').length, 2, 'a replacement worker runs');
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  t.match(metrics, /^sentiment_worker_restarts_total 1$/m);
+  t.match(metrics, new RegExp(`^sentiment_rejections_total\\{reason="worker_crashed"\\} ${failed.length}$`, 'm'));
+});
+
+t.test('killing a tokenizer worker fails only the texts it was tokenizing', async (t) => {
+  const server = await startTestService({ TOKENIZER_THREADS: '1' });
+  t.teardown(() => server.close());
+  const pool = server.service.predictor.model.pool;
+  // Long texts keep the tokenizer busy for a while: several tokenizer tasks run one after another.
+  const texts = Array.from({ length: 300 }, (_, i) => `text ${i} ${'lengthy words '.repeat(300)}`);
+  const pending = texts.map((text) => postJson(`${server.url}/api/predict`, { text }));
+  while (server.service.predictor.queueDepth === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  await pool.threadsOf('tokenize')[0]!.terminate();
+  const responses = await Promise.all(pending);
+  const failed = responses.filter((res) => res.status !== 200);
+  t.ok(failed.length >= 1 && failed.length < texts.length, `some failed (${failed.length}), not all`);
+  t.ok(failed.every((res) => res.status === 503 && res.body.code === 'WORKER_CRASHED'));
+  const after = await postJson(`${server.url}/api/predict`, { text: 'still tokenizing' });
+  t.equal(after.status, 200, 'a new tokenizer worker took over');
+});
