@@ -37,9 +37,14 @@ const OFFSET_POSITION_FAMILIES = new Set(['roberta', 'xlm-roberta', 'camembert',
 export interface LoadModelFilesOptions {
   /** Cap on the tokens per text, below the model's own limit (MAX_TOKENS). */
   maxTokens?: number | undefined;
-  /** Which ONNX file to serve from the directory; defaults to model.onnx. */
-  onnxFileName?: string | undefined;
+  /**
+   * fp16 serves model_fp16.onnx, fp32 model.onnx; prefer-fp16 takes model_fp16.onnx when the directory has
+   * one. Ignored when `modelPath` names the ONNX file itself.
+   */
+  precision?: 'fp32' | 'fp16' | 'prefer-fp16' | undefined;
 }
+
+export const FP16_FILE = 'model_fp16.onnx';
 
 /** `modelPath` may name the directory or its ONNX file. */
 export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions = {}): ModelFiles {
@@ -49,8 +54,11 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
   }
   const namesFile = statSync(absolute).isFile();
   const dir = namesFile ? dirname(absolute) : absolute;
-  const onnxPath = namesFile ? absolute : join(dir, options.onnxFileName ?? 'model.onnx');
-  if (!existsSync(onnxPath)) throw new ModelFilesError(`${basename(onnxPath)} not found in ${dir}`);
+  const onnxPath = namesFile ? absolute : join(dir, onnxFileFor(dir, options.precision ?? 'fp32'));
+  if (!existsSync(onnxPath)) {
+    const hint = basename(onnxPath) === FP16_FILE ? ' (MODEL_PRECISION=fp16 needs it: convert with tools/convert-fp16.py, or set MODEL_PRECISION=fp32)' : '';
+    throw new ModelFilesError(`${basename(onnxPath)} not found in ${dir}${hint}`);
+  }
 
   const config = readJson(join(dir, 'config.json'), true);
   const { tokenizerJson, tokenizerConfig } = readTokenizerFiles(dir);
@@ -71,6 +79,12 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
     tokenizerConfig,
     config,
   };
+}
+
+function onnxFileFor(dir: string, precision: 'fp32' | 'fp16' | 'prefer-fp16'): string {
+  if (precision === 'fp16') return FP16_FILE;
+  if (precision === 'prefer-fp16' && existsSync(join(dir, FP16_FILE))) return FP16_FILE;
+  return 'model.onnx';
 }
 
 /** The tokenizer files of a model directory, as a worker loads them. */

@@ -1,14 +1,21 @@
 // buildApp(): the Fastify application — plugins, schemas, error handler and routes — over an already
 // started predictor. It does no tokenizing or inference itself.
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
 import fastifyMetricsModule from 'fastify-metrics';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { KeyRing, requireKey } from './auth.js';
 import type { Config } from './config.js';
 import { installErrorHandler } from './error-handler.js';
+import { OverloadedError, RateLimitedError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { ModelReloader } from './model-reloader.js';
 import type { Predictor } from './predictor.js';
+import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
 import { predictRoutes } from './routes/predict.js';
 import { errorSchema, predictionSchema } from './schemas.js';
@@ -18,14 +25,22 @@ export interface AppDependencies {
   predictor: Predictor;
   metrics: ServiceMetrics;
   logger: Logger;
+  reloader: ModelReloader;
+  redis?: Redis | undefined;
 }
+
+/**
+ * Routes that answer even under pressure: a lagging process is busy, not dead, and must not be killed
+ * (liveness); readiness reports the pressure itself, with its own body; metrics must show it.
+ */
+const ALWAYS_ANSWERED = new Set(['/api/health', '/api/ready', '/metrics']);
 
 // fastify-metrics is CommonJS compiled from ES modules: its plugin is the `default` of the default export.
 const fastifyMetrics = fastifyMetricsModule.default;
 
 const HTTP_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export async function buildApp({ config, predictor, metrics, logger }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, predictor, metrics, logger, reloader, redis }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     // Per-request log lines cost more CPU than a prediction at thousands of requests per second; NGINX
@@ -36,6 +51,7 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
     // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
     // and never sends a request on a connection we are closing.
     keepAliveTimeout: 75_000,
+    trustProxy: config.trustProxy === 'false' ? false : config.trustProxy,
     return503OnClosing: true,
     ajv: {
       customOptions: {
@@ -48,6 +64,13 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
     },
   }) as unknown as FastifyInstance;
 
+  // First, so that every plugin's routes (swagger-ui's too) answer errors the same way.
+  installErrorHandler(app, {
+    maxTextChars: config.maxTextChars,
+    maxClientBatch: config.maxClientBatch,
+    retryAfterSeconds: () => predictor.retryAfterSeconds(),
+  });
+
   // While draining, answers close their connection: a keep-alive connection busy when close() began would
   // otherwise hold the process open until keepAliveTimeout.
   let draining = false;
@@ -55,6 +78,13 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
   app.addHook('onSend', async (_request, reply, payload) => {
     if (draining) void reply.header('connection', 'close');
     return payload;
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url !== '/metrics') metrics.requestsInFlight.inc();
+  });
+  app.addHook('onResponse', async (request) => {
+    if (request.url !== '/metrics') metrics.requestsInFlight.dec();
   });
 
   // The API speaks JSON only: a text/plain body is refused with 415 rather than read as a bare string.
@@ -69,6 +99,12 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
         title: 'Tweet sentiment inference service',
         description: 'Sentiment of short English texts (tweets) with a dynamically micro-batched ONNX model. Errors are `{statusCode, code, error, message}`; 503s carry Retry-After.',
         version: '1.0.0',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (admin routes: ADMIN_API_KEYS)' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key, in X-API-Key' },
+        },
       },
       tags: [
         { name: 'prediction', description: 'Sentiment predictions' },
@@ -94,24 +130,64 @@ export async function buildApp({ config, predictor, metrics, logger }: AppDepend
     },
   });
 
-  installErrorHandler(app, {
-    maxTextChars: config.maxTextChars,
-    maxClientBatch: config.maxClientBatch,
-    retryAfterSeconds: () => predictor.retryAfterSeconds(),
+  // Shed load before the process degrades: past these limits every route but liveness and metrics answers
+  // 503 with Retry-After, and readiness turns 503 so that balancers send traffic elsewhere.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.maxHeapUsedBytes,
+    maxRssBytes: config.maxRssBytes,
+    retryAfter: 1,
+    pressureHandler: (request, _reply, type) => {
+      if (ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) return undefined;
+      return Promise.reject(new OverloadedError(type));
+    },
   });
 
-  await app.register(operationsRoutes, { predictor, maxQueue: config.maxQueue });
+  if (config.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      max: config.rateLimitMax,
+      timeWindow: config.rateLimitWindowMs,
+      // After authentication (an onRequest hook), so that a client is counted by its key, not its address.
+      hook: 'preHandler',
+      keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
+      redis,
+      nameSpace: 'sentiment:ratelimit:',
+      // Redis down: allow rather than refuse everyone.
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, config.rateLimitWindowMs),
+    });
+  }
+
+
+
+  const clientKeys = new KeyRing(config.apiKeys);
+  const adminKeys = new KeyRing(config.adminApiKeys);
+  const clientAccess = {
+    onRequest: requireKey([clientKeys, adminKeys], { open: clientKeys.size === 0, purpose: 'prediction API' }),
+    config: config.rateLimitMax > 0 ? { rateLimit: {} } : {},
+  };
+  const adminAccess = { onRequest: requireKey([adminKeys], { open: false, purpose: 'admin API', known: [clientKeys] }) };
+
+  await app.register(operationsRoutes, { predictor, maxQueue: config.maxQueue, access: clientAccess });
   await app.register(predictRoutes, {
     predictor,
     maxTextChars: config.maxTextChars,
     maxClientBatch: config.maxClientBatch,
     requestTimeoutMs: config.requestTimeoutMs,
+    access: clientAccess,
   });
+  await app.register(adminRoutes, { reloader, access: adminAccess });
 
+  // With METRICS_PORT set, /metrics is served there only (server/metrics-server.ts), not on the public port.
+  if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
+
+  return app;
+}
+
+export function registerMetricsRoute(app: FastifyInstance, metrics: ServiceMetrics): void {
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-
-  return app;
 }

@@ -1,6 +1,7 @@
 // Every setting of the service, declared once: its environment variable, its command-line flag where the
 // seed had one, its default, how it is checked and what it means. The README's configuration table and
 // .env.example are checked against this list by test/config.test.ts.
+import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableCpus } from '../inference/cpus.js';
@@ -18,6 +19,7 @@ export interface Config {
   host: string;
   port: number;
   device: Device;
+  modelPrecision: ModelPrecision;
   workers: number;
   intraOpThreads: number;
   tokenizerThreads: number;
@@ -31,7 +33,23 @@ export interface Config {
   maxTokens: number | undefined;
   bodyLimit: number;
   logLevel: LogLevel;
+  apiKeys: string[];
+  adminApiKeys: string[];
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  redisUrl: string | undefined;
+  cacheSize: number;
+  cacheRedis: boolean;
+  cacheTtlSeconds: number;
+  metricsPort: number | undefined;
+  trustProxy: string;
+  maxEventLoopDelayMs: number;
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
 }
+
+export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
+export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -70,6 +88,30 @@ function oneOf<T extends string>(env: string, values: readonly T[], fallback: T)
   };
 }
 
+function boolean(env: string, fallback: boolean) {
+  return (raw: string | undefined): boolean => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+    if (['0', 'false', 'no', 'off'].includes(value)) return false;
+    throw new ConfigError(`${env} must be 1 or 0 (true or false), got '${raw}'`);
+  };
+}
+
+/** A comma- or newline-separated list; empty entries are dropped. */
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(/[\n,]/).map((item) => item.trim()).filter((item) => item !== '' && !item.startsWith('#'));
+}
+
+function keysFromFile(env: string, path: string | undefined): string[] {
+  if (path === undefined || path.trim() === '') return [];
+  try {
+    return list(readFileSync(path.trim(), 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${env} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message} (${path.trim()})`);
+  }
+}
+
 const isGpu = (partial: Partial<Config>) => partial.device !== undefined && partial.device !== 'cpu';
 
 /**
@@ -94,6 +136,11 @@ export const SETTINGS = [
   {
     key: 'device', env: 'DEVICE', defaultText: 'cpu', description: 'Execution provider: cpu, webgpu or cuda',
     parse: oneOf('DEVICE', DEVICES, 'cpu'),
+  },
+  {
+    key: 'modelPrecision', env: 'MODEL_PRECISION', defaultText: 'auto',
+    description: 'fp16 serves model_fp16.onnx, fp32 model.onnx; auto picks fp16 on a GPU when the file exists',
+    parse: oneOf('MODEL_PRECISION', MODEL_PRECISIONS, 'auto'),
   },
   {
     key: 'workers', env: 'WORKERS', defaultText: 'CPUs available (cpu); 1 (GPU)',
@@ -152,6 +199,69 @@ export const SETTINGS = [
     key: 'logLevel', env: 'LOG_LEVEL', defaultText: 'info', description: `Log level: ${LOG_LEVELS.join(', ')}`,
     parse: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   },
+  {
+    key: 'apiKeys', env: 'API_KEYS', defaultText: '(none: open)',
+    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`',
+    parse: (raw: string | undefined) => list(raw),
+  },
+  {
+    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (# comments allowed), added to API_KEYS',
+    parse: (raw: string | undefined, partial: Partial<Config>) => [...(partial.apiKeys ?? []), ...keysFromFile('API_KEYS_FILE', raw)],
+  },
+  {
+    key: 'adminApiKeys', env: 'ADMIN_API_KEYS', defaultText: '(none: admin API off)',
+    description: 'Comma-separated admin keys for POST /api/admin/reload; without them the admin API answers 403 (SIGHUP still reloads)',
+    parse: (raw: string | undefined) => list(raw),
+  },
+  {
+    key: 'rateLimitMax', env: 'RATE_LIMIT_MAX', defaultText: '0 (off)', description: 'Requests per client (API key, else IP) per window on the prediction and model routes; 0 turns the limit off',
+    parse: integer('RATE_LIMIT_MAX', 0, 100_000_000, 0),
+  },
+  {
+    key: 'rateLimitWindowMs', env: 'RATE_LIMIT_WINDOW', defaultText: '60000', description: 'Rate-limit window, ms',
+    parse: integer('RATE_LIMIT_WINDOW', 1, 86_400_000, 60_000),
+  },
+  {
+    key: 'redisUrl', env: 'REDIS_URL', defaultText: '(none)', description: 'Redis (redis://host:port/db) shared by all replicas: rate-limit counters, and the cache with CACHE_REDIS=1',
+    parse: (raw: string | undefined) => {
+      if (raw === undefined || raw.trim() === '') return undefined;
+      if (!/^rediss?:\/\/[^\s]+$/.test(raw.trim())) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got '${raw}'`);
+      return raw.trim();
+    },
+  },
+  {
+    key: 'cacheSize', env: 'CACHE_SIZE', defaultText: '10000', description: 'Predictions kept in the in-process LRU cache (by exact text and model sha256); 0 turns caching off',
+    parse: integer('CACHE_SIZE', 0, 10_000_000, 10_000),
+  },
+  {
+    key: 'cacheRedis', env: 'CACHE_REDIS', defaultText: '0', description: '1 shares cached predictions between replicas through REDIS_URL',
+    parse: boolean('CACHE_REDIS', false),
+  },
+  {
+    key: 'cacheTtlSeconds', env: 'CACHE_TTL_SECONDS', defaultText: '3600', description: 'Lifetime of a prediction cached in Redis, s',
+    parse: integer('CACHE_TTL_SECONDS', 1, 31_536_000, 3600),
+  },
+  {
+    key: 'metricsPort', env: 'METRICS_PORT', defaultText: '(none: /metrics on PORT)', description: 'Serve /metrics on this port only (keep it off the public port)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : integer('METRICS_PORT', 0, 65535, 0)(raw, {})),
+  },
+  {
+    key: 'trustProxy', env: 'TRUST_PROXY', defaultText: 'loopback,uniquelocal',
+    description: 'Proxies whose X-Forwarded-For is believed (client IP for rate limits and logs): addresses, CIDRs or loopback/linklocal/uniquelocal; "false" trusts none',
+    parse: (raw: string | undefined) => raw?.trim() || 'loopback,uniquelocal',
+  },
+  {
+    key: 'maxEventLoopDelayMs', env: 'MAX_EVENT_LOOP_DELAY_MS', defaultText: '1000', description: 'Answer 503 while the event loop lags more than this (0 = off)',
+    parse: integer('MAX_EVENT_LOOP_DELAY_MS', 0, 600_000, 1000),
+  },
+  {
+    key: 'maxHeapUsedBytes', env: 'MAX_HEAP_USED_BYTES', defaultText: '0 (off)', description: 'Answer 503 while the V8 heap uses more than this',
+    parse: integer('MAX_HEAP_USED_BYTES', 0, Number.MAX_SAFE_INTEGER, 0),
+  },
+  {
+    key: 'maxRssBytes', env: 'MAX_RSS_BYTES', defaultText: '0 (off)', description: 'Answer 503 while the process resident memory exceeds this',
+    parse: integer('MAX_RSS_BYTES', 0, Number.MAX_SAFE_INTEGER, 0),
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /**
@@ -165,7 +275,12 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     const raw = (setting.flag !== undefined ? flags.get(setting.flag) : undefined) ?? env[setting.env];
     (partial as Record<string, unknown>)[setting.key] = setting.parse(raw, partial);
   }
-  return partial as Config;
+  const config = partial as Config;
+  if (config.cacheRedis && config.redisUrl === undefined) throw new ConfigError('CACHE_REDIS=1 needs REDIS_URL');
+  if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new ConfigError('METRICS_PORT must differ from PORT');
+  }
+  return config;
 }
 
 function parseFlags(argv: readonly string[]): Map<string, string> {

@@ -19,10 +19,15 @@ async function main(): Promise<void> {
     exitWith(`start-up failed: ${(error as Error).message}`);
   }
   try {
-    await service.app.listen({ host: config.host, port: config.port });
+    await service.listen();
   } catch (error) {
     exitWith(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
+
+  // SIGHUP reloads the model at MODEL_PATH without downtime, as POST /api/admin/reload does.
+  process.on('SIGHUP', () => {
+    service.reloader.reload().catch((error: Error) => logger.warn({ reason: error.message }, 'SIGHUP reload did not swap the model'));
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -10,6 +10,7 @@ const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export interface QueueGauges {
   depth(): number;
   inFlight(): number;
+  capacity(): number;
 }
 
 export class ServiceMetrics {
@@ -24,13 +25,20 @@ export class ServiceMetrics {
   readonly rejections: client.Counter<'reason'>;
   readonly predictions: client.Counter<'label'>;
   readonly workerRestarts: client.Counter;
+  readonly cacheLookups: client.Counter<'result' | 'source'>;
+  readonly modelReloads: client.Counter<'result'>;
   readonly modelInfo: client.Gauge<'name' | 'sha256' | 'device' | 'provider'>;
+  readonly requestsInFlight: client.Gauge;
 
   constructor(queue: QueueGauges) {
     const registers = [this.registry];
     new client.Gauge({
       name: 'sentiment_queue_depth', help: 'Texts waiting to be batched', registers,
       collect() { this.set(queue.depth()); },
+    });
+    new client.Gauge({
+      name: 'sentiment_queue_capacity', help: 'Texts the queue holds before it sheds with 503 (MAX_QUEUE)', registers,
+      collect() { this.set(queue.capacity()); },
     });
     new client.Gauge({
       name: 'sentiment_batches_in_flight', help: 'Batches handed to the workers and not finished', registers,
@@ -71,12 +79,24 @@ export class ServiceMetrics {
     this.workerRestarts = new client.Counter({
       name: 'sentiment_worker_restarts_total', help: 'Inference workers that died and were replaced', registers,
     });
+    this.cacheLookups = new client.Counter({
+      name: 'sentiment_cache_lookups_total', help: 'Texts looked up in the prediction cache: result hit|miss, source memory|redis (the last layer asked)', registers,
+      labelNames: ['result', 'source'],
+    });
+    this.modelReloads = new client.Counter({
+      name: 'sentiment_model_reloads_total', help: 'Model reloads, by result (swapped, rejected)', registers,
+      labelNames: ['result'],
+    });
+    this.requestsInFlight = new client.Gauge({
+      name: 'sentiment_http_requests_in_flight', help: 'HTTP requests received and not yet answered (/metrics itself excluded)', registers,
+    });
     this.modelInfo = new client.Gauge({
       name: 'sentiment_model_info', help: 'The model being served (value 1), with its name, sha256, device and execution provider', registers,
       labelNames: ['name', 'sha256', 'device', 'provider'],
     });
     // Every reason appears from the start, at 0, so rate() and alert expressions have a series to read.
     for (const reason of ['queue_full', 'deadline', 'aborted', 'closed', 'worker_crashed'] as const) this.rejections.inc({ reason }, 0);
+    for (const result of ['swapped', 'rejected'] as const) this.modelReloads.inc({ result }, 0);
     this.tokens.inc({ kind: 'real' }, 0);
     this.tokens.inc({ kind: 'padded' }, 0);
   }

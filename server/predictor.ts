@@ -5,6 +5,17 @@
 import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
 import type { InferencePool } from '../inference/pool.js';
 import type { ServiceMetrics } from './metrics.js';
+import type { PredictionCache } from './prediction-cache.js';
+
+export function toPrediction(labels: readonly string[], probabilities: Float32Array, truncated: boolean): Prediction {
+  const scores: Record<string, number> = {};
+  let best = 0;
+  for (let k = 0; k < labels.length; k++) {
+    scores[labels[k]!] = probabilities[k]!;
+    if (probabilities[k]! > probabilities[best]!) best = k;
+  }
+  return { label: labels[best]!, score: probabilities[best]!, scores, truncated };
+}
 
 /** Sequence lengths are padded to multiples of 8: a bounded set of shapes for ONNX Runtime. */
 export const LENGTH_MULTIPLE = 8;
@@ -31,13 +42,16 @@ export interface PredictionOutcome {
   predictions: Prediction[];
   timings: PredictionTimings;
   model: ServedModel;
+  /** Texts answered from the cache. */
+  cacheHits: number;
 }
 
 /** A loaded model: its files' facts and the pool of workers serving it. */
 export interface ServedModel {
   pool: InferencePool;
   labels: readonly string[];
-  /** Short sha256 of model.onnx (12 hex digits), sent as x-model-version. */
+  sha256: string;
+  /** Short sha256 of the ONNX file (12 hex digits), sent as x-model-version. */
   version: string;
   loadedAt: Date;
 }
@@ -74,11 +88,15 @@ export class Predictor {
   readonly #tokenizing: MicroBatcher<TextPayload, Tokenized>;
   readonly #batcher: MicroBatcher<IdsPayload, Row>;
   readonly #metrics: ServiceMetrics;
+  readonly #cache: PredictionCache | undefined;
   #model: ServedModel;
+  /** Calls in progress per model, so a swapped-out model is released only once nothing uses it. */
+  readonly #inUse = new Map<ServedModel, { calls: number; released?: () => void }>();
 
-  constructor(model: ServedModel, batching: BatchingOptions, metrics: ServiceMetrics) {
+  constructor(model: ServedModel, batching: BatchingOptions, metrics: ServiceMetrics, cache?: PredictionCache) {
     this.#model = model;
     this.#metrics = metrics;
+    this.#cache = cache;
     const observer = metrics.batcherObserver();
     this.#tokenizing = new MicroBatcher<TextPayload, Tokenized>({
       runner: (payloads) => this.#tokenize(payloads),
@@ -130,20 +148,60 @@ export class Predictor {
 
   async predict(texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
     const model = this.#model;
+    const usage = this.#inUse.get(model) ?? { calls: 0 };
+    this.#inUse.set(model, usage);
+    usage.calls++;
+    try {
+      return await this.#predictWith(model, texts, options);
+    } finally {
+      if (--usage.calls === 0 && model !== this.#model) {
+        this.#inUse.delete(model);
+        usage.released?.();
+      }
+    }
+  }
+
+  /**
+   * Serves `next` to every call from now on, and resolves once no call uses the previous model any more
+   * (its texts already queued finish on it), with its workers stopped. Batches never mix the two: the
+   * batchers group texts by model.
+   */
+  async swap(next: ServedModel): Promise<ServedModel> {
+    const previous = this.#model;
+    this.#model = next;
+    const usage = this.#inUse.get(previous);
+    if (usage && usage.calls > 0) await new Promise<void>((resolve) => { usage.released = resolve; });
+    this.#inUse.delete(previous);
+    await previous.pool.close();
+    return previous;
+  }
+
+  async #predictWith(model: ServedModel, texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
+    const cached = this.#cache ? await this.#cache.lookup(texts, model.sha256) : [];
+    const missing = texts.flatMap((_, i) => (cached[i] === undefined ? [i] : []));
+    const timings: PredictionTimings = { queueMs: 0, inferenceMs: 0, tokenizeMs: 0 };
+    const predictions = cached as Prediction[];
+    if (missing.length > 0) {
+      const fresh = await this.#run(model, missing.map((i) => texts[i]!), options, timings);
+      missing.forEach((textIndex, j) => { predictions[textIndex] = fresh[j]!; });
+      this.#cache?.store(missing.map((i) => texts[i]!), fresh, model.sha256);
+    }
+    for (const prediction of predictions) this.#metrics.predictions.inc({ label: prediction.label });
+    return { predictions, timings, model, cacheHits: texts.length - missing.length };
+  }
+
+  /** Tokenizes, batches and runs texts on `model`; records the call's longest stage times in `timings`. */
+  async #run(model: ServedModel, texts: string[], options: PredictOptions, timings: PredictionTimings): Promise<Prediction[]> {
     const submitOptions = { deadline: options.deadline, signal: options.signal, group: model };
     const tokenized = await Promise.all(this.#tokenizing.submitMany(texts.map((text) => ({ payload: { model, text }, tokens: 1 })), submitOptions));
     const entries = tokenized.map(({ value }) => ({ payload: { model, ids: value.ids }, tokens: value.ids.length }));
     const completed = await Promise.all(this.#batcher.submitMany(entries, submitOptions));
-    let queueMs = 0;
-    let inferenceMs = 0;
-    let tokenizeMs = 0;
-    const predictions = completed.map((done, i) => {
-      queueMs = Math.max(queueMs, done.queueMs);
-      inferenceMs = Math.max(inferenceMs, done.value.inferenceMs);
-      tokenizeMs = Math.max(tokenizeMs, tokenized[i]!.queueMs + tokenized[i]!.runMs);
-      return this.#toPrediction(model.labels, done.value.probabilities, tokenized[i]!.value.truncated);
+    return completed.map((done, i) => {
+      timings.queueMs = Math.max(timings.queueMs, done.queueMs);
+      timings.inferenceMs = Math.max(timings.inferenceMs, done.value.inferenceMs);
+      timings.tokenizeMs = Math.max(timings.tokenizeMs, tokenized[i]!.queueMs + tokenized[i]!.runMs);
+      return toPrediction(model.labels, done.value.probabilities, tokenized[i]!.value.truncated);
     });
-    return { predictions, timings: { queueMs, inferenceMs, tokenizeMs }, model };
   }
 
   /** Stops taking requests, finishes every accepted one, then stops the workers. */
@@ -152,18 +210,6 @@ export class Predictor {
     await this.#tokenizing.close();
     await this.#batcher.close();
     await this.#model.pool.close();
-  }
-
-  #toPrediction(labels: readonly string[], probabilities: Float32Array, truncated: boolean): Prediction {
-    const scores: Record<string, number> = {};
-    let best = 0;
-    for (let k = 0; k < labels.length; k++) {
-      scores[labels[k]!] = probabilities[k]!;
-      if (probabilities[k]! > probabilities[best]!) best = k;
-    }
-    const label = labels[best]!;
-    this.#metrics.predictions.inc({ label });
-    return { label, score: probabilities[best]!, scores, truncated };
   }
 
   async #tokenize(payloads: TextPayload[]): Promise<Tokenized[]> {

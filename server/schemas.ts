@@ -156,3 +156,37 @@ export const modelRouteSchema = {
     },
   },
 } as const;
+
+const modelSummary = {
+  type: 'object',
+  required: ['name', 'sha256', 'version', 'loadedAt'],
+  properties: {
+    name: { type: 'string' },
+    sha256: { type: 'string' },
+    version: { type: 'string' },
+    loadedAt: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const reloadRouteSchema = {
+  summary: 'Load the model now at MODEL_PATH, check it and swap it in without downtime (admin key)',
+  description: 'The old model serves until the new one is loaded, warmed up and checked (it loads, answers a test prediction, has the same label set); a model that fails is refused with 422 and the old one keeps serving.',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: {
+    200: {
+      type: 'object',
+      required: ['status', 'previous', 'current', 'loadMs'],
+      properties: {
+        status: { type: 'string', enum: ['swapped', 'unchanged'] },
+        previous: modelSummary,
+        current: modelSummary,
+        loadMs: { type: 'number' },
+      },
+    },
+    401: { $ref: 'Error#' },
+    403: { $ref: 'Error#' },
+    409: { $ref: 'Error#' },
+    422: { $ref: 'Error#' },
+  },
+} as const;

@@ -57,8 +57,12 @@ t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', asyn
   const responses = texts.map((text) => fetch(`${server.url}/api/predict`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }),
   }).then(async (res) => ({ status: res.status, body: await res.json(), at: performance.now() })));
-  // Let the requests arrive and queue up, then ask the server to stop while most still wait.
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  // Wait until the server has accepted all 60 (they queue behind the slow model), then ask it to stop.
+  for (;;) {
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    if (Number(/^sentiment_http_requests_in_flight (\S+)/m.exec(metrics)![1]) >= 60) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   const signalledAt = performance.now();
   server.child.kill('SIGTERM');
   const settled = await Promise.allSettled(responses);

@@ -1,6 +1,7 @@
 // POST /api/predict and /api/predict/batch: validation is the schemas' (server/schemas.ts) plus the few text
 // checks a schema cannot say clearly; the work is the predictor's.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { RouteAccess } from './access.js';
 import { InvalidTextError } from '../errors.js';
 import type { Predictor, PredictionOutcome } from '../predictor.js';
 import { predictBatchRouteSchema, predictRouteSchema } from '../schemas.js';
@@ -10,10 +11,11 @@ export interface PredictRoutesOptions {
   maxTextChars: number;
   maxClientBatch: number;
   requestTimeoutMs: number;
+  access: RouteAccess;
 }
 
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, options) => {
-  const { predictor, requestTimeoutMs } = options;
+  const { predictor, requestTimeoutMs, access } = options;
 
   const run = async (texts: string[], field: string, reply: FastifyReply): Promise<PredictionOutcome> => {
     const started = performance.now();
@@ -24,16 +26,17 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
       'x-inference-time': outcome.timings.inferenceMs.toFixed(3),
       'x-total-time': (performance.now() - started).toFixed(3),
       'x-model-version': outcome.model.version,
+      'x-cache': outcome.cacheHits === 0 ? 'miss' : outcome.cacheHits === texts.length ? 'hit' : 'partial',
     });
     return outcome;
   };
 
-  app.post<{ Body: { text: string } }>('/api/predict', { schema: predictRouteSchema(options.maxTextChars) }, async (request, reply) => {
+  app.post<{ Body: { text: string } }>('/api/predict', { ...access, schema: predictRouteSchema(options.maxTextChars) }, async (request, reply) => {
     const outcome = await run([request.body.text], 'text', reply);
     return outcome.predictions[0];
   });
 
-  app.post<{ Body: { texts: string[] } }>('/api/predict/batch', { schema: predictBatchRouteSchema(options.maxTextChars, options.maxClientBatch) }, async (request, reply) => {
+  app.post<{ Body: { texts: string[] } }>('/api/predict/batch', { ...access, schema: predictBatchRouteSchema(options.maxTextChars, options.maxClientBatch) }, async (request, reply) => {
     const outcome = await run(request.body.texts, 'texts', reply);
     return { predictions: outcome.predictions };
   });

@@ -1,6 +1,7 @@
 // Starts the real service in this process (real workers, real ONNX model, real HTTP on a loopback port),
 // with settings given as environment variables, exactly as an operator would set them.
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
 import { loadConfig } from '../../server/config.js';
 import { startService, type Service } from '../../server/service.js';
 
@@ -12,7 +13,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, logger?: Logger): Promise<TestService> {
   const config = loadConfig({
     MODEL_PATH: `${FIXTURES}bert-tiny`,
     HOST: '127.0.0.1',
@@ -20,10 +21,12 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     WORKERS: '2',
     INTRA_OP_THREADS: '1',
     LOG_LEVEL: 'silent',
+    // Off unless a test turns it on: a cached answer would make every "same answer" check pass trivially.
+    CACHE_SIZE: '0',
     ...env,
   }, []);
-  const service = await startService(config);
-  await service.app.listen({ host: config.host, port: config.port });
+  const service = await startService(config, logger);
+  await service.listen();
   const { port } = service.app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, service, close: () => service.close() };
 }

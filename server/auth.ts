@@ -1,0 +1,89 @@
+// API keys. Keys are compared as sha256 digests with crypto.timingSafeEqual against every configured key
+// (no early exit), so neither a key's content nor its length leaks through timing. A key is never logged:
+// requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { ForbiddenError, UnauthorizedError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A non-secret id of the API key that authenticated the request (16 hex digits of its sha256). */
+    clientId: string | undefined;
+  }
+}
+
+const REALM = 'Bearer realm="tweet-sentiment"';
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+export class KeyRing {
+  readonly #digests: Buffer[];
+
+  constructor(keys: readonly string[]) {
+    this.#digests = keys.map(digest);
+  }
+
+  get size(): number {
+    return this.#digests.length;
+  }
+
+  /** The id of the matching key, or undefined. Constant time in the presented key. */
+  match(presented: string): string | undefined {
+    const candidate = digest(presented);
+    let found: Buffer | undefined;
+    for (const known of this.#digests) {
+      if (timingSafeEqual(known, candidate)) found = known;
+    }
+    return found?.toString('hex').slice(0, 16);
+  }
+}
+
+/** The key a request presents: `Authorization: Bearer <key>`, else `X-API-Key`. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match) return match[1];
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header !== '' ? header : undefined;
+}
+
+export interface RequireKeyOptions {
+  /** With no allowed key configured at all: true lets every request in (client routes), false refuses (admin). */
+  open: boolean;
+  /** Named in messages: "prediction API", "admin API". */
+  purpose: string;
+  /** Keys that are valid but not allowed here (client keys on an admin route): 403 instead of 401. */
+  known?: KeyRing[];
+}
+
+/** A hook admitting requests whose key is in one of `rings` (client routes accept client and admin keys). */
+export function requireKey(rings: KeyRing[], { open, purpose, known = [] }: RequireKeyOptions): onRequestHookHandler {
+  const configured = rings.some((ring) => ring.size > 0);
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!configured) {
+      if (open) return;
+      throw new ForbiddenError(`the ${purpose} is off: set ADMIN_API_KEYS to use it`);
+    }
+    const key = presentedKey(request);
+    if (key === undefined) {
+      void reply.header('www-authenticate', REALM);
+      throw new UnauthorizedError(`an API key is required: send Authorization: Bearer <key> or X-API-Key`);
+    }
+    for (const ring of rings) {
+      const id = ring.match(key);
+      if (id !== undefined) {
+        request.clientId = id;
+        return;
+      }
+    }
+    if (known.some((ring) => ring.match(key) !== undefined)) {
+      throw new ForbiddenError(`this key may not use the ${purpose}`);
+    }
+    void reply.header('www-authenticate', `${REALM}, error="invalid_token"`);
+    throw new UnauthorizedError('the API key is not valid');
+  };
+}
