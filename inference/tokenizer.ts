@@ -39,8 +39,24 @@ export class TextTokenizer {
   }
 
   encode(text: string): EncodedText {
+    // A text far longer than the model reads (up to MAX_TEXT_CHARS) would cost its full tokenizing time only
+    // for its tail to be cut. Tokenize a prefix that ends just before a whitespace instead: every tokenizer
+    // here splits words at whitespace, so the prefix's tokens are the whole text's first tokens; when they
+    // already overflow maxTokens, truncating them gives exactly what truncating the whole text gives.
+    const prefixChars = this.maxTokens * PREFIX_CHARS_PER_TOKEN;
+    if (text.length > prefixChars) {
+      const cut = lastWhitespaceBefore(text, prefixChars);
+      if (cut > 0) {
+        const prefixIds = this.#tokenizer.encode(text.slice(0, cut)).ids;
+        if (prefixIds.length > this.maxTokens) return this.#truncate(prefixIds);
+      }
+    }
     const ids = this.#tokenizer.encode(text).ids;
     if (ids.length <= this.maxTokens) return { ids, truncated: false };
+    return this.#truncate(ids);
+  }
+
+  #truncate(ids: number[]): EncodedText {
     // Cut the text's tokens, never the closing special tokens: the same result as the Rust library's
     // `truncation(max_length, strategy="longest_first", direction="right")` for a single sequence.
     const keep = this.maxTokens - this.#suffixLength;
@@ -48,6 +64,17 @@ export class TextTokenizer {
     for (let i = ids.length - this.#suffixLength; i < ids.length; i++) truncatedIds.push(ids[i]!);
     return { ids: truncatedIds, truncated: true };
   }
+}
+
+/** Tweets average well under 6 characters per token; a prefix this long nearly always overflows. */
+const PREFIX_CHARS_PER_TOKEN = 6;
+
+/** Index of the last whitespace character at or before `limit` (the prefix ends just before it), or -1. */
+function lastWhitespaceBefore(text: string, limit: number): number {
+  for (let i = limit; i > 0; i--) {
+    if (/\s/.test(text[i]!)) return i;
+  }
+  return -1;
 }
 
 function indexOfRun(haystack: number[], needle: number[]): number {

@@ -52,7 +52,7 @@ export function presentedKey(request: FastifyRequest): string | undefined {
 }
 
 export interface RequireKeyOptions {
-  /** With no allowed key configured at all: true lets every request in (client routes), false refuses (admin). */
+  /** No key needed at all (client routes while API_KEYS is empty). */
   open: boolean;
   /** Named in messages: "prediction API", "admin API". */
   purpose: string;
@@ -64,10 +64,8 @@ export interface RequireKeyOptions {
 export function requireKey(rings: KeyRing[], { open, purpose, known = [] }: RequireKeyOptions): onRequestHookHandler {
   const configured = rings.some((ring) => ring.size > 0);
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!configured) {
-      if (open) return;
-      throw new ForbiddenError(`the ${purpose} is off: set ADMIN_API_KEYS to use it`);
-    }
+    if (open) return;
+    if (!configured) throw new ForbiddenError(`the ${purpose} is off: set ADMIN_API_KEYS to use it`);
     const key = presentedKey(request);
     if (key === undefined) {
       void reply.header('www-authenticate', REALM);

@@ -57,6 +57,13 @@ t.test('API keys guard prediction and model routes; health and readiness stay op
   t.ok(logged.includes('"url":"/api/predict"'), 'while requests are logged at debug level');
 });
 
+t.test('ADMIN_API_KEYS alone leaves the prediction API open', async (t) => {
+  const server = await startTestService({ ADMIN_API_KEYS: ADMIN_KEY });
+  t.teardown(() => server.close());
+  t.equal((await postJson(`${server.url}/api/predict`, { text: 'open' })).status, 200);
+  t.equal((await postJson(`${server.url}/api/admin/reload`, {})).status, 401);
+});
+
 t.test('without ADMIN_API_KEYS the admin API is off', async (t) => {
   const server = await startTestService({});
   t.teardown(() => server.close());
