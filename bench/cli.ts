@@ -1,0 +1,351 @@
+// npm run bench -- <scenario> [options]: starts what the scenario needs on loopback, drives it with
+// autocannon, writes bench/results/<scenario>-<date>.{json,md,svg}. See bench/README.md.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { availableCpus } from '../inference/cpus.js';
+import { cpuSnapshot, cpuUsage } from './cpu.js';
+import { runLoad } from './load.js';
+import { machineInfo } from './machine.js';
+import { BENCH_ROOT, DEFAULT_MODEL, FIXTURE_MODEL, RESULTS_DIR } from './paths.js';
+import { composedCeiling, computeChecks, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
+import { scrapeTotals, serverSideStats } from './scrape.js';
+import {
+  DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, startSystem, unavailable,
+  type RunningSystem, type Sizing, type SystemId,
+} from './systems.js';
+import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
+
+interface Scenario {
+  description: string;
+  systems: SystemId[];
+  connections: number[];
+  durationS: number;
+  warmupS: number;
+  mix: string;
+  /** Exit 1 when the service answers anything but valid 2xx. */
+  strict: boolean;
+}
+
+export const SCENARIOS: Record<string, Scenario> = {
+  compare: {
+    description: 'all five systems at 500 connections',
+    systems: ['service', 'service-direct', 'batching-off', 'seed', 'noop', 'ort'],
+    connections: [500], durationS: 60, warmupS: 5, mix: '0', strict: false,
+  },
+  sweep: {
+    description: 'req/s and p99 against connections 1 → 1,000, batching on and off',
+    systems: ['service', 'batching-off'],
+    connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false,
+  },
+  smoke: {
+    description: 'a few seconds of each part, to check that the harness works',
+    systems: ['service', 'noop', 'ort'],
+    connections: [50], durationS: 4, warmupS: 1, mix: '0.1:2-16', strict: true,
+  },
+};
+
+const USAGE = `usage: npm run bench -- <scenario> [options]
+
+scenarios:
+${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(8)} ${s.description} (${s.systems.join(', ')}; c=${s.connections.join(',')}; ${s.durationS} s each)`).join('\n')}
+
+options:
+  --model DIR            model directory served (default models/twitter-sentiment; the fixture: test/fixtures/bert-tiny)
+  --seed-model DIR       model directory of the seed baseline, with best_model.pt (default: --model)
+  --systems a,b,...      systems to run, from: ${SYSTEM_IDS.join(', ')}
+  --connections 1,10,... connection counts (default: the scenario's)
+  --duration S           measured seconds per run        --warmup S   warm-up seconds before each run
+  --mix SHARE[:N|:A-B]   share of /api/predict/batch calls and their size (default: the scenario's; 0 = single texts only)
+  --replicas N           api replicas behind NGINX (default 2)
+  --workers N            inference workers per replica behind NGINX (default: cores ÷ replicas)
+  --intra-op-threads N   ONNX Runtime threads per worker (default 1)   --tokenizer-threads N (default 1)
+  --cores N              CPU budget of each system (default: the CPUs available)
+  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
+  --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
+  --ort-batch N          batch of R_ort (default 32)      --ort-seconds S (default: --duration)
+  --timeout S            autocannon request timeout (default 10)
+  --tweets FILE          JSONL with a "text" per line (default ../shared/data/tweeteval-sentiment/validation.jsonl)
+  --rng-seed N           seed of the tweet order (default 1)
+  --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
+  --no-progress          no progress lines on stderr
+  --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
+                         npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
+`;
+
+function list(text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number, min = 1): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${text}'`);
+  return value;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Cores busy on the machine over `ms`: the benchmark should start on a quiet machine. */
+async function machineBusyCores(ms = 2000): Promise<number> {
+  const before = cpuSnapshot({});
+  await sleep(ms);
+  const usage = cpuUsage(before, cpuSnapshot({}));
+  return usage.cores.other ?? 0;
+}
+
+function sha256(path: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
+function modelName(dir: string): string | null {
+  try {
+    const config = JSON.parse(readFileSync(resolve(dir, 'config.json'), 'utf8')) as { _name_or_path?: string };
+    return config._name_or_path ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A few fixed tweets through the system once, to compare the answers of systems that serve the same weights. */
+async function probe(url: string, texts: readonly string[]): Promise<(Record<string, number> | null)[]> {
+  const out: (Record<string, number> | null)[] = [];
+  for (const text of texts) {
+    try {
+      const response = await fetch(`${url}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      out.push(response.ok ? ((await response.json()) as { scores: Record<string, number> }).scores : null);
+    } catch {
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+function maxScoreDifference(a: (Record<string, number> | null)[], b: (Record<string, number> | null)[]): number | null {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!x || !y) return null;
+    for (const label of Object.keys(x)) max = Math.max(max, Math.abs(x[label]! - (y[label] ?? Number.NaN)));
+  }
+  return Number.isFinite(max) ? max : null;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' }, 'seed-model': { type: 'string' }, systems: { type: 'string' }, connections: { type: 'string' },
+      duration: { type: 'string' }, warmup: { type: 'string' }, mix: { type: 'string' }, replicas: { type: 'string' },
+      workers: { type: 'string' }, 'intra-op-threads': { type: 'string' }, 'tokenizer-threads': { type: 'string' },
+      cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
+      'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
+      'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const scenarioName = positionals[0];
+  if (values.help || scenarioName === undefined || !(scenarioName in SCENARIOS) || positionals.length > 1) {
+    process.stderr.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const scenario = SCENARIOS[scenarioName]!;
+  const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p));
+  const model = fromRoot(values.model ?? DEFAULT_MODEL);
+  if (!existsSync(resolve(model, 'model.onnx')) && !model.endsWith('.onnx')) {
+    log(`model not found: ${model}/model.onnx${values.model === undefined ? ` (until the trained model lands, use --model ${relative(process.cwd(), FIXTURE_MODEL)})` : ''}`);
+    return 2;
+  }
+  const seedModel = fromRoot(values['seed-model'] ?? model);
+  const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
+  for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
+  const connections = (list(values.connections) ?? scenario.connections.map(String)).map((c) => positiveInt('connections', c, 1));
+  const durationS = positiveInt('duration', values.duration, scenario.durationS);
+  const warmupS = positiveInt('warmup', values.warmup, scenario.warmupS, 0);
+  const mix: Mix = parseMix(values.mix ?? scenario.mix);
+  const cores = positiveInt('cores', values.cores, availableCpus());
+  const replicas = positiveInt('replicas', values.replicas, 2);
+  const intraOpThreads = positiveInt('intra-op-threads', values['intra-op-threads'], 1);
+  const serviceEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--env takes KEY=VALUE, got '${pair}'`);
+    serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  const sizing: Sizing = {
+    cores,
+    replicas,
+    workers: positiveInt('workers', values.workers, Math.max(1, Math.floor(cores / replicas / intraOpThreads))),
+    intraOpThreads,
+    tokenizerThreads: positiveInt('tokenizer-threads', values['tokenizer-threads'], 1),
+    serviceEnv,
+    seedWorkers: positiveInt('seed-workers', values['seed-workers'], cores),
+    seedThreads: positiveInt('seed-threads', values['seed-threads'], 4),
+    torchThreads: positiveInt('torch-threads', values['torch-threads'], 1),
+    ...(values['cpu-prof'] !== undefined ? { cpuProfDir: fromRoot(values['cpu-prof']) } : {}),
+  };
+  if (sizing.cpuProfDir !== undefined) mkdirSync(sizing.cpuProfDir, { recursive: true });
+  const timeoutS = positiveInt('timeout', values.timeout, 10);
+  const rngSeed = positiveInt('rng-seed', values['rng-seed'], 1, 0);
+  const tweetsPath = fromRoot(values.tweets ?? DEFAULT_TWEETS);
+  const tweets = loadTweets(tweetsPath);
+  const labels = modelLabels(model.endsWith('.onnx') ? resolve(model, '..') : model);
+  const progress = !values['no-progress'];
+  const outDir = fromRoot(values.out ?? RESULTS_DIR);
+
+  let stopping: RunningSystem | undefined;
+  process.once('SIGINT', () => {
+    log('\ninterrupted: stopping what runs');
+    void (stopping?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+
+  const nginxBinary = (() => { try { return findBinary('nginx'); } catch { return undefined; } })();
+  const startedAt = new Date();
+  const busy = await machineBusyCores();
+  const notes: string[] = [];
+  if (busy > 0.2) {
+    const line = `The machine was not quiet before the run: ${busy.toFixed(2)} cores busy outside the benchmark (load average ${machineInfo().loadAverageAtStart.join(', ')}). These numbers are not comparable with a quiet machine's.`;
+    notes.push(line);
+    log(`warning: ${line}`);
+  }
+  log(`bench ${scenarioName}: ${systems.join(', ')} at c=${connections.join(',')}, ${warmupS} s warm-up + ${durationS} s each; model ${model}`);
+  log(`  sizing: ${cores} cores; ${replicas} replicas × ${sizing.workers} workers × ${intraOpThreads} ORT threads behind NGINX; ${describeMix(mix)}`);
+
+  const results: Results = {
+    scenario: scenarioName,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    command: `npm run bench -- ${argv.join(' ')}`,
+    machine: machineInfo(serviceEnv.DEVICE ?? 'cpu', nginxBinary),
+    model: { path: relative(BENCH_ROOT, model) || '.', name: modelName(model), sha256: sha256(resolve(model, 'model.onnx')), seedModel: relative(BENCH_ROOT, seedModel) },
+    load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, tweetsPath), tweetCount: tweets.length, durationS, warmupS, timeoutS, rngSeed },
+    sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
+    systems: [],
+    ceilings: { ort: null, http: null, composed: null },
+    checks: [],
+    notes,
+  };
+
+  const probes = new Map<SystemId, (Record<string, number> | null)[]>();
+  const probeTexts = tweets.slice(0, 20);
+  for (const id of systems) {
+    const why = unavailable(id, { model, seedModel });
+    if (why !== undefined) {
+      log(`- ${id}: skipped (${why})`);
+      if (id === 'ort') results.ceilings.ort = { skipped: why };
+      else results.systems.push({ id, title: SYSTEM_TITLES[id], runs: [], skipped: why });
+      continue;
+    }
+    if (id === 'ort') {
+      const ortOptions = {
+        model, batch: positiveInt('ort-batch', values['ort-batch'], 32), threads: intraOpThreads,
+        sessions: sizing.replicas * sizing.workers, seconds: positiveInt('ort-seconds', values['ort-seconds'], durationS),
+      };
+      log(`- ort: bench/ort-throughput.ts, batch ${ortOptions.batch}, ${ortOptions.sessions} sessions × ${ortOptions.threads} threads, ${ortOptions.seconds} s`);
+      try {
+        const ort = await runOrt(ortOptions);
+        results.ceilings.ort = { ...ortOptions, tweetsPerSecond: ort.tweetsPerSecond, command: ort.command, raw: ort.raw };
+        log(`  R_ort = ${Math.round(ort.tweetsPerSecond).toLocaleString('en-US')} tweets/s`);
+      } catch (error) {
+        results.ceilings.ort = { skipped: (error as Error).message.split('\n')[0]! };
+        log(`  failed: ${(error as Error).message}`);
+      }
+      continue;
+    }
+    log(`- ${id}: starting (${SYSTEM_TITLES[id]})`);
+    const result: SystemResult = { id, title: SYSTEM_TITLES[id], runs: [] };
+    results.systems.push(result);
+    let system: RunningSystem;
+    try {
+      system = await startSystem(id, { model, seedModel, sizing });
+    } catch (error) {
+      result.skipped = `failed to start: ${(error as Error).message.split('\n')[0]}`;
+      log(`  ${result.skipped}\n${(error as Error).message}`);
+      continue;
+    }
+    stopping = system;
+    result.settings = system.settings;
+    try {
+      probes.set(id, await probe(system.url, probeTexts));
+      for (const c of connections) {
+        const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress };
+        if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
+        const before = await scrapeTotals(system.metricsUrls);
+        const components = { load: { pids: [process.pid], tree: false }, ...system.components };
+        const cpuBefore = cpuSnapshot(components);
+        const stats = await runLoad({ ...load, connections: c, durationS, seed: rngSeed, name: id });
+        const cpu = cpuUsage(cpuBefore, cpuSnapshot(components));
+        const after = await scrapeTotals(system.metricsUrls);
+        const run: SystemRun = { ...stats, warmupS, server: system.metricsUrls.length > 0 ? serverSideStats(before, after) : null, cpu };
+        result.runs.push(run);
+        log(`  c=${c}: ${Math.round(run.requestsPerSecond).toLocaleString('en-US')} req/s, ${Math.round(run.textsPerSecond).toLocaleString('en-US')} texts/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}, invalid ${run.invalid}${run.server?.meanBatchSize != null ? `, mean batch ${run.server.meanBatchSize.toFixed(1)}, queue wait ${run.server.meanQueueWaitMs?.toFixed(2)} ms, ${run.server.meanTextsPerTokenizeTask?.toFixed(1)} texts per tokenizer task` : ''}; cores ${Object.entries(cpu.cores).map(([k, v]) => `${k} ${v}`).join(' ')}`);
+        await sleep(1000);
+      }
+    } finally {
+      await system.stop();
+      stopping = undefined;
+    }
+    await sleep(2000);
+  }
+
+  const primary = connections.includes(500) ? 500 : connections[connections.length - 1]!;
+  const noop = results.systems.find((s) => s.id === 'noop')?.runs.find((r) => r.connections === primary);
+  if (noop) results.ceilings.http = { textsPerSecond: noop.textsPerSecond, connections: primary };
+  const ort = results.ceilings.ort && 'tweetsPerSecond' in results.ceilings.ort ? results.ceilings.ort.tweetsPerSecond : undefined;
+  results.ceilings.composed = composedCeiling(ort, results.ceilings.http?.textsPerSecond);
+  if (scenarioName !== 'smoke') results.checks = computeChecks(results, primary);
+
+  const seedProbe = probes.get('seed');
+  const serviceProbe = probes.get('service') ?? probes.get('service-direct');
+  if (seedProbe && serviceProbe) {
+    const diff = maxScoreDifference(seedProbe, serviceProbe);
+    results.checks.push({
+      name: 'Same weights: the seed (PyTorch) and the service (ONNX Runtime) agree', target: 'scores within 1e-4 on 20 tweets',
+      measured: diff === null ? 'no answer to compare' : `largest score difference ${diff.toExponential(1)}`, met: diff !== null && diff <= 1e-4,
+    });
+  }
+  notes.push(
+    `NGINX runs the project's nginx.conf rendered for loopback by deploy/render-local.mjs; its per-client limit (limit_req) is raised to ${DEFAULT_LIMIT_REQ.rate} for the run, because autocannon is one client address playing every user.`,
+    'The prediction cache is off (CACHE_SIZE=0) in every replica: 2,000 validation tweets asked again and again would otherwise measure the cache, not the model.',
+    'Every 2xx body is checked to be a valid prediction for what was sent (labels of the model, probabilities summing to 1, one prediction per text, in order); "Invalid" counts those that are not.',
+    'The seed baseline is measured directly (gunicorn on its port, no NGINX), as the seed ran; bench/baselines/gunicorn.conf.py explains its sizing.',
+    'Latency percentiles are autocannon\'s over 2xx responses; texts/s counts the texts of valid 2xx answers.',
+  );
+  if (model === FIXTURE_MODEL || relative(BENCH_ROOT, model).startsWith('test/fixtures')) {
+    notes.unshift('The model is a test fixture, not the shipped model: these numbers check the harness and say nothing about the service\'s speed.');
+  }
+  results.finishedAt = new Date().toISOString();
+  const paths = writeResults(results, outDir, values.tag);
+  log(`results: ${relative(process.cwd(), paths.json)}, ${relative(process.cwd(), paths.md)}, ${relative(process.cwd(), paths.svg)}`);
+  for (const check of results.checks) log(`  ${check.met === null ? '–' : check.met ? 'ok ' : 'NO '} ${check.name}: ${check.measured} (target ${check.target})`);
+
+  if (scenario.strict) {
+    const bad = results.systems.filter((s) => s.skipped?.startsWith('failed to start') === true
+      || s.runs.some((r) => r.errors + r.timeouts + r.non2xx + r.invalid > 0 || r.requests === 0));
+    if (bad.length > 0) {
+      log(`smoke failed: ${bad.map((s) => s.id).join(', ')} answered with errors, non-2xx or invalid bodies (or did not start)`);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('bench/cli.ts') || process.argv[1]?.endsWith('bench/cli.js')) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
+    log(`bench failed: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Builds .dev/gpu/ (git-ignored), the one folder the GPU device run carries (`carry: [".dev/gpu"]`): the GPU
+# machine has python3 with torch and transformers but no Node, no npm and no network. Run here, in the
+# repository, after `npm install`:
+#
+#   bash bench/gpu/pack.sh
+#
+# .dev/gpu/
+#   runtime.tar.xz     node (this machine's binary, stripped), dist/ (the built service), js/ (the device
+#                      steps bundled with esbuild), node_modules/ (the service's production dependencies and
+#                      autocannon, with onnxruntime-node's linux/x64 binaries only)
+#   libvulkan1_*.deb   the Vulkan loader, which the WebGPU provider (Dawn) needs; the NVIDIA driver's ICD is
+#                      on the machine
+#   tokenizer/         the Twitter RoBERTa tokenizer (../shared does not travel)
+#   texts.jsonl        the 2,000 TweetEval validation tweets (parity check, raw loop and load texts)
+#   MANIFEST.json      what was packed, from which commit, and the sizes
+# The working tree and .dev/gpu together must stay under the device's 64 MiB: checked at the end.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$REPO"
+PACK=.dev/gpu
+SHARED=${SHARED_DATA:-$REPO/../shared/data}
+LIMIT_MIB=${PACK_LIMIT_MIB:-62}
+NICE=${PACK_NICE:-nice -n 19}
+
+say() { echo "[pack] $*" >&2; }
+
+[[ $(uname -m) == x86_64 ]] || { say "this packs x86-64 binaries for the device: run it on an x86-64 machine"; exit 1; }
+[[ -d node_modules/onnxruntime-node/bin/napi-v6/linux/x64 ]] || { say "run npm install first"; exit 1; }
+for f in "$SHARED/hf-tokenizers/twitter-roberta/tokenizer.json" "$SHARED/tweeteval-sentiment/validation.jsonl"; do
+  [[ -f $f ]] || { say "missing $f (set SHARED_DATA to the folder holding hf-tokenizers/ and tweeteval-sentiment/)"; exit 1; }
+done
+
+rm -rf "$PACK"
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/gpu-pack.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$PACK/tokenizer" "$STAGE/rt/js"
+
+say "building the service (tsc)"
+if ! $NICE npx tsc -p tsconfig.json > "$STAGE/tsc.log" 2>&1; then
+  # tsc emits despite type errors. An error in what the device runs stops the pack; one elsewhere (a
+  # benchmark or training file being edited) is only reported.
+  grep -E '^(server|inference|batching|tools|bench/gpu|bench/(load|scrape|tweets|validate))' "$STAGE/tsc.log" >&2 && { say "type errors in code the device runs"; exit 1; }
+  say "warning: tsc reported errors outside the device's code:"; grep -E 'error TS' "$STAGE/tsc.log" >&2 || cat "$STAGE/tsc.log" >&2
+fi
+[[ -f dist/server/main.js ]] || { say "dist/server/main.js was not built"; exit 1; }
+mkdir -p "$STAGE/rt/dist"
+(cd dist && tar -cf - --exclude='*.map' --exclude='./test' .) | tar -xf - -C "$STAGE/rt/dist"
+
+say "bundling the device steps (esbuild)"
+$NICE npx esbuild tools/compare-logits.ts bench/gpu/ort-loop.ts bench/gpu/service-load.ts bench/gpu/gpu-report.ts \
+  --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+  --external:onnxruntime-node --external:onnxruntime-common --external:autocannon --external:@huggingface/tokenizers \
+  --entry-names='[name]' --out-extension:.js=.mjs --outdir="$STAGE/rt/js" \
+  --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+
+say "staging node_modules (production dependencies + autocannon)"
+npx tsx bench/gpu/closure.ts --root . --extra autocannon --stage "$STAGE/rt" > "$STAGE/packages.txt"
+say "  $(wc -l < "$STAGE/packages.txt") packages"
+
+say "node binary ($(node --version))"
+if command -v strip > /dev/null; then strip -o "$STAGE/rt/node" "$(command -v node)"; else cp "$(command -v node)" "$STAGE/rt/node"; fi
+chmod +x "$STAGE/rt/node"
+
+say "compressing (xz)"
+(cd "$STAGE/rt" && tar -cf - .) | $NICE xz -T2 -6 > "$PACK/runtime.tar.xz"
+
+say "Vulkan loader"
+(cd "$PACK" && apt-get download libvulkan1 > /dev/null 2>&1) || {
+  # The device README's way, for an apt whose default architecture is not amd64.
+  mkdir -p /tmp/amd64/partial
+  o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+  apt-get $o update > /dev/null && (cd "$PACK" && apt-get $o download libvulkan1 > /dev/null)
+}
+ls "$PACK"/libvulkan1_*_amd64.deb > /dev/null
+
+cp "$SHARED/hf-tokenizers/twitter-roberta/tokenizer.json" "$SHARED/hf-tokenizers/twitter-roberta/tokenizer_config.json" "$PACK/tokenizer/"
+cp "$SHARED/tweeteval-sentiment/validation.jsonl" "$PACK/texts.jsonl"
+
+pack_bytes=$(du -sb "$PACK" | cut -f1)
+tree_bytes=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+total_mib=$(( (pack_bytes + tree_bytes) / 1048576 ))
+cat > "$PACK/MANIFEST.json" <<EOF
+{
+  "created": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "git": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo -dirty)",
+  "node": "$(node --version)",
+  "onnxruntime_node": "$(node -p "require('./node_modules/onnxruntime-node/package.json').version")",
+  "packages": $(wc -l < "$STAGE/packages.txt"),
+  "runtime_tar_xz_bytes": $(stat -c %s "$PACK/runtime.tar.xz"),
+  "pack_bytes": $pack_bytes,
+  "working_tree_bytes": $tree_bytes
+}
+EOF
+say "$PACK: $(( pack_bytes / 1048576 )) MiB; working tree $(( tree_bytes / 1048576 )) MiB; together ${total_mib} MiB (limit ${LIMIT_MIB})"
+if (( total_mib > LIMIT_MIB )); then
+  say "too large for the device's 64 MiB: shrink the pack or the working tree"
+  exit 1
+fi
+say "ready: run(command=\"bash bench/gpu/run-on-device.sh\", carry=[\".dev/gpu\"], timeout_s=570)"

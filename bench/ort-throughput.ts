@@ -1,0 +1,249 @@
+// Raw ONNX Runtime throughput of a model directory on real tweets: no HTTP, no batching queue, no
+// tokenization in the timed loop. The ceiling the service can approach.
+//
+//   npx tsx bench/ort-throughput.ts --model models/twitter-sentiment --batch 32 --threads 2 --seconds 10
+//   npx tsx bench/ort-throughput.ts --sessions 2 --threads 1        # 2 worker threads × 1 ORT thread
+//   npx tsx bench/ort-throughput.ts --sweep                         # several layouts, reports the fastest
+//
+// The validation tweets are tokenized once with the server's TextTokenizer, cut into batches of
+// --batch consecutive tweets (so lengths mix as in real traffic), each batch right-padded with the pad
+// id to a multiple of --pad-multiple tokens (attention_mask 0 there), as the server does. Each of
+// --sessions worker threads owns one InferenceSession with intraOpNumThreads = --threads and runs the
+// batches round-robin in a tight loop for --seconds after --warmup seconds. Prints one JSON object
+// (or, with --sweep, one per layout and the fastest) on stdout.
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { loadModelFiles } from '../inference/model-files.js';
+import { TextTokenizer } from '../inference/tokenizer.js';
+
+interface Options {
+  model: string;
+  onnxFile: string | undefined;
+  data: string;
+  batch: number;
+  threads: number;
+  sessions: number;
+  seconds: number;
+  warmup: number;
+  padMultiple: number;
+  limit: number;
+}
+
+interface PreparedBatch {
+  ids: BigInt64Array;
+  mask: BigInt64Array;
+  rows: number;
+  seq: number;
+}
+
+interface WorkerResult {
+  batches: number;
+  tweets: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+// Resolves onnxruntime-node for the eval'd workers, from ESM under tsx and from the compiled dist/ alike.
+const requireHere = createRequire(import.meta.url);
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'models/twitter-sentiment' },
+    onnx: { type: 'string' },
+    data: { type: 'string', default: '../shared/data/tweeteval-sentiment/validation.jsonl' },
+    batch: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '2' },
+    sessions: { type: 'string', default: '1' },
+    seconds: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    'pad-multiple': { type: 'string', default: '8' },
+    limit: { type: 'string', default: '0' },
+    sweep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep]');
+  process.exit(0);
+}
+
+function positiveInt(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`--${name} must be a non-negative integer, got ${text}`);
+  return n;
+}
+
+const base: Options = {
+  model: values.model!,
+  onnxFile: values.onnx,
+  data: values.data!,
+  batch: positiveInt('batch', values.batch),
+  threads: positiveInt('threads', values.threads),
+  sessions: positiveInt('sessions', values.sessions),
+  seconds: Number(values.seconds),
+  warmup: Number(values.warmup),
+  padMultiple: positiveInt('pad-multiple', values['pad-multiple']),
+  limit: positiveInt('limit', values.limit),
+};
+
+// The worker is plain CommonJS, evaluated from a string, so it runs the same under tsx and from dist/.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+(async () => {
+  const session = await ort.InferenceSession.create(workerData.onnxPath, {
+    intraOpNumThreads: workerData.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const feeds = workerData.batches.map((b) => ({
+    input_ids: new ort.Tensor('int64', b.ids, [b.rows, b.seq]),
+    attention_mask: new ort.Tensor('int64', b.mask, [b.rows, b.seq]),
+    rows: b.rows,
+  }));
+  let k = workerData.offset % feeds.length;
+  const warmEnd = performance.now() + workerData.warmup * 1000;
+  while (performance.now() < warmEnd) {
+    const f = feeds[k]; k = (k + 1) % feeds.length;
+    await session.run({ input_ids: f.input_ids, attention_mask: f.attention_mask });
+  }
+  parentPort.postMessage({ ready: true });
+  await new Promise((resolve) => parentPort.once('message', resolve));
+  const latencies = [];
+  let tweets = 0;
+  const start = performance.now();
+  const end = start + workerData.seconds * 1000;
+  let now = start;
+  while (now < end) {
+    const f = feeds[k]; k = (k + 1) % feeds.length;
+    const t0 = performance.now();
+    await session.run({ input_ids: f.input_ids, attention_mask: f.attention_mask });
+    now = performance.now();
+    latencies.push(now - t0);
+    tweets += f.rows;
+  }
+  parentPort.postMessage({ batches: latencies.length, tweets, seconds: (now - start) / 1000, latenciesMs: latencies });
+  await session.release();
+})().catch((error) => { parentPort.postMessage({ error: String(error && error.stack || error) }); });
+`;
+
+function prepare(options: Options) {
+  // MODEL_PATH semantics: a directory, or with --onnx a named ONNX file inside it.
+  const files = loadModelFiles(options.onnxFile !== undefined ? resolve(options.model, options.onnxFile) : options.model);
+  const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
+  let texts = readFileSync(resolve(options.data), 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  if (options.limit > 0) texts = texts.slice(0, options.limit);
+  const encoded = texts.map((t) => tokenizer.encode(t).ids);
+  const batches: PreparedBatch[] = [];
+  let realTokens = 0;
+  let paddedTokens = 0;
+  for (let start = 0; start + options.batch <= encoded.length || (start < encoded.length && batches.length === 0); start += options.batch) {
+    const rows = encoded.slice(start, start + options.batch);
+    const longest = Math.max(...rows.map((r) => r.length));
+    const seq = Math.ceil(longest / options.padMultiple) * options.padMultiple;
+    const ids = new BigInt64Array(rows.length * seq).fill(BigInt(tokenizer.padId));
+    const mask = new BigInt64Array(rows.length * seq);
+    rows.forEach((r, i) => {
+      r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; });
+      realTokens += r.length;
+    });
+    paddedTokens += rows.length * seq;
+    batches.push({ ids, mask, rows: rows.length, seq });
+  }
+  return { files, batches, texts: texts.length, realTokens, paddedTokens };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function runLayout(options: Options, prepared: ReturnType<typeof prepare>) {
+  const ortPath = requireHere.resolve('onnxruntime-node');
+  const workers = Array.from({ length: options.sessions }, (_, i) => new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: {
+      ortPath,
+      onnxPath: prepared.files.onnxPath,
+      threads: options.threads,
+      seconds: options.seconds,
+      warmup: options.warmup,
+      offset: Math.floor((i * prepared.batches.length) / options.sessions),
+      batches: prepared.batches,
+    },
+  }));
+  const message = (w: Worker) => new Promise<Record<string, unknown>>((resolveMessage, reject) => {
+    w.once('message', (m: Record<string, unknown>) => (m.error ? reject(new Error(String(m.error))) : resolveMessage(m)));
+    w.once('error', reject);
+  });
+  await Promise.all(workers.map(message)); // all warmed up
+  const results = workers.map(message);
+  for (const w of workers) w.postMessage('go');
+  const done = (await Promise.all(results)) as unknown as WorkerResult[];
+  await Promise.all(workers.map((w) => w.terminate()));
+  const tweets = done.reduce((n, r) => n + r.tweets, 0);
+  const seconds = Math.max(...done.map((r) => r.seconds));
+  const latencies = done.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  return {
+    tweetsPerSecond: Math.round(tweets / seconds),
+    batch: options.batch,
+    threads: options.threads,
+    sessions: options.sessions,
+    seconds: Number(seconds.toFixed(2)),
+    tweets,
+    batches: done.reduce((n, r) => n + r.batches, 0),
+    batchLatencyMs: {
+      p50: Number(percentile(latencies, 50).toFixed(3)),
+      p95: Number(percentile(latencies, 95).toFixed(3)),
+      p99: Number(percentile(latencies, 99).toFixed(3)),
+      mean: Number((latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length)).toFixed(3)),
+    },
+    perSessionTweetsPerSecond: done.map((r) => Math.round(r.tweets / r.seconds)),
+  };
+}
+
+async function main() {
+  const prepared = prepare(base);
+  const context = {
+    model: prepared.files.name,
+    onnx: prepared.files.onnxPath,
+    onnxSha256: prepared.files.sha256.slice(0, 16),
+    texts: prepared.texts,
+    preparedBatches: prepared.batches.length,
+    meanTokens: Number((prepared.realTokens / Math.max(1, prepared.batches.reduce((n, b) => n + b.rows, 0))).toFixed(1)),
+    paddingOverhead: Number((prepared.paddedTokens / Math.max(1, prepared.realTokens) - 1).toFixed(3)),
+    padMultiple: base.padMultiple,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: availableParallelism(),
+    node: process.version,
+    onnxruntime: (requireHere('onnxruntime-node') as { env: { versions: Record<string, string> } }).env.versions.node,
+  };
+  if (!values.sweep) {
+    const result = await runLayout(base, prepared);
+    console.log(JSON.stringify({ ...result, ...context }, null, 2));
+    return;
+  }
+  const cores = availableParallelism();
+  const layouts: Array<[number, number]> = [[1, 1], [1, cores], [cores, 1]];
+  if (cores > 2) layouts.push([Math.max(1, Math.floor(cores / 2)), 2]);
+  const results = [];
+  for (const [sessions, threads] of layouts) {
+    const r = await runLayout({ ...base, sessions, threads }, prepared);
+    console.error(`sessions=${sessions} threads=${threads}: ${r.tweetsPerSecond} tweets/s, p50 ${r.batchLatencyMs.p50} ms/batch`);
+    results.push(r);
+  }
+  const fastest = results.reduce((a, b) => (b.tweetsPerSecond > a.tweetsPerSecond ? b : a));
+  console.log(JSON.stringify({ fastest: { sessions: fastest.sessions, threads: fastest.threads, tweetsPerSecond: fastest.tweetsPerSecond }, results, ...context }, null, 2));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+// The systems a benchmark can measure (started by bench/systems.ts), with their names in tables and charts.
+export const SYSTEM_IDS = ['service', 'service-direct', 'batching-off', 'batching-off-direct', 'seed', 'noop', 'ort'] as const;
+export type SystemId = (typeof SYSTEM_IDS)[number];
+
+export const SYSTEM_TITLES: Record<SystemId, string> = {
+  service: 'Service, batching on, NGINX + replicas',
+  'service-direct': 'Service, batching on, 1 replica direct',
+  'batching-off': 'Service, batching off (MAX_BATCH_SIZE=1), NGINX + replicas',
+  'batching-off-direct': 'Service, batching off, 1 replica direct',
+  seed: "Seed design: Flask + PyTorch, gunicorn, per-request inference",
+  noop: 'R_http: no-op Fastify, same schemas, NGINX + replicas',
+  ort: 'R_ort: ONNX Runtime alone, batched loop, no HTTP',
+};
+
+/** Short names for charts. */
+export const SYSTEM_SHORT: Record<SystemId, string> = {
+  service: 'service (NGINX + replicas)',
+  'service-direct': 'service (1 replica, direct)',
+  'batching-off': 'batching off (NGINX + replicas)',
+  'batching-off-direct': 'batching off (1 replica, direct)',
+  seed: 'seed: Flask + PyTorch',
+  noop: 'R_http: no-op Fastify via NGINX',
+  ort: 'R_ort: ONNX Runtime alone',
+};

@@ -1,0 +1,78 @@
+// The load's texts: the real validation tweets of the training data, drawn in a random (seeded) order.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BENCH_ROOT } from './paths.js';
+
+/** ../shared/data/tweeteval-sentiment/validation.jsonl, relative to the repository. */
+export const DEFAULT_TWEETS = resolve(BENCH_ROOT, '../shared/data/tweeteval-sentiment/validation.jsonl');
+
+export function loadTweets(path = DEFAULT_TWEETS): string[] {
+  const texts = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '')
+    .map((line) => (JSON.parse(line) as { text?: unknown }).text)
+    .filter((text): text is string => typeof text === 'string' && /\S/.test(text));
+  if (texts.length === 0) throw new Error(`no tweets in ${path}`);
+  return texts;
+}
+
+/** mulberry32: a small, fast, seeded PRNG, so that a run's sequence of tweets can be repeated. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The single/batch mix of the load: each call is a batch call with probability `batchShare`. */
+export interface Mix {
+  /** 0 = only POST /api/predict; 1 = only POST /api/predict/batch. */
+  batchShare: number;
+  /** Texts per batch call, uniform in [batchMin, batchMax]. */
+  batchMin: number;
+  batchMax: number;
+}
+
+export const SINGLE_ONLY: Mix = { batchShare: 0, batchMin: 2, batchMax: 16 };
+
+/** "0", "0.1", "0.1:8", "0.25:2-32" → Mix (share[:size or min-max]). */
+export function parseMix(text: string): Mix {
+  const match = /^\s*(\d*\.?\d+)(?::(\d+)(?:-(\d+))?)?\s*$/.exec(text);
+  if (!match) throw new Error(`--mix must be SHARE[:SIZE|:MIN-MAX] (e.g. 0.1:2-16), got '${text}'`);
+  const batchShare = Number(match[1]);
+  const batchMin = match[2] !== undefined ? Number(match[2]) : SINGLE_ONLY.batchMin;
+  const batchMax = match[3] !== undefined ? Number(match[3]) : match[2] !== undefined ? batchMin : SINGLE_ONLY.batchMax;
+  if (!(batchShare >= 0 && batchShare <= 1) || batchMin < 1 || batchMax < batchMin) throw new Error(`bad --mix '${text}'`);
+  return { batchShare, batchMin, batchMax };
+}
+
+export function describeMix(mix: Mix): string {
+  if (mix.batchShare === 0) return 'single texts only (POST /api/predict)';
+  const size = mix.batchMin === mix.batchMax ? `${mix.batchMin}` : `${mix.batchMin}-${mix.batchMax}`;
+  return `${Math.round((1 - mix.batchShare) * 100)}% single, ${Math.round(mix.batchShare * 100)}% batch calls of ${size} texts`;
+}
+
+/** Draws the calls of a load: which route, which tweets. */
+export class CallSource {
+  readonly #texts: readonly string[];
+  readonly #mix: Mix;
+  readonly #random: () => number;
+
+  constructor(texts: readonly string[], mix: Mix, seed = 1) {
+    this.#texts = texts;
+    this.#mix = mix;
+    this.#random = rng(seed);
+  }
+
+  next(): { path: string; body: string; texts: number } {
+    const random = this.#random;
+    const tweet = () => this.#texts[Math.floor(random() * this.#texts.length)]!;
+    if (this.#mix.batchShare > 0 && random() < this.#mix.batchShare) {
+      const n = this.#mix.batchMin + Math.floor(random() * (this.#mix.batchMax - this.#mix.batchMin + 1));
+      return { path: '/api/predict/batch', body: JSON.stringify({ texts: Array.from({ length: n }, tweet) }), texts: n };
+    }
+    return { path: '/api/predict', body: JSON.stringify({ text: tweet() }), texts: 1 };
+  }
+}
