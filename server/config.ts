@@ -184,7 +184,7 @@ export const SETTINGS = [
     parse: integer('MAX_CLIENT_BATCH', 1, 10_000, 64),
   },
   {
-    key: 'maxTextChars', env: 'MAX_TEXT_CHARS', defaultText: '5000', description: 'Longest text accepted, in characters (UTF-16 code units); longer gets 413',
+    key: 'maxTextChars', env: 'MAX_TEXT_CHARS', defaultText: '5000', description: 'Longest text accepted, in characters (Unicode code points); longer gets 413',
     parse: integer('MAX_TEXT_CHARS', 1, 1_000_000, 5000),
   },
   {

@@ -26,16 +26,18 @@ export const ERROR_TABLE = {
   NOT_FOUND: { status: 404, description: 'No route has this method and path.' },
   RELOAD_IN_PROGRESS: { status: 409, description: 'A model reload is already running; this one was not started.' },
   MODEL_REJECTED: { status: 422, description: 'The model at MODEL_PATH failed its checks (load, a test prediction, the same label set); the old model keeps serving.' },
-  RATE_LIMITED: { status: 429, description: 'This client (API key, else IP) sent more than RATE_LIMIT_MAX requests in RATE_LIMIT_WINDOW ms; see Retry-After and x-ratelimit-*.' },
+  RATE_LIMITED: { status: 429, description: 'This client (API key, else IP) sent more than RATE_LIMIT_MAX requests in RATE_LIMIT_WINDOW ms; see Retry-After and x-ratelimit-*. NGINX sends the same code for its per-IP limit_req.' },
   REQUEST_ABORTED: { status: 499, description: 'The client closed the connection before inference; nobody reads this answer.' },
   INFERENCE_FAILED: { status: 500, description: 'ONNX Runtime failed on an accepted batch (a bug or a broken model); logged.' },
   INTERNAL_ERROR: { status: 500, description: 'Anything unexpected; logged, with no detail in the response.' },
+  UPSTREAM_UNAVAILABLE: { status: 502, description: 'Sent by NGINX: no API replica could be reached (after retrying the others).' },
   QUEUE_FULL: { status: 503, description: 'MAX_QUEUE texts are already waiting; retry after the Retry-After seconds.' },
   WORKER_CRASHED: { status: 503, description: 'The worker running this batch died; it is being replaced; retrying is safe.' },
   SHUTTING_DOWN: { status: 503, description: 'The server is draining before exit and takes no new work.' },
   OVERLOADED: { status: 503, description: 'The process is under pressure (event-loop lag, heap or RSS over their limits); retry after Retry-After.' },
   NOT_READY: { status: 503, description: 'The model is not loaded yet, or the queue is saturated (/api/ready only).' },
   DEADLINE_EXCEEDED: { status: 504, description: 'The request waited longer than REQUEST_TIMEOUT_MS before inference.' },
+  UPSTREAM_TIMEOUT: { status: 504, description: 'Sent by NGINX: the replica did not answer within proxy_read_timeout.' },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

@@ -1,5 +1,5 @@
 // Every route and every error over real HTTP, against the real service serving a real ONNX model.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { assertSamePrediction } from './helpers/predictions.js';
 import { getJson, postJson, startTestService } from './helpers/service.js';
 
@@ -7,7 +7,7 @@ const server = await startTestService({ MAX_CLIENT_BATCH: '4', MAX_TEXT_CHARS: '
 t.teardown(() => server.close());
 const { url } = server;
 
-function isErrorBody(t: Tap.Test, body: any, statusCode: number, code: string) {
+function isErrorBody(t: Test, body: any, statusCode: number, code: string) {
   t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'error body shape');
   t.equal(body.statusCode, statusCode);
   t.equal(body.code, code);
@@ -15,8 +15,6 @@ function isErrorBody(t: Tap.Test, body: any, statusCode: number, code: string) {
   t.type(body.message, 'string');
   t.notMatch(body.message, /\/work\/|node_modules|at .*\(/, 'no internal paths or stack frames');
 }
-type Tap = typeof t;
-declare namespace Tap { type Test = Parameters<Parameters<Tap['test']>[1] & ((t: any) => any)>[0] }
 
 t.test('GET /api/health answers the seed response', async (t) => {
   const res = await getJson(`${url}/api/health`);

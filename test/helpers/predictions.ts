@@ -2,15 +2,11 @@
 // whatever batch it ran in: padding and batch shape change the order of float additions inside ONNX
 // Runtime's kernels (last-bit differences around 1e-7), never which row a result belongs to. Texts in the
 // tests differ in their scores by far more than the tolerance, so a mix-up cannot pass.
+import type { Test } from 'tap';
 import type { Prediction } from '../../server/predictor.js';
 
 export const SCORE_TOLERANCE = 1e-5;
 
-interface Assert {
-  equal(a: unknown, b: unknown, message?: string): unknown;
-  same(a: unknown, b: unknown, message?: string): unknown;
-  ok(value: unknown, message?: string): unknown;
-}
 
 export function samePrediction(a: Prediction, b: Prediction): boolean {
   if (a.label !== b.label || a.truncated !== b.truncated) return false;
@@ -20,6 +16,6 @@ export function samePrediction(a: Prediction, b: Prediction): boolean {
     && labels.every((label) => Math.abs(a.scores[label]! - b.scores[label]!) <= SCORE_TOLERANCE);
 }
 
-export function assertSamePrediction(t: Assert, actual: Prediction, expected: Prediction, message: string): void {
+export function assertSamePrediction(t: Test, actual: Prediction, expected: Prediction, message: string): void {
   t.ok(samePrediction(actual, expected), `${message}: ${JSON.stringify(actual)} matches ${JSON.stringify(expected)}`);
 }

@@ -1,0 +1,49 @@
+// The README's configuration and error tables and .env.example, rendered from the code's own lists
+// (server/config.ts SETTINGS, server/errors.ts ERROR_TABLE). `npm run docs` writes them; test/docs.test.ts
+// fails when the committed files differ, so the docs cannot drift from the code.
+import { SETTINGS } from './config.js';
+import { ERROR_TABLE } from './errors.js';
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}
+
+export function configTable(): string {
+  const rows = SETTINGS.map((setting) => {
+    const flag = 'flag' in setting ? ` (\`${setting.flag}\`)` : '';
+    return `| \`${setting.env}\`${flag} | ${cell(setting.defaultText)} | ${cell(setting.description)} |`;
+  });
+  return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+export function errorTable(): string {
+  const rows = Object.entries(ERROR_TABLE)
+    .sort(([, a], [, b]) => a.status - b.status)
+    .map(([code, entry]) => `| ${entry.status} | \`${code}\` | ${cell(entry.description)} |`);
+  return ['| Status | Code | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
+export function envExample(): string {
+  const lines = [
+    '# Every setting of the service, with its default. Copy to .env (docker-compose reads it; for',
+    '# `npm start`, export the ones you change). An empty value means the default.',
+    '# Generated from server/config.ts by `npm run docs`; test/docs.test.ts keeps it in step.',
+    '',
+  ];
+  for (const setting of SETTINGS) {
+    lines.push(`# ${setting.description}. Default: ${setting.defaultText}.`);
+    lines.push(`${setting.env}=`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in a document. */
+export function replaceSection(document: string, name: string, content: string): string {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const from = document.indexOf(start);
+  const to = document.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`section ${name} not found`);
+  return `${document.slice(0, from + start.length)}\n${content}\n${document.slice(to)}`;
+}

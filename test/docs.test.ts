@@ -1,0 +1,45 @@
+// The README, .env.example and OpenAPI stay true to the code: tables are rendered from the code's own lists
+// (server/docs-tables.ts) and must match the committed files; every route and error code is documented.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError } from '../batching/errors.js';
+import { InferenceFailedError, WorkerCrashedError } from '../inference/errors.js';
+import { SETTINGS } from '../server/config.js';
+import { configTable, envExample, errorTable } from '../server/docs-tables.js';
+import { ERROR_TABLE } from '../server/errors.js';
+import { getJson, startTestService } from './helpers/service.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+function section(name: string): string {
+  const start = readme.indexOf(`<!-- ${name}:start -->`);
+  const end = readme.indexOf(`<!-- ${name}:end -->`);
+  return readme.slice(start + `<!-- ${name}:start -->`.length, end).trim();
+}
+
+t.test('the README configuration table is the code\'s (run `npm run docs` after changing a setting)', async (t) => {
+  t.equal(section('config-table'), configTable());
+  for (const setting of SETTINGS) t.match(readme, `\`${setting.env}\``, setting.env);
+});
+
+t.test('.env.example lists every setting', async (t) => {
+  t.equal(readFileSync(new URL('../.env.example', import.meta.url), 'utf8'), envExample());
+});
+
+t.test('the README error table is the code\'s, and every error the layers below raise is in it', async (t) => {
+  t.equal(section('error-table'), errorTable());
+  const raised = [
+    new QueueFullError(1, 1), new DeadlineExceededError(1), new RequestAbortedError(), new BatcherClosedError(),
+    new WorkerCrashedError(undefined), new InferenceFailedError('x'),
+  ];
+  for (const error of raised) t.ok(error.code in ERROR_TABLE, `${error.code} is documented`);
+});
+
+t.test('every route of the OpenAPI document is in the README', async (t) => {
+  const server = await startTestService();
+  t.teardown(() => server.close());
+  const doc = await getJson(`${server.url}/docs/json`);
+  for (const [path, operations] of Object.entries<Record<string, unknown>>(doc.body.paths)) {
+    for (const method of Object.keys(operations)) t.match(readme, `${method.toUpperCase()} ${path}`, `${method.toUpperCase()} ${path}`);
+  }
+});
