@@ -1,10 +1,10 @@
-// Runs the built server (dist/server/main.js) as a real child process, as `npm start` does.
+// The built server (dist/server/main.js) as a real child process, as `npm start` runs it, for tests that
+// read its stderr, send it signals or wait for its exit code. Port choice, polling and the clean-up of
+// stray processes are the shared ones of deploy-processes.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
+import { ROOT, SERVER_MAIN, freePort, waitUntil } from './deploy-processes.js';
 
-export const MAIN = new URL('../../dist/server/main.js', import.meta.url).pathname;
-export const ROOT = new URL('../../', import.meta.url).pathname;
+export { freePort };
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -16,22 +16,13 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export function spawnServer(env: Record<string, string>, args: string[] = []): Omit<ServerProcess, 'url' | 'port'> {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(process.execPath, [SERVER_MAIN, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  process.once('exit', () => child.kill('SIGKILL'));
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk) => { out += chunk; });
@@ -40,24 +31,20 @@ export function spawnServer(env: Record<string, string>, args: string[] = []): O
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Starts the server on a free port and waits until /api/health answers (or the process exits). */
+/** Starts the server on a free port and waits until /api/health answers (fails if the process exits first). */
 export async function startServerProcess(env: Record<string, string> = {}, args: string[] = []): Promise<ServerProcess> {
   const port = env.PORT !== undefined ? Number(env.PORT) : await freePort();
   const started = spawnServer({ ...env, PORT: String(port) }, args);
   const url = `http://127.0.0.1:${port}`;
-  let ended = false;
-  void started.exited.then(() => { ended = true; });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (ended) throw new Error(`server exited during start-up: ${started.stderr()}`);
-    try {
-      const response = await fetch(`${url}/api/health`);
-      if (response.ok) return { ...started, url, port };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  started.child.kill('SIGKILL');
-  throw new Error('server did not answer /api/health within 60 s');
+  let exitCode: number | string | undefined;
+  void started.exited.then((code) => { exitCode = code; });
+  await waitUntil(async () => (await fetch(`${url}/api/health`)).ok, {
+    timeoutMs: 60_000,
+    what: `${url}/api/health`,
+    process: { name: 'server', child: started.child, output: started.stderr, exitCode: () => exitCode, stop: async () => { started.child.kill('SIGKILL'); } },
+  }).catch((error: Error) => {
+    started.child.kill('SIGKILL');
+    throw error;
+  });
+  return { ...started, url, port };
 }
