@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  findBinary, freePort, launch, startLocalNginx, startReplica, waitUntil, type ManagedProcess, type Nginx, type Replica,
+  cleanEnv, findBinary, freePort, launch, startLocalNginx, startReplica, waitUntil, type ManagedProcess, type Nginx, type Replica,
 } from '../test/helpers/deploy-processes.js';
 import type { Component } from './cpu.js';
 import { BENCH_ROOT } from './paths.js';
@@ -169,15 +169,6 @@ async function startProfiledReplica(model: string, env: Record<string, string>, 
     throw error;
   }
   return { url, port, address: `127.0.0.1:${port}`, process: proc, stop: (signal) => proc.stop(signal) };
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || /^_?TAP/.test(key) || key.startsWith('npm_')) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
 }
 
 async function healthy(url: string, proc: ManagedProcess, timeoutMs: number): Promise<void> {

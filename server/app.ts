@@ -74,17 +74,20 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   // While draining, answers close their connection: a keep-alive connection busy when close() began would
   // otherwise hold the process open until keepAliveTimeout.
   let draining = false;
-  app.addHook('preClose', async () => { draining = true; });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Per-request hooks take callbacks, not async functions: no promise per request on the hot path.
+  app.addHook('preClose', (done) => { draining = true; done(); });
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.url !== '/metrics') metrics.requestsInFlight.inc();
+    done();
   });
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (request.url !== '/metrics') metrics.requestsInFlight.dec();
+    done();
   });
 
   // The API speaks JSON only: a text/plain body is refused with 415 rather than read as a bare string.

@@ -104,7 +104,7 @@ export function launch(name: string, command: string, args: string[], options: {
 }
 
 /** The environment of a process under test: ours without the test runner's hooks (coverage loaders). */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (key === 'NODE_OPTIONS' || /^_?TAP/.test(key) || key.startsWith('npm_')) continue;
