@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   cleanEnv, findBinary, freePort, launch, startLocalNginx, startReplica, waitUntil, type ManagedProcess, type Nginx, type Replica,
-} from '../test/helpers/deploy-processes.js';
+} from '../deploy/local-stack.js';
 import type { Component } from './cpu.js';
 import { BENCH_ROOT } from './paths.js';
 import type { SystemId } from './system-ids.js';
@@ -153,7 +153,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
 }
 
 /**
- * Like startReplica (test/helpers/deploy-processes.ts), under `node --cpu-prof` (not allowed in NODE_OPTIONS):
+ * Like startReplica (deploy/local-stack.ts), under `node --cpu-prof` (not allowed in NODE_OPTIONS):
  * every thread (main and workers) writes a .cpuprofile into `dir` when the replica exits after SIGTERM.
  */
 async function startProfiledReplica(model: string, env: Record<string, string>, dir: string): Promise<Replica> {

@@ -21,7 +21,7 @@ import YAML from 'yaml';
 import {
   ROOT, SERVER_MAIN, findBinary, freePort, run, startLocalNginx, startLocalPrometheus, startReplica, waitUntil,
   type Nginx, type Prometheus, type PromResult, type Replica,
-} from './helpers/deploy-processes.js';
+} from '../deploy/local-stack.js';
 import { dashboardExpressions, grafanaToPromql, metricSum, ruleExpressions, splitTopLevelComparison, validateManifest } from './helpers/deploy-checks.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');

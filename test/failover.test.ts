@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { startLocalNginx, startReplica } from './helpers/deploy-processes.js';
+import { startLocalNginx, startReplica } from '../deploy/local-stack.js';
 import { runLoad } from './helpers/load.js';
 
 const texts = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')

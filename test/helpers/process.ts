@@ -1,8 +1,8 @@
 // The built server (dist/server/main.js) as a real child process, as `npm start` runs it, for tests that
 // read its stderr, send it signals or wait for its exit code. Port choice, polling and the clean-up of
-// stray processes are the shared ones of deploy-processes.ts.
+// stray processes are the shared ones of deploy/local-stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ROOT, SERVER_MAIN, freePort, waitUntil } from './deploy-processes.js';
+import { ROOT, SERVER_MAIN, freePort, waitUntil } from '../../deploy/local-stack.js';
 
 export { freePort };
 

@@ -1,4 +1,4 @@
-// Real processes on loopback for deployment tests and benchmarks: api replicas (the built service,
+// Real processes on loopback for deployment tests and benchmarks (run from source, with tsx): api replicas (the built service,
 // dist/server/main.js), NGINX with the project's nginx.conf and Prometheus with the project's scrape config,
 // both rendered for loopback by deploy/render-local.mjs. Every process started here is killed when the
 // test process exits, even if a test forgets to stop it.
@@ -7,9 +7,9 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, 
 import { connect, createServer } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NGINX_CONF, PROMETHEUS_YML, TLS_CONF_EXAMPLE, renderNginxConf, renderPrometheusConfig, renderTlsConf } from '../../deploy/render-local.mjs';
+import { NGINX_CONF, PROMETHEUS_YML, TLS_CONF_EXAMPLE, renderNginxConf, renderPrometheusConfig, renderTlsConf } from './render-local.mjs';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVER_MAIN = join(ROOT, 'dist/server/main.js');
 export const FIXTURE_MODEL = join(ROOT, 'test/fixtures/bert-tiny');
 
