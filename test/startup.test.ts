@@ -2,6 +2,7 @@
 // the seed's flags. A bad setting, a missing model or an unavailable provider exits 1 with one clear line.
 import t from 'tap';
 import { getJson } from './helpers/service.js';
+import { waitUntil } from '../deploy/local-stack.js';
 import { spawnServer, startServerProcess } from './helpers/process.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
@@ -52,24 +53,29 @@ t.test('MODEL_PATH may name the model.onnx file', async (t) => {
 });
 
 t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', async (t) => {
-  const server = await startServerProcess({ MODEL_PATH: `${FIXTURES}slow-tiny`, MAX_BATCH_SIZE: '4' });
+  // One worker running one text at a time on the slow fixture: most of the 60 requests are still queued
+  // when the signal comes.
+  const server = await startServerProcess({ MODEL_PATH: `${FIXTURES}slow-tiny`, WORKERS: '1', MAX_BATCH_SIZE: '1' });
   const texts = Array.from({ length: 60 }, (_, i) => `request number ${i} ${'word '.repeat(i % 20)}`);
   const responses = texts.map((text) => fetch(`${server.url}/api/predict`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }),
   }).then(async (res) => ({ status: res.status, body: await res.json(), at: performance.now() })));
-  // Wait until the server has accepted all 60 (they queue behind the slow model), then ask it to stop.
-  for (;;) {
+  // Wait until the server has received all 60 (answered or in flight), then ask it to stop.
+  let inFlight = 0;
+  await waitUntil(async () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    if (Number(/^sentiment_http_requests_in_flight (\S+)/m.exec(metrics)![1]) >= 60) break;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+    inFlight = Number(/^sentiment_http_requests_in_flight (\S+)/m.exec(metrics)![1]);
+    const answered = Number(/^http_request_duration_seconds_count\{[^}]*route="\/api\/predict"[^}]*\} (\S+)/m.exec(metrics)?.[1] ?? 0);
+    return inFlight + answered >= 60;
+  }, { intervalMs: 2, timeoutMs: 20_000, what: 'all 60 requests received' });
   const signalledAt = performance.now();
   server.child.kill('SIGTERM');
   const settled = await Promise.allSettled(responses);
   const answered = settled.filter((s) => s.status === 'fulfilled').map((s) => (s as PromiseFulfilledResult<{ status: number; body: any; at: number }>).value);
   t.equal(answered.length, 60, 'every request got an answer');
   t.equal(answered.filter((r) => r.status === 200 && typeof r.body.label === 'string').length, 60, 'every one a prediction');
-  t.ok(answered.filter((r) => r.at > signalledAt).length >= 10, 'many of them were still queued when SIGTERM came');
+  t.ok(inFlight >= 10, `${inFlight} were still in flight when SIGTERM came`);
+  t.ok(answered.filter((r) => r.at > signalledAt).length >= 10, 'and were answered after it');
   t.equal(await server.exited, 0, 'exit code 0');
   t.ok(performance.now() - signalledAt < 10_000, 'and it exits promptly (keep-alive connections do not hold it)');
   await t.rejects(fetch(`${server.url}/api/health`), 'no longer accepting connections');

@@ -2,7 +2,7 @@
 // read its stderr, send it signals or wait for its exit code. Port choice, polling and the clean-up of
 // stray processes are the shared ones of deploy/local-stack.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ROOT, SERVER_MAIN, freePort, waitUntil } from '../../deploy/local-stack.js';
+import { ROOT, SERVER_MAIN, freePort, killOnExit, waitUntil } from '../../deploy/local-stack.js';
 
 export { freePort };
 
@@ -22,7 +22,7 @@ export function spawnServer(env: Record<string, string>, args: string[] = []): O
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', LOG_LEVEL: 'warn', WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  killOnExit(child);
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk) => { out += chunk; });
