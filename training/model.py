@@ -15,6 +15,10 @@ Structure (config.json ``ensemble``):
   convolutions whose window *ends* at each position (a position only sees itself and
   the tokens before it, which are real tokens whenever the position is), ReLU, then max and mean pooling
   over real positions, a linear layer to 3 logits;
+* a ``gru`` member (reading the shared table): two one-directional GRUs, one over the text and one over
+  its real tokens in reverse order (reversed within each row's length, so pads stay behind the real
+  tokens), max and mean pooling over real positions and the state after the last real token of each,
+  a linear layer to 3 logits;
 * a ``ngram`` member: logistic regression on the bag of token unigrams and hashed token bigrams
   (L2-normalised counts, bigrams that touch a pad dropped) plus six lexicon summaries of the tweet
   (sums of positive and negative valence, counts, maximum and minimum);
@@ -87,6 +91,53 @@ class CausalCNN(nn.Module):
         return self.out(self.dropout(torch.cat(pooled, dim=1)))
 
 
+def reverse_within_length(x: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """x [B, T, C] right-padded -> each row's real positions in reverse order, pads left where they are
+    (position t < length reads t' = length - 1 - t): a forward recurrence over the result reads the
+    text backwards and never sees a pad before a real token."""
+    seq = x.shape[1]
+    lengths = attention_mask.sum(dim=1, keepdim=True)  # [B, 1] int64
+    t = torch.arange(seq, dtype=lengths.dtype, device=x.device).unsqueeze(0)  # [1, T]
+    index = torch.where(t < lengths, lengths - 1 - t, t)  # [B, T]
+    return torch.gather(x, 1, index.unsqueeze(-1).expand(-1, -1, x.shape[2]))
+
+
+def last_real(h: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """h [B, T, C] -> h at each row's last real position [B, C]."""
+    last = (attention_mask.sum(dim=1, keepdim=True) - 1).clamp(min=0)  # [B, 1]
+    return torch.gather(h, 1, last.unsqueeze(-1).expand(-1, -1, h.shape[2])).squeeze(1)
+
+
+class BiGRU(nn.Module):
+    """Two one-directional GRUs over token features x [B, T, C]: one reads each text forwards, the
+    other its real tokens reversed (reverse_within_length), so neither reads a pad before a real token
+    and the result does not depend on the padding. Per direction: max and mean over real positions and
+    the state after the last real token; dropout, linear -> 3 logits."""
+
+    def __init__(self, in_dim: int, hidden: int = 128, dropout: float = 0.3, embed_dim: int = 0,
+                 vocab_size: int = 0, lexicon_dim: int = 0, pad_id: int = 0, **_):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id) if embed_dim else None
+        if embed_dim:
+            in_dim = embed_dim + lexicon_dim
+        self.lexicon_dim = lexicon_dim
+        self.forward_rnn = nn.GRU(in_dim, hidden, batch_first=True)
+        self.backward_rnn = nn.GRU(in_dim, hidden, batch_first=True)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(6 * hidden, NUM_LABELS)
+
+    own_features = CausalCNN.own_features
+
+    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        mask, lengths = float_mask(attention_mask)
+        x = self.dropout(x)
+        hf, _ = self.forward_rnn(x)
+        hb, _ = self.backward_rnn(reverse_within_length(x, attention_mask))
+        pooled = torch.cat([masked_max_mean(hf, mask, lengths), last_real(hf, attention_mask),
+                            masked_max_mean(hb, mask, lengths), last_real(hb, attention_mask)], dim=1)
+        return self.out(self.dropout(pooled))
+
+
 def lexicon_summaries(lex: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """lex [B, T, 3] (valence/4, positive flag, negative flag) -> [B, 6] over real positions."""
     v = lex[:, :, 0] * mask
@@ -143,6 +194,9 @@ class TweetSentimentModel(nn.Module):
             if spec["type"] == "cnn":
                 members.append(CausalCNN(in_dim, vocab_size=vocab_size, lexicon_dim=self.lexicon_dim,
                                          pad_id=config.get("pad_id", 0), **kwargs))
+            elif spec["type"] == "gru":
+                members.append(BiGRU(in_dim, vocab_size=vocab_size, lexicon_dim=self.lexicon_dim,
+                                     pad_id=config.get("pad_id", 0), **kwargs))
             elif spec["type"] == "ngram":
                 members.append(NgramLinear(vocab_size, lexicon_dim=self.lexicon_dim, **kwargs))
             else:
