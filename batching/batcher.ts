@@ -10,7 +10,9 @@
 //   worker that finishes finds its next batch without a round trip through this thread.
 // - A batch is anchored on the oldest waiting text (nothing starves) and filled with texts of the nearest
 //   lengths (less padding).
-// - Texts whose client went away, or whose deadline passed, are dropped before inference.
+// - Texts whose client went away, or whose deadline passed, are dropped before inference: checked whenever
+//   the queue is looked at (every submission, every finished batch, the wait timer), so no listener or
+//   timer is kept per text.
 // - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -70,8 +72,8 @@ export interface SubmitEntry<P> {
 export interface SubmitOptions {
   /** Absolute time on the batcher's clock after which the text is dropped rather than run. */
   deadline?: number;
-  /** Aborting drops the texts that are still waiting. */
-  signal?: AbortSignal;
+  /** Once `aborted` reads true, the texts still waiting are dropped (an AbortSignal, or any such view). */
+  signal?: { readonly aborted: boolean };
   /** Only texts with the same group share a batch (e.g. the model generation they were tokenized for). */
   group?: unknown;
 }
@@ -94,10 +96,10 @@ interface Item<P, R> {
   group: unknown;
   enqueuedAt: number;
   deadline: number;
+  signal: { readonly aborted: boolean } | undefined;
   state: ItemState;
   resolve(completed: Completed<R>): void;
   reject(error: Error): void;
-  detach?: () => void;
 }
 
 /** Smoothing of the throughput estimate behind Retry-After. */
@@ -203,20 +205,13 @@ export class MicroBatcher<P, R> {
         group: options.group,
         enqueuedAt: now,
         deadline: options.deadline ?? Infinity,
+        signal: options.signal,
         state: 'waiting',
         resolve,
         reject,
       });
     }));
     for (const item of items) this.#enqueue(item);
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => this.#drop(items, new RequestAbortedError(), 'aborted');
-      signal.addEventListener('abort', onAbort, { once: true });
-      const detach = () => signal.removeEventListener('abort', onAbort);
-      let unsettled = items.length;
-      for (const item of items) item.detach = () => { if (--unsettled === 0) detach(); };
-    }
     this.#pump();
     return promises;
   }
@@ -263,19 +258,13 @@ export class MicroBatcher<P, R> {
       item.state = 'done';
       this.#waiting--;
       dropped++;
-      item.detach?.();
       item.reject(error);
     }
     if (dropped > 0) this.#observer.onReject?.(reason, dropped);
     return dropped;
   }
 
-  /** Drops the texts of a client that went away, then lets the queue move on. */
-  #drop(items: Item<P, R>[], error: Error, reason: RejectionReason): void {
-    if (this.#settleWaiting(items, error, reason) > 0) this.#pump();
-  }
-
-  /** The oldest waiting item, after dropping every expired one met at the head. */
+  /** The oldest waiting item, after dropping every expired or abandoned one met at the head. */
   #oldest(now: number): Item<P, R> | undefined {
     for (;;) {
       const head = this.#arrivals.peek();
@@ -286,6 +275,10 @@ export class MicroBatcher<P, R> {
       }
       if (head.deadline <= now) {
         this.#settleWaiting([head], new DeadlineExceededError(now - head.enqueuedAt), 'deadline');
+        continue;
+      }
+      if (head.signal?.aborted) {
+        this.#settleWaiting([head], new RequestAbortedError(), 'aborted');
         continue;
       }
       return head;
@@ -336,6 +329,10 @@ export class MicroBatcher<P, R> {
         this.#trimBucket(bucket, key);
         for (const candidate of bucket) {
           if (candidate === oldest || candidate.state !== 'waiting' || candidate.group !== oldest.group) continue;
+          if (candidate.signal?.aborted) {
+            this.#settleWaiting([candidate], new RequestAbortedError(), 'aborted');
+            continue;
+          }
           if (candidate.deadline <= now) continue; // dropped when it reaches the head of the arrivals
           if (items.length >= this.maxBatchSize) { full = true; break; }
           const nextLongest = Math.max(longest, candidate.paddedLength);
@@ -365,7 +362,6 @@ export class MicroBatcher<P, R> {
     let realTokens = 0;
     for (const item of items) {
       item.state = 'running';
-      item.detach?.();
       longest = Math.max(longest, item.paddedLength);
       realTokens += item.tokens;
     }

@@ -81,7 +81,8 @@ export type BatchingOptions = Pick<BatcherOptions<IdsPayload, Row>, 'maxBatchSiz
 export interface PredictOptions {
   /** Absolute time (performance.now()) after which waiting texts are dropped with DEADLINE_EXCEEDED. */
   deadline: number;
-  signal?: AbortSignal;
+  /** Reads true once the client has gone (an AbortSignal, or any such view). */
+  signal?: { readonly aborted: boolean };
 }
 
 export class Predictor {
@@ -146,13 +147,32 @@ export class Predictor {
     return this.#batcher.retryAfterSeconds();
   }
 
+  /** One async function for the whole path (cache, tokenizer, batcher): it runs for every request. */
   async predict(texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
     const model = this.#model;
     const usage = this.#inUse.get(model) ?? { calls: 0 };
     this.#inUse.set(model, usage);
     usage.calls++;
     try {
-      return await this.#predictWith(model, texts, options);
+      const timings: PredictionTimings = { queueMs: 0, inferenceMs: 0, tokenizeMs: 0 };
+      const predictions: (Prediction | undefined)[] = this.#cache ? await this.#cache.lookup(texts, model.sha256) : new Array(texts.length);
+      const missing: number[] = [];
+      for (let i = 0; i < texts.length; i++) if (predictions[i] === undefined) missing.push(i);
+      if (missing.length > 0) {
+        const submitOptions = { deadline: options.deadline, signal: options.signal, group: model };
+        const tokenized = await Promise.all(this.#tokenizing.submitMany(missing.map((i) => ({ payload: { model, text: texts[i]! }, tokens: 1 })), submitOptions));
+        const entries = tokenized.map(({ value }) => ({ payload: { model, ids: value.ids }, tokens: value.ids.length }));
+        const completed = await Promise.all(this.#batcher.submitMany(entries, submitOptions));
+        completed.forEach((done, j) => {
+          timings.queueMs = Math.max(timings.queueMs, done.queueMs);
+          timings.inferenceMs = Math.max(timings.inferenceMs, done.value.inferenceMs);
+          timings.tokenizeMs = Math.max(timings.tokenizeMs, tokenized[j]!.queueMs + tokenized[j]!.runMs);
+          predictions[missing[j]!] = toPrediction(model.labels, done.value.probabilities, tokenized[j]!.value.truncated);
+        });
+        this.#cache?.store(missing.map((i) => texts[i]!), missing.map((i) => predictions[i]!), model.sha256);
+      }
+      for (const prediction of predictions) this.#metrics.predictions.inc({ label: prediction!.label });
+      return { predictions: predictions as Prediction[], timings, model, cacheHits: texts.length - missing.length };
     } finally {
       if (--usage.calls === 0 && model !== this.#model) {
         this.#inUse.delete(model);
@@ -174,34 +194,6 @@ export class Predictor {
     this.#inUse.delete(previous);
     await previous.pool.close();
     return previous;
-  }
-
-  async #predictWith(model: ServedModel, texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
-    const cached = this.#cache ? await this.#cache.lookup(texts, model.sha256) : [];
-    const missing = texts.flatMap((_, i) => (cached[i] === undefined ? [i] : []));
-    const timings: PredictionTimings = { queueMs: 0, inferenceMs: 0, tokenizeMs: 0 };
-    const predictions = cached as Prediction[];
-    if (missing.length > 0) {
-      const fresh = await this.#run(model, missing.map((i) => texts[i]!), options, timings);
-      missing.forEach((textIndex, j) => { predictions[textIndex] = fresh[j]!; });
-      this.#cache?.store(missing.map((i) => texts[i]!), fresh, model.sha256);
-    }
-    for (const prediction of predictions) this.#metrics.predictions.inc({ label: prediction.label });
-    return { predictions, timings, model, cacheHits: texts.length - missing.length };
-  }
-
-  /** Tokenizes, batches and runs texts on `model`; records the call's longest stage times in `timings`. */
-  async #run(model: ServedModel, texts: string[], options: PredictOptions, timings: PredictionTimings): Promise<Prediction[]> {
-    const submitOptions = { deadline: options.deadline, signal: options.signal, group: model };
-    const tokenized = await Promise.all(this.#tokenizing.submitMany(texts.map((text) => ({ payload: { model, text }, tokens: 1 })), submitOptions));
-    const entries = tokenized.map(({ value }) => ({ payload: { model, ids: value.ids }, tokens: value.ids.length }));
-    const completed = await Promise.all(this.#batcher.submitMany(entries, submitOptions));
-    return completed.map((done, i) => {
-      timings.queueMs = Math.max(timings.queueMs, done.queueMs);
-      timings.inferenceMs = Math.max(timings.inferenceMs, done.value.inferenceMs);
-      timings.tokenizeMs = Math.max(timings.tokenizeMs, tokenized[i]!.queueMs + tokenized[i]!.runMs);
-      return toPrediction(model.labels, done.value.probabilities, tokenized[i]!.value.truncated);
-    });
   }
 
   /** Stops taking requests, finishes every accepted one, then stops the workers. */

@@ -220,14 +220,38 @@ t.test('a text whose client went away is dropped before inference', async (t) =>
   submit();
   const controller = new AbortController();
   const gone = submit(10, { signal: controller.signal });
-  t.equal(batcher.depth, 1);
+  const stays = submit(10);
+  t.equal(batcher.depth, 2);
   controller.abort();
-  await t.rejects(gone, { code: 'REQUEST_ABORTED' });
-  t.equal(batcher.depth, 0);
-  t.same(rejected, [['aborted', 1]]);
+  // Checked when the queue is next looked at: here, when the running batch finishes.
   batches[0]!.finish();
-  await settle();
-  t.equal(batches.length, 1, 'nothing else ran');
+  await t.rejects(gone, { code: 'REQUEST_ABORTED' });
+  t.same(rejected, [['aborted', 1]]);
+  t.same(batches[1]!.payloads.map((p) => p.id), [2], 'only the text whose client is still there runs');
+  batches[1]!.finish();
+  t.equal((await stays).value, 'result-2');
+  t.equal(batcher.depth, 0);
+});
+
+t.test('a gone client is noticed anywhere in the queue, not only at its head', async (t) => {
+  const { batches, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 8 });
+  let clientGone = false;
+  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 });
+  const waiting = batcher.submit({ payload: { id: 1, tokens: 8 }, tokens: 8 });
+  const gone = batcher.submit({ payload: { id: 2, tokens: 8 }, tokens: 8 }, { signal: { get aborted() { return clientGone; } } });
+  clientGone = true;
+  batches[0]!.finish();
+  await t.rejects(gone, { code: 'REQUEST_ABORTED' });
+  t.same(batches[1]!.payloads.map((p) => p.id), [1]);
+  t.same(rejected, [['aborted', 1]]);
+  batches[1]!.finish();
+  await waiting;
+});
+
+t.test('a client already gone at submission is refused at once', async (t) => {
+  const { batcher, batches } = setup();
+  await t.rejects(batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }, { signal: AbortSignal.abort() }), { code: 'REQUEST_ABORTED' });
+  t.equal(batches.length, 0);
 });
 
 t.test('aborting after dispatch does not disturb the batch', async (t) => {

@@ -52,3 +52,24 @@ t.test('batch calls running at once each get their own texts back, in order', as
   });
   t.equal(mismatches, 0);
 });
+
+t.test('requests whose client hung up while queued are dropped before inference', async (t) => {
+  // One worker running one text at a time on the slow fixture, so that requests queue up.
+  const server = await startTestService({ MODEL_PATH: new URL('./fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1' });
+  t.teardown(() => server.close());
+  const controllers = Array.from({ length: 40 }, () => new AbortController());
+  const kept = Array.from({ length: 10 }, (_, i) => postJson(`${server.url}/api/predict`, { text: `kept ${i}` }));
+  const abandoned = controllers.map((controller, i) => fetch(`${server.url}/api/predict`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `abandoned ${i}` }), signal: controller.signal,
+  }).catch(() => 'aborted'));
+  while (server.service.predictor.queueDepth < 20) await new Promise((resolve) => setTimeout(resolve, 2));
+  for (const controller of controllers) controller.abort();
+  await Promise.all(abandoned);
+  const answers = await Promise.all(kept);
+  t.ok(answers.every((res) => res.status === 200), 'the requests of clients still there are answered');
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  const dropped = Number(/^sentiment_rejections_total\{reason="aborted"\} (\S+)/m.exec(metrics)![1]);
+  const ran = Number(/^sentiment_batch_size_sum (\S+)/m.exec(metrics)![1]);
+  t.ok(dropped >= 10, `${dropped} abandoned texts were dropped before inference`);
+  t.ok(ran <= 50 - dropped, `only ${ran} texts ran`);
+});
