@@ -19,12 +19,14 @@ export interface InferencePoolOptions {
   tokenizerThreads: number;
   lengthMultiple: number;
   warmupBatchSize: number;
+  /** The worker module; tests wrap the real one to inject faults. Defaults to worker.js beside this file. */
+  workerFile?: string;
 }
 
 // Compiled, this module is pool.js beside worker.js; under a TypeScript loader (tests) it is pool.ts
 // beside worker.ts, and Node's worker threads inherit the loader.
 const here = fileURLToPath(import.meta.url);
-const workerFile = here.slice(0, -extname(here).length).replace(/pool$/, 'worker') + extname(here);
+const defaultWorkerFile = here.slice(0, -extname(here).length).replace(/pool$/, 'worker') + extname(here);
 
 export class InferencePool {
   readonly files: ModelFiles;
@@ -67,7 +69,9 @@ export class InferencePool {
       ]);
       return new InferencePool(sessions, tokenizers, options, descriptions[0]!);
     } catch (error) {
-      await Promise.all([sessions.destroy(), tokenizers.destroy()]);
+      // close(), not destroy(): a worker still warming up is inside a native ONNX Runtime call, and
+      // terminating a thread there aborts the whole process (onnxruntime-node cannot be interrupted).
+      await Promise.all([sessions.close(), tokenizers.close()]);
       throw error;
     }
   }
@@ -122,7 +126,7 @@ function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: 
     warmupBatchSize: options.warmupBatchSize,
   };
   return new Piscina({
-    filename: workerFile,
+    filename: options.workerFile ?? defaultWorkerFile,
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: Infinity,

@@ -34,8 +34,13 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
   return pino({ level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] });
 }
 
+/** What tests may swap in below the configuration (a worker module that injects faults). */
+export interface ServiceInternals {
+  workerFile?: string;
+}
+
 /** Loads the model at MODEL_PATH into a new, warmed-up pool of workers. */
-export async function loadServedModel(config: Config, logger: Logger): Promise<ServedModel> {
+export async function loadServedModel(config: Config, logger: Logger, internals: ServiceInternals = {}): Promise<ServedModel> {
   const precision = config.modelPrecision === 'auto' ? (config.device === 'cpu' ? 'fp32' : 'prefer-fp16') : config.modelPrecision;
   const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, precision });
   const started = performance.now();
@@ -47,6 +52,7 @@ export async function loadServedModel(config: Config, logger: Logger): Promise<S
     tokenizerThreads: config.tokenizerThreads,
     lengthMultiple: LENGTH_MULTIPLE,
     warmupBatchSize: config.maxBatchSize,
+    workerFile: internals.workerFile,
   });
   logger.info({
     model: files.name, file: files.onnxPath, sha256: files.sha256, labels: files.labels, maxTokens: files.maxTokens,
@@ -56,8 +62,8 @@ export async function loadServedModel(config: Config, logger: Logger): Promise<S
   return { pool, labels: files.labels, sha256: files.sha256, version: files.sha256.slice(0, 12), loadedAt: new Date() };
 }
 
-export async function startService(config: Config, logger: Logger = createLogger(config)): Promise<Service> {
-  const model = await loadServedModel(config, logger);
+export async function startService(config: Config, logger: Logger = createLogger(config), internals: ServiceInternals = {}): Promise<Service> {
+  const model = await loadServedModel(config, logger, internals);
   const redis: Redis | undefined = config.redisUrl !== undefined ? connectRedis(config.redisUrl, logger) : undefined;
   let predictor: Predictor | undefined;
   const metrics = new ServiceMetrics({
@@ -82,7 +88,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   watchCrashes(model);
   metrics.setModel({ name: model.pool.files.name, sha256: model.sha256, device: config.device, provider: model.pool.description.providers[0] ?? config.device });
   const reloader = new ModelReloader(served, async () => {
-    const next = await loadServedModel(config, logger);
+    const next = await loadServedModel(config, logger, internals);
     watchCrashes(next);
     return next;
   }, metrics, logger);

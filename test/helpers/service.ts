@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../server/config.js';
-import { startService, type Service } from '../../server/service.js';
+import { startService, type Service, type ServiceInternals } from '../../server/service.js';
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
 
@@ -13,7 +13,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}, logger?: Logger): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, logger?: Logger, internals?: ServiceInternals): Promise<TestService> {
   const config = loadConfig({
     MODEL_PATH: `${FIXTURES}bert-tiny`,
     HOST: '127.0.0.1',
@@ -25,7 +25,7 @@ export async function startTestService(env: Record<string, string> = {}, logger?
     CACHE_SIZE: '0',
     ...env,
   }, []);
-  const service = await startService(config, logger);
+  const service = await startService(config, logger, internals);
   await service.listen();
   const { port } = service.app.server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, service, close: () => service.close() };
