@@ -209,8 +209,7 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   for (const match of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
     for (const source of match[1]!.split(/\s+/)) {
       t.ok(allowed.includes(source.split('/')[0]!), `build context includes ${source}`);
-      const missingModel = source.startsWith('models/') && !existsSync(join(ROOT, source));
-      t.ok(existsSync(join(ROOT, source)), `${source} exists`, { todo: missingModel ? 'the trained model has not landed in models/ yet' : false });
+      t.ok(existsSync(join(ROOT, source)), `${source} exists`);
     }
   }
 });
@@ -379,11 +378,6 @@ t.test('4. every dashboard and alert expression returns data from the live Prome
   }, { timeoutMs: 15_000, what: 'both replicas scraped' });
   t.pass('prometheus scrapes both replicas (job="api")');
 
-  // sentiment_queue_capacity (MAX_QUEUE) is to be exported by server/metrics.ts; until it is, the queries
-  // that divide by it are TODO, not failures, and become real checks the moment the gauge exists.
-  const metricsText = await (await fetch(`${replicas[0]!.url}/metrics`)).text();
-  const capacityTodo = metricsText.includes('sentiment_queue_capacity') ? false : 'server/metrics.ts does not export sentiment_queue_capacity yet';
-
   // How each expression is judged (expressions are never edited beyond this):
   // - Dashboard queries run as Grafana sends them, with $__rate_interval as 1m; each must return data.
   // - An alert expression that ends in a comparison with a number (`A > 0.05`) returns data only while the
@@ -394,22 +388,21 @@ t.test('4. every dashboard and alert expression returns data from the live Prome
   // - GPU panels keep only replicas with sentiment_model_info{device!="cpu"}, and every replica here runs
   //   on CPU: they must be accepted as written, and must return data with the device filter widened to
   //   device!="" (which proves the join on instance and the metric names against real replicas).
-  interface Check { where: string; query: string; needData: boolean; todo: string | false }
+  interface Check { where: string; query: string; needData: boolean }
   const checks: Check[] = [];
-  const todoFor = (expr: string) => (expr.includes('sentiment_queue_capacity') ? capacityTodo : false);
   for (const { where, expr } of dashboardExpressions(dashboard)) {
     const query = grafanaToPromql(expr, { rateInterval: '1m' });
     if (query.includes('device!="cpu"')) {
-      checks.push({ where: `${where} (as written; no GPU here)`, query, needData: false, todo: false });
-      checks.push({ where: `${where} (device filter widened)`, query: query.replaceAll('device!="cpu"', 'device!=""'), needData: true, todo: todoFor(query) });
+      checks.push({ where: `${where} (as written; no GPU here)`, query, needData: false });
+      checks.push({ where: `${where} (device filter widened)`, query: query.replaceAll('device!="cpu"', 'device!=""'), needData: true });
     } else {
-      checks.push({ where, query, needData: true, todo: todoFor(query) });
+      checks.push({ where, query, needData: true });
     }
   }
   for (const { where, expr } of ruleExpressions(alertsYaml)) {
     const split = splitTopLevelComparison(expr);
-    checks.push({ where: `${where} (whole condition)`, query: expr, needData: false, todo: false });
-    checks.push({ where: split ? `${where} (without "${split.op} ${split.threshold}")` : where, query: split ? split.base : expr, needData: true, todo: todoFor(expr) });
+    checks.push({ where: `${where} (whole condition)`, query: expr, needData: false });
+    checks.push({ where: split ? `${where} (without "${split.op} ${split.threshold}")` : where, query: split ? split.base : expr, needData: true });
   }
   t.ok(checks.length >= 30, `${checks.length} queries from ${dashboardExpressions(dashboard).length} dashboard targets and ${ruleExpressions(alertsYaml).length} alert rules`);
 
@@ -417,9 +410,9 @@ t.test('4. every dashboard and alert expression returns data from the live Prome
   const answers = new Map<Check, PromResult>();
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const pending = checks.filter((check) => !answers.has(check) || (check.needData && !check.todo && !answers.get(check)!.data?.result.length));
+    const pending = checks.filter((check) => !answers.has(check) || (check.needData && !answers.get(check)!.data?.result.length));
     await Promise.all(pending.map(async (check) => answers.set(check, await prom.query(check.query))));
-    const waiting = checks.filter((check) => check.needData && !check.todo && !answers.get(check)!.data?.result.length);
+    const waiting = checks.filter((check) => check.needData && !answers.get(check)!.data?.result.length);
     if (waiting.length === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -427,7 +420,7 @@ t.test('4. every dashboard and alert expression returns data from the live Prome
     const answer = answers.get(check)!;
     t.equal(answer.status, 'success', `${check.where}: accepted by Prometheus`, { query: check.query, error: answer.error });
     if (check.needData) {
-      t.ok((answer.data?.result.length ?? 0) > 0, `${check.where}: returns data`, { query: check.query, todo: check.todo });
+      t.ok((answer.data?.result.length ?? 0) > 0, `${check.where}: returns data`, { query: check.query });
     }
   }
 
