@@ -18,6 +18,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { loadModelFiles } from '../inference/model-files.js';
+import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 interface Options {
@@ -146,16 +147,10 @@ function prepare(options: Options) {
   let paddedTokens = 0;
   for (let start = 0; start + options.batch <= encoded.length || (start < encoded.length && batches.length === 0); start += options.batch) {
     const rows = encoded.slice(start, start + options.batch);
-    const longest = Math.max(...rows.map((r) => r.length));
-    const seq = Math.ceil(longest / options.padMultiple) * options.padMultiple;
-    const ids = new BigInt64Array(rows.length * seq).fill(BigInt(tokenizer.padId));
-    const mask = new BigInt64Array(rows.length * seq);
-    rows.forEach((r, i) => {
-      r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; });
-      realTokens += r.length;
-    });
-    paddedTokens += rows.length * seq;
-    batches.push({ ids, mask, rows: rows.length, seq });
+    const padded = padRows(rows, tokenizer.padId, { multiple: options.padMultiple });
+    for (const r of rows) realTokens += r.length;
+    paddedTokens += padded.rows * padded.length;
+    batches.push({ ids: padded.inputIds, mask: padded.attentionMask, rows: padded.rows, seq: padded.length });
   }
   return { files, batches, texts: texts.length, realTokens, paddedTokens };
 }

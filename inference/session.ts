@@ -69,35 +69,71 @@ function firstLine(text: string): string {
   return text.split('\n')[0]!.slice(0, 500);
 }
 
+/** One batch as ONNX Runtime takes it: int64 `[rows, length]`, right-padded, attention mask 0 on padding. */
+export interface PaddedBatch {
+  inputIds: BigInt64Array;
+  attentionMask: BigInt64Array;
+  rows: number;
+  length: number;
+}
+
+/**
+ * Lays out a batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), each text
+ * right-padded with `padId` to `length` tokens.
+ */
+export function padBatch(ids: Int32Array, offsets: Int32Array, length: number, padId: number): PaddedBatch {
+  const rows = offsets.length - 1;
+  const size = rows * length;
+  const inputIds = new BigInt64Array(size);
+  const attentionMask = new BigInt64Array(size);
+  // Ids are small non-negative integers: write each into the low 32-bit half of its int64 slot through an
+  // Int32Array view (little-endian), which is many times faster than converting every id to a BigInt.
+  const inputWords = new Int32Array(inputIds.buffer);
+  const attentionWords = new Int32Array(attentionMask.buffer);
+  if (padId !== 0) for (let i = 0; i < size; i++) inputWords[2 * i] = padId;
+  for (let row = 0; row < rows; row++) {
+    const start = offsets[row]!;
+    const count = offsets[row + 1]! - start;
+    const base = row * length;
+    for (let j = 0; j < count; j++) {
+      inputWords[2 * (base + j)] = ids[start + j]!;
+      attentionWords[2 * (base + j)] = 1;
+    }
+  }
+  return { inputIds, attentionMask, rows, length };
+}
+
+/**
+ * padBatch for texts given as one id array each (tests, tools, benchmarks). The padded length is `length`,
+ * or else the longest text's rounded up to a multiple of `multiple`.
+ */
+export function padRows(
+  rows: readonly (readonly number[])[],
+  padId: number,
+  { multiple = 1, length = Math.ceil(Math.max(...rows.map((row) => row.length)) / multiple) * multiple }: { multiple?: number; length?: number } = {},
+): PaddedBatch {
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((row, i) => { offsets[i + 1] = offsets[i]! + row.length; });
+  return padBatch(Int32Array.from(rows.flat()), offsets, length, padId);
+}
+
+/** The `input_ids` and `attention_mask` tensors of a padded batch. */
+export function batchFeeds(batch: PaddedBatch): Record<string, ort.Tensor> {
+  const dims = [batch.rows, batch.length];
+  return {
+    input_ids: new ort.Tensor('int64', batch.inputIds, dims),
+    attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
+  };
+}
+
 /**
  * Runs one batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), padded to
  * `paddedLength`, and returns softmax probabilities row by row.
  */
 export async function classify(model: ClassifierSession, ids: Int32Array, offsets: Int32Array, paddedLength: number, padId: number): Promise<Float32Array> {
   const batch = offsets.length - 1;
-  const size = batch * paddedLength;
-  const inputIds = new BigInt64Array(size);
-  const attention = new BigInt64Array(size);
-  // Ids are small non-negative integers: write each into the low 32-bit half of its int64 slot through an
-  // Int32Array view (little-endian), which is many times faster than converting every id to a BigInt.
-  const inputWords = new Int32Array(inputIds.buffer);
-  const attentionWords = new Int32Array(attention.buffer);
-  if (padId !== 0) for (let i = 0; i < size; i++) inputWords[2 * i] = padId;
-  for (let row = 0; row < batch; row++) {
-    const start = offsets[row]!;
-    const length = offsets[row + 1]! - start;
-    const base = row * paddedLength;
-    for (let j = 0; j < length; j++) {
-      inputWords[2 * (base + j)] = ids[start + j]!;
-      attentionWords[2 * (base + j)] = 1;
-    }
-  }
-  const dims = [batch, paddedLength];
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', inputIds, dims),
-    attention_mask: new ort.Tensor('int64', attention, dims),
-  };
-  if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(size), dims);
+  const feeds = batchFeeds(padBatch(ids, offsets, paddedLength, padId));
+  if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * paddedLength), [batch, paddedLength]);
   const outputs = await model.session.run(feeds, [model.outputName]);
   const logits = outputs[model.outputName]!;
   if (logits.dims.length !== 2 || logits.dims[0] !== batch || logits.dims[1] !== model.numLabels) {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFiles } from '../inference/model-files.js';
+import { batchFeeds, padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 const MODEL_DIR = join(import.meta.dirname, '..', 'models', 'twitter-sentiment');
@@ -18,16 +19,7 @@ const reference = JSON.parse(readFileSync(join(MODEL_DIR, 'reference-logits.json
 const session = await ort.InferenceSession.create(files.onnxPath, { intraOpNumThreads: 1 });
 t.teardown(() => session.release());
 
-function feeds(rows: number[][], multiple = 8) {
-  const seq = Math.ceil(Math.max(...rows.map((r) => r.length)) / multiple) * multiple;
-  const ids = new BigInt64Array(rows.length * seq).fill(BigInt(tokenizer.padId));
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; }));
-  return {
-    input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
-  };
-}
+const feeds = (rows: number[][], multiple = 8) => batchFeeds(padRows(rows, tokenizer.padId, { multiple }));
 
 t.test('model directory: files, size, config', async (t) => {
   for (const name of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json', 'config.json', 'best_model.pt', 'reference-logits.json', 'README.md']) {

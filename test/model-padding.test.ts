@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFiles } from '../inference/model-files.js';
+import { batchFeeds, padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 const MODEL_DIR = join(import.meta.dirname, '..', 'models', 'twitter-sentiment');
@@ -27,14 +28,9 @@ const texts = [
 ];
 const encoded = texts.map((text) => tokenizer.encode(text).ids);
 
-async function run(rows: number[][], seq: number): Promise<number[][]> {
-  const ids = new BigInt64Array(rows.length * seq).fill(BigInt(tokenizer.padId));
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; }));
-  const out = await session.run({
-    input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
-  });
+/** Logits of `rows` padded to `seq` tokens with `padId` (the tokenizer's, unless a test says otherwise). */
+async function run(rows: number[][], seq: number, padId = tokenizer.padId): Promise<number[][]> {
+  const out = await session.run(batchFeeds(padRows(rows, padId, { length: seq })));
   const data = out.logits!.data as Float32Array;
   return rows.map((_, i) => Array.from(data.subarray(i * 3, i * 3 + 3)));
 }
@@ -82,14 +78,6 @@ t.test('batch companions and order do not change logits', async (t) => {
 t.test('pad positions holding other ids are ignored too (only attention_mask counts)', async (t) => {
   const rows = encoded.slice(0, 10);
   const seq = 64;
-  const ids = new BigInt64Array(rows.length * seq).fill(777n);
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; }));
-  const out = await session.run({
-    input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
-  });
-  const data = out.logits!.data as Float32Array;
-  const got = rows.map((_, i) => Array.from(data.subarray(i * 3, i * 3 + 3)));
+  const got = await run(rows, seq, 777);
   t.ok(maxDiff(got, alone.slice(0, 10)) <= TOLERANCE, maxDiff(got, alone.slice(0, 10)).toExponential(2));
 });

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFiles } from '../inference/model-files.js';
+import { batchFeeds, padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -19,14 +20,7 @@ const metrics = JSON.parse(readFileSync(join(MODEL_DIR, 'metrics.json'), 'utf8')
 
 async function classify(texts: string[]): Promise<string[]> {
   const rows = texts.map((text) => tokenizer.encode(text).ids);
-  const seq = Math.ceil(Math.max(...rows.map((r) => r.length)) / 8) * 8;
-  const ids = new BigInt64Array(rows.length * seq).fill(BigInt(tokenizer.padId));
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; }));
-  const out = await session.run({
-    input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
-  });
+  const out = await session.run(batchFeeds(padRows(rows, tokenizer.padId, { multiple: 8 })));
   const data = out.logits!.data as Float32Array;
   return rows.map((_, i) => {
     const row = Array.from(data.subarray(i * 3, i * 3 + 3));

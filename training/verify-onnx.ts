@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { loadModelFiles } from '../inference/model-files.js';
+import { batchFeeds, padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 const { values } = parseArgs({
@@ -22,17 +23,6 @@ const { values } = parseArgs({
 
 interface Reference { tweets: Array<{ text: string; ids: number[]; logits: number[] }> }
 
-function padded(rows: number[][], padId: number, multiple = 8) {
-  const seq = Math.ceil(Math.max(...rows.map((r) => r.length)) / multiple) * multiple;
-  const ids = new BigInt64Array(rows.length * seq).fill(BigInt(padId));
-  const mask = new BigInt64Array(rows.length * seq);
-  rows.forEach((r, i) => r.forEach((id, j) => { ids[i * seq + j] = BigInt(id); mask[i * seq + j] = 1n; }));
-  return {
-    input_ids: new ort.Tensor('int64', ids, [rows.length, seq]),
-    attention_mask: new ort.Tensor('int64', mask, [rows.length, seq]),
-  };
-}
-
 const files = loadModelFiles(values.model!);
 const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
 const session = await ort.InferenceSession.create(files.onnxPath, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
@@ -42,7 +32,7 @@ async function logitsOf(rows: number[][]): Promise<number[][]> {
   const out: number[][] = [];
   for (let k = 0; k < rows.length; k += batch) {
     const chunk = rows.slice(k, k + batch);
-    const result = await session.run(padded(chunk, tokenizer.padId));
+    const result = await session.run(batchFeeds(padRows(chunk, tokenizer.padId, { multiple: 8 })));
     const data = result.logits!.data as Float32Array;
     const width = files.labels.length;
     for (let i = 0; i < chunk.length; i++) out.push(Array.from(data.subarray(i * width, (i + 1) * width)));
