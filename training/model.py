@@ -20,8 +20,9 @@ Structure (config.json ``ensemble``):
   tokens), max and mean pooling over real positions and the state after the last real token of each,
   a linear layer to 3 logits;
 * a ``ngram`` member: logistic regression on the bag of token unigrams and hashed token bigrams
-  (L2-normalised counts, bigrams that touch a pad dropped) plus six lexicon summaries of the tweet
-  (sums of positive and negative valence, counts, maximum and minimum);
+  (L2-normalised counts, bigrams that touch a pad dropped), six lexicon summaries of the tweet
+  (sums of positive and negative valence, counts, maximum and minimum) and, optionally, the bag of the
+  tokens' character n-grams (folded into one weight row per token, see NgramLinear);
 * the logits are the mean of the members' log-softmax (softmax of them is the normalised geometric
   mean of the members' distributions). Label order: 0 negative, 1 neutral, 2 positive.
 
@@ -149,13 +150,26 @@ def lexicon_summaries(lex: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class NgramLinear(nn.Module):
-    """Logistic regression on L2-normalised unigram + hashed-bigram counts and lexicon summaries."""
+    """Logistic regression on L2-normalised unigram + hashed-bigram counts, lexicon summaries and, with
+    `chars` = [shortest, longest], the character n-grams of the tokens.
 
-    def __init__(self, vocab_size: int, buckets: int = 131072, lexicon_dim: int = 3, **_):
+    The character n-gram weights are learned per n-gram (so rare and unseen spellings share what
+    frequent ones taught, e.g. `loveee`, `lovin`, `##love`), but a token's n-grams never change, so
+    training folds them into one row per token: `chargram[t]` = the sum of the weights of token t's
+    n-grams (times their idf), and `char_norms[t]` = the sum of their squared idf; a text's n-gram
+    block is divided by the square root of its tokens' `char_norms` (about its L2 norm, as for
+    tf-idf). Serving costs two table look-ups."""
+
+    def __init__(self, vocab_size: int, buckets: int = 131072, lexicon_dim: int = 3, chars=None, **_):
         super().__init__()
         self.buckets = buckets
+        self.chars = list(chars) if chars else None
         self.unigram = nn.Embedding(vocab_size, NUM_LABELS)
         self.bigram = nn.Embedding(buckets, NUM_LABELS)
+        if self.chars:
+            self.chargram = nn.Embedding(vocab_size, NUM_LABELS)
+            nn.init.zeros_(self.chargram.weight)
+            self.register_buffer("char_norms", torch.zeros(vocab_size, 1))
         self.lexical = nn.Linear(LEXICON_SUMMARIES, NUM_LABELS) if lexicon_dim else None
         self.bias = nn.Parameter(torch.zeros(NUM_LABELS))
         nn.init.zeros_(self.unigram.weight)
@@ -172,6 +186,10 @@ class NgramLinear(nn.Module):
         total = (self.unigram(input_ids) * mask.unsqueeze(-1)).sum(dim=1) \
             + (self.bigram(bigrams) * m2.unsqueeze(-1)).sum(dim=1)
         out = total / count.sqrt() + self.bias
+        if self.chars:
+            char_norm = (F.embedding(input_ids, self.char_norms).squeeze(-1) * mask).sum(dim=1, keepdim=True)
+            char_total = (self.chargram(input_ids) * mask.unsqueeze(-1)).sum(dim=1)
+            out = out + char_total / char_norm.clamp(min=1.0).sqrt()
         if self.lexical is not None:
             out = out + self.lexical(lexicon_summaries(lex, mask))
         return out

@@ -48,11 +48,12 @@ TRAINING = {"epochs": 5, "lr": 0.003, "batch_size": 64, "label_smoothing": 0.1, 
 DROPOUT = 0.3
 # The first CNN trains the shared embedding (128 columns); the second CNN trains a smaller one of its own
 # (64 columns, initialised with the first 64 skip-gram columns), so the two err differently; the n-gram
-# logistic regression is fitted by full-batch L-BFGS (C = 1, class-balanced).
+# logistic regression (token unigrams, hashed bigrams, the tokens' character 2- to 5-grams, lexicon
+# summaries) is fitted by full-batch L-BFGS (C = 1, class-balanced).
 MEMBERS = [
     {"type": "cnn", "widths": [1, 2, 3], "filters": 128, "seed": SEED + 1},
     {"type": "cnn", "widths": [2, 3, 4], "filters": 128, "embed_dim": 64, "seed": SEED + 2},
-    {"type": "ngram", "buckets": 262144, "c": 1.0},
+    {"type": "ngram", "buckets": 262144, "c": 1.0, "chars": [2, 5]},
 ]
 # Also available (--member-specs, development): {"type": "gru", "hidden": 64, "seed": ...}, a BiGRU over the
 # shared embedding; see the model card (*Held-out slice and the search for a stronger
@@ -245,7 +246,7 @@ def main() -> None:
                 first_cnn = False
         else:
             history = fit_ngram_lbfgs(model, k, pad_id, seqs, labels, all_idx, eval_sets, c=member["c"], name=name,
-                                      log=log)
+                                      vocab=tokenizer["model"]["vocab"], log=log)
         histories.append(history)
         member_seconds.append(time.time() - t1)
     for p in model.parameters():

@@ -172,29 +172,82 @@ def evaluate(module: nn.Module, eval_sets: Dict[str, tuple], pad_id: int) -> dic
     return out
 
 
+def token_char_grams(vocab: Dict[str, int], shortest: int, longest: int, special: int = 5) -> List[np.ndarray]:
+    """For each token id, the ids of the character n-grams (shortest..longest characters) of its
+    string; a word-initial token is prefixed with `<` (`love` -> `<love`), a continuation drops its
+    `##` (`##ing` -> `ing`), so `<lo` marks a word start. Special tokens (ids < `special`) have none."""
+    gram_ids: Dict[str, int] = {}
+    grams: List[np.ndarray] = [np.zeros(0, dtype=np.int64)] * (max(vocab.values()) + 1)
+    for token, i in sorted(vocab.items(), key=lambda item: item[1]):
+        if i < special:
+            continue
+        text = token[2:] if token.startswith("##") else "<" + token
+        ids = [gram_ids.setdefault(text[a:a + n], len(gram_ids))
+               for n in range(shortest, longest + 1) for a in range(len(text) - n + 1)]
+        grams[i] = np.asarray(ids, dtype=np.int64)
+    return grams
+
+
+def char_gram_features(seqs: Sequence[Sequence[int]], grams: List[np.ndarray], n_grams: int):
+    """Sparse [texts, n_grams] counts of the character n-grams of each text's tokens."""
+    rows, cols = [], []
+    for r, s in enumerate(seqs):
+        g = np.concatenate([grams[t] for t in s])
+        rows.append(np.full(len(g), r))
+        cols.append(g)
+    index = torch.tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]))
+    return torch.sparse_coo_tensor(index, torch.ones(index.shape[1]), (len(seqs), n_grams)).coalesce()
+
+
 def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: List[int],
                     eval_sets: Dict[str, tuple], c: float = 1.0, max_iter: int = 300, name: str = "ngram",
-                    log=print):
+                    vocab: Optional[Dict[str, int]] = None, log=print):
     """Fits member `index` (an NgramLinear) of `model` by full-batch L-BFGS on class-balanced
     cross-entropy + ||w||^2 / (2 C N): the objective of scikit-learn's LogisticRegression(C,
     class_weight="balanced"). The features are built once as a sparse matrix exactly as the
-    module computes them (unigram and hashed-bigram counts / sqrt(their number), lexicon summaries)."""
+    module computes them (unigram and hashed-bigram counts / sqrt(their number), lexicon summaries,
+    and with `chars` the tokens' character n-grams, tf-idf weighted and divided by the square root of the
+    sum of their squared idf (about their L2 norm, exactly so when no n-gram repeats); `vocab`, the
+    tokenizer's, gives the token strings). Character n-grams seen in fewer than two training texts
+    get no weight. After fitting, the n-gram weights are folded into the member's per-token rows."""
     from training.model import MemberView, P1, lexicon_summaries
 
     t0 = time.time()
     ngram = model.members[index]
-    vocab = ngram.unigram.weight.shape[0]
+    vocab_size = ngram.unigram.weight.shape[0]
     buckets = ngram.buckets
     rows, cols, vals = [], [], []
     for r, i in enumerate(train_idx):
         s = np.asarray(seqs[i], dtype=np.int64)
-        feats = np.concatenate([s, vocab + np.remainder(s[:-1] * P1 + s[1:], buckets)])
+        feats = np.concatenate([s, vocab_size + np.remainder(s[:-1] * P1 + s[1:], buckets)])
         rows.append(np.full(len(feats), r))
         cols.append(feats)
         vals.append(np.full(len(feats), 1.0 / np.sqrt(len(feats)), dtype=np.float32))
     index_tensor = torch.tensor(np.stack([np.concatenate(rows), np.concatenate(cols)]))
     x = torch.sparse_coo_tensor(index_tensor, torch.tensor(np.concatenate(vals)),
-                                (len(train_idx), vocab + buckets)).coalesce()
+                                (len(train_idx), vocab_size + buckets)).coalesce()
+    char_fold = None
+    if ngram.chars:
+        grams = token_char_grams(vocab, *ngram.chars)
+        n_grams = 1 + max(int(g.max()) for g in grams if len(g))
+        counts = char_gram_features([seqs[i] for i in train_idx], grams, n_grams)
+        df = torch.bincount(counts.indices()[1], minlength=n_grams).double()
+        kept = df >= 2
+        idf = torch.where(kept, torch.log((1.0 + len(train_idx)) / (1.0 + df)) + 1.0, torch.zeros_like(df)).float()
+        # per token: the sum of its kept n-grams' squared idf (for the normaliser) and the token x n-gram
+        # matrix times idf (the fold)
+        token_index = torch.tensor(np.stack([np.concatenate([np.full(len(g), t) for t, g in enumerate(grams)]),
+                                             np.concatenate(grams)]))
+        token_grams = torch.sparse_coo_tensor(token_index, idf[token_index[1]], (vocab_size, n_grams)).coalesce()
+        char_norms = torch.zeros(vocab_size).index_add_(0, token_index[0], idf[token_index[1]] ** 2)
+        per_text = counts.indices()
+        norms = torch.zeros(len(train_idx)).index_add_(0, per_text[0], counts.values() * idf[per_text[1]] ** 2)
+        values = counts.values() * idf[per_text[1]] / norms.clamp(min=1.0).sqrt()[per_text[0]]
+        char_x = torch.sparse_coo_tensor(per_text, values, counts.shape)
+        x = torch.cat([x, char_x], dim=1).coalesce()
+        char_fold = (token_grams, char_norms)
+        log(f"  [{name}] {int(kept.sum())} character n-grams of {ngram.chars[0]}-{ngram.chars[1]} characters "
+            f"(of {n_grams}) in two or more training texts")
     ids, mask = pad_batch([seqs[i] for i in train_idx], pad_id)
     with torch.no_grad():
         summaries = lexicon_summaries(F.embedding(ids, model.lexicon), mask.float()) if ngram.lexical is not None \
@@ -202,7 +255,8 @@ def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: Lis
     y = torch.tensor([labels[i] for i in train_idx], dtype=torch.long)
     weight = class_weights(y.tolist())
     l2 = 1.0 / (c * len(train_idx))
-    w = torch.zeros(vocab + buckets, NUM_LABELS, requires_grad=True)
+    w = torch.zeros(x.shape[1], NUM_LABELS, requires_grad=True)
+
     wl = torch.zeros(NUM_LABELS, summaries.shape[1], requires_grad=True)
     bias = torch.zeros(NUM_LABELS, requires_grad=True)
     opt = torch.optim.LBFGS([w, wl, bias], lr=1.0, max_iter=max_iter, history_size=20, tolerance_grad=1e-7,
@@ -221,13 +275,18 @@ def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: Lis
     opt.step(closure)
     with torch.no_grad():
         final = float(objective())
-        ngram.unigram.weight.copy_(w[:vocab])
-        ngram.bigram.weight.copy_(w[vocab:])
+        iterations = opt.state[w]["n_iter"]
+        ngram.unigram.weight.copy_(w[:vocab_size])
+        ngram.bigram.weight.copy_(w[vocab_size:vocab_size + buckets])
+        if char_fold is not None:
+            token_grams, char_norms = char_fold
+            ngram.chargram.weight.copy_(torch.sparse.mm(token_grams, w[vocab_size + buckets:]))
+            ngram.char_norms.copy_(char_norms.unsqueeze(1))
         ngram.bias.copy_(bias)
         if ngram.lexical is not None:
             ngram.lexical.weight.copy_(wl)
             ngram.lexical.bias.zero_()
-    entry = {"objective": final, "seconds": time.time() - t0, "iterations": opt.state[w]["n_iter"]}
+    entry = {"objective": final, "seconds": time.time() - t0, "iterations": iterations}
     entry.update(evaluate(MemberView(model, index), eval_sets, pad_id))
     log(f"  [{name}] " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in entry.items()))
     return [entry]
