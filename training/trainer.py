@@ -256,7 +256,6 @@ def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: Lis
     weight = class_weights(y.tolist())
     l2 = 1.0 / (c * len(train_idx))
     w = torch.zeros(x.shape[1], NUM_LABELS, requires_grad=True)
-
     wl = torch.zeros(NUM_LABELS, summaries.shape[1], requires_grad=True)
     bias = torch.zeros(NUM_LABELS, requires_grad=True)
     opt = torch.optim.LBFGS([w, wl, bias], lr=1.0, max_iter=max_iter, history_size=20, tolerance_grad=1e-7,
@@ -275,7 +274,6 @@ def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: Lis
     opt.step(closure)
     with torch.no_grad():
         final = float(objective())
-        iterations = opt.state[w]["n_iter"]
         ngram.unigram.weight.copy_(w[:vocab_size])
         ngram.bigram.weight.copy_(w[vocab_size:vocab_size + buckets])
         if char_fold is not None:
@@ -286,7 +284,7 @@ def fit_ngram_lbfgs(model, index: int, pad_id: int, seqs, labels, train_idx: Lis
         if ngram.lexical is not None:
             ngram.lexical.weight.copy_(wl)
             ngram.lexical.bias.zero_()
-    entry = {"objective": final, "seconds": time.time() - t0, "iterations": iterations}
+    entry = {"objective": final, "seconds": time.time() - t0, "iterations": opt.state[w]["n_iter"]}
     entry.update(evaluate(MemberView(model, index), eval_sets, pad_id))
     log(f"  [{name}] " + " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in entry.items()))
     return [entry]
