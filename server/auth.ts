@@ -3,7 +3,7 @@
 // requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { ForbiddenError, UnauthorizedError } from './errors.js';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

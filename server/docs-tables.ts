@@ -1,8 +1,8 @@
 // The README's configuration and error tables and .env.example, rendered from the code's own lists
 // (server/config.ts SETTINGS, server/errors.ts ERROR_TABLE). `npm run docs` writes them; test/docs.test.ts
 // fails when the committed files differ, so the docs cannot drift from the code.
-import { SETTINGS } from './config.js';
-import { ERROR_TABLE } from './errors.js';
+import { SETTINGS } from '../core/config.js';
+import { ERROR_TABLE } from '../core/errors.js';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');

@@ -2,7 +2,7 @@
 // from server/errors.ts, Retry-After on 503s, and no stack trace or internal detail for unexpected errors.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_TABLE, NotFoundError, TextTooLongError, TooManyTextsError, statusForCode } from './errors.js';
+import { ERROR_TABLE, NotFoundError, TextTooLongError, TooManyTextsError, statusForCode } from '../core/errors.js';
 
 export interface ErrorHandlerOptions {
   maxTextChars: number;

@@ -1,6 +1,6 @@
 // The process: configuration → service → listen, and the signals. Any start-up failure (bad setting,
 // missing model, unavailable execution provider) exits 1 with one line saying what to fix.
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from '../core/config.js';
 import { createLogger, startService, type Service } from './service.js';
 
 async function main(): Promise<void> {

@@ -8,12 +8,12 @@ import { pino, type Logger } from 'pino';
 import { loadModelFiles } from '../inference/model-files.js';
 import { InferencePool } from '../inference/pool.js';
 import { buildApp, registerMetricsRoute } from './app.js';
-import type { Config } from './config.js';
-import { ServiceMetrics } from './metrics.js';
-import { ModelReloader } from './model-reloader.js';
-import { PredictionCache } from './prediction-cache.js';
-import { LENGTH_MULTIPLE, Predictor, type ServedModel } from './predictor.js';
-import { connectRedis } from './redis.js';
+import type { Config } from '../core/config.js';
+import { ServiceMetrics } from '../core/metrics.js';
+import { ModelReloader } from '../core/model-reloader.js';
+import { PredictionCache } from '../core/prediction-cache.js';
+import { LENGTH_MULTIPLE, Predictor, type ServedModel } from '../core/predictor.js';
+import { connectRedis } from '../core/redis.js';
 
 export interface Service {
   app: FastifyInstance;

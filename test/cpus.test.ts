@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { availableCpus, cgroupCpuQuota } from '../inference/cpus.js';
-import { loadConfig } from '../server/config.js';
+import { loadConfig } from '../core/config.js';
 
 function cgroup(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'cgroup-'));

@@ -171,9 +171,9 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   t.ok(panels.filter((panel) => /GPU/.test(panel.title)).every((panel) => panel.targets.every((target: any) => /sentiment_model_info\{[^}]*device!="cpu"/.test(target.expr))), 'GPU panels select replicas with device != cpu from sentiment_model_info');
 
   // The service's own limits, as the built service reads them.
-  const { loadConfig } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../server/config.js');
+  const { loadConfig } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../core/config.js');
   const defaults = loadConfig({}, []);
-  const { SETTINGS } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../server/config.js');
+  const { SETTINGS } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../core/config.js');
   for (const name of ['api', 'api-gpu']) {
     const missing = SETTINGS.map((setting) => setting.env).filter((env) => !(env in services[name].environment));
     t.same(missing, [], `${name}: compose passes every setting of server/config.ts (add new ones to x-api-environment)`);

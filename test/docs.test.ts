@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError } from '../batching/errors.js';
 import { InferenceFailedError, WorkerCrashedError } from '../inference/errors.js';
-import { SETTINGS } from '../server/config.js';
+import { SETTINGS } from '../core/config.js';
 import { configTable, envExample, errorTable } from '../server/docs-tables.js';
-import { ERROR_TABLE } from '../server/errors.js';
+import { ERROR_TABLE } from '../core/errors.js';
 import { getJson, startTestService } from './helpers/service.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

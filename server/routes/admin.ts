@@ -1,6 +1,6 @@
 // The admin API: POST /api/admin/reload swaps in the model now at MODEL_PATH (server/model-reloader.ts).
 import type { FastifyPluginAsync } from 'fastify';
-import type { ModelReloader } from '../model-reloader.js';
+import type { ModelReloader } from '../../core/model-reloader.js';
 import { reloadRouteSchema } from '../schemas.js';
 import type { RouteAccess } from './access.js';
 

@@ -1,7 +1,7 @@
 // Liveness, readiness and the model description: what load balancers, orchestrators and operators ask.
 import { basename } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Predictor } from '../predictor.js';
+import type { Predictor } from '../../core/predictor.js';
 import type { RouteAccess } from './access.js';
 import { healthRouteSchema, modelRouteSchema, readyRouteSchema } from '../schemas.js';
 

@@ -2,8 +2,8 @@
 // checks a schema cannot say clearly; the work is the predictor's.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { RouteAccess } from './access.js';
-import { InvalidTextError } from '../errors.js';
-import type { Predictor, PredictionOutcome } from '../predictor.js';
+import { InvalidTextError } from '../../core/errors.js';
+import type { Predictor, PredictionOutcome } from '../../core/predictor.js';
 import { predictBatchRouteSchema, predictRouteSchema } from '../schemas.js';
 
 export interface PredictRoutesOptions {

@@ -2,7 +2,7 @@
 // with settings given as environment variables, exactly as an operator would set them.
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { loadConfig } from '../../server/config.js';
+import { loadConfig } from '../../core/config.js';
 import { startService, type Service, type ServiceInternals } from '../../server/service.js';
 
 export const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
