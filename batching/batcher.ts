@@ -14,7 +14,11 @@
 //   the queue is looked at (every submission, every finished batch, the wait timer), so no listener or
 //   timer is kept per text.
 // - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
-import { type Clock, systemClock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  nonNegative, nonNegativeInteger, positiveInteger,
+  type BatchInfo, type BatchRunner, type BatcherObserver, type BatcherOptions, type Completed, type SubmitEntry, type SubmitOptions,
+} from './options.js';
 import {
   BatcherClosedError,
   DeadlineExceededError,
@@ -23,69 +27,8 @@ import {
   type RejectionReason,
 } from './errors.js';
 import { Fifo } from './fifo.js';
-
-/** Runs one batch; must return one result per payload, in the same order. */
-export type BatchRunner<P, R> = (payloads: P[]) => Promise<R[]>;
-
-export interface BatchInfo {
-  size: number;
-  /** Longest sequence of the batch after padding to the length multiple. */
-  paddedLength: number;
-  /** size × paddedLength: what the model computes. */
-  paddedTokens: number;
-  /** Sum of the texts' own token counts: paddedTokens minus this is padding. */
-  realTokens: number;
-  /** How long each text waited in the queue, ms. */
-  queueWaitsMs: number[];
-}
-
-export interface BatcherObserver {
-  onBatchStart?(info: BatchInfo): void;
-  onBatchEnd?(info: BatchInfo, durationMs: number, failed: boolean): void;
-  onReject?(reason: RejectionReason, texts: number): void;
-}
-
-export interface BatcherOptions<P, R> {
-  runner: BatchRunner<P, R>;
-  maxBatchSize: number;
-  maxBatchTokens: number;
-  maxWaitMs: number;
-  maxQueue: number;
-  /** Batches that run at once: one per worker. */
-  concurrency: number;
-  /** Sealed batches handed to the runner beyond `concurrency` while every worker is busy. */
-  prefetch?: number;
-  /** Lengths are padded up to a multiple of this before they are counted, as the runner pads them. */
-  lengthMultiple?: number;
-  /** Fraction of maxQueue from which `saturated` reports true (readiness turns 503 before the queue sheds). */
-  saturationRatio?: number;
-  clock?: Clock;
-  observer?: BatcherObserver;
-}
-
-export interface SubmitEntry<P> {
-  payload: P;
-  /** Token count of the text, special tokens included. */
-  tokens: number;
-}
-
-export interface SubmitOptions {
-  /** Absolute time on the batcher's clock after which the text is dropped rather than run. */
-  deadline?: number;
-  /** Once `aborted` reads true, the texts still waiting are dropped (an AbortSignal, or any such view). */
-  signal?: { readonly aborted: boolean };
-  /** Only texts with the same group share a batch (e.g. the model generation they were tokenized for). */
-  group?: unknown;
-}
-
-export interface Completed<R> {
-  value: R;
-  /** Time from submission to the start of the batch that ran it, ms. */
-  queueMs: number;
-  /** Time the batch took in the runner, ms. */
-  runMs: number;
-  batchSize: number;
-}
+export type { BatchInfo, BatchRunner, BatcherObserver, BatcherOptions, Completed, SubmitEntry, SubmitOptions } from './options.js';
+import { LengthBuckets } from './length-buckets.js';
 
 type ItemState = 'waiting' | 'running' | 'done';
 
@@ -115,13 +58,14 @@ export class MicroBatcher<P, R> {
   readonly lengthMultiple: number;
   readonly saturationRatio: number;
 
-  #runner: BatchRunner<P, R>;
+  readonly #runner: BatchRunner<P, R>;
+  readonly #padTo: (tokens: number) => number;
   readonly #clock: Clock;
   readonly #observer: BatcherObserver;
   /** Every waiting item in arrival order (entries that left by other ways are skipped lazily). */
   readonly #arrivals = new Fifo<Item<P, R>>();
-  /** Waiting items by padded length / lengthMultiple, each in arrival order. */
-  readonly #buckets = new Map<number, Fifo<Item<P, R>>>();
+  /** Waiting items by padded length, each bucket in arrival order. */
+  readonly #buckets: LengthBuckets<Item<P, R>>;
   #waiting = 0;
   #inFlight = 0;
   #timer: unknown = undefined;
@@ -143,6 +87,9 @@ export class MicroBatcher<P, R> {
     if (!(this.saturationRatio > 0 && this.saturationRatio <= 1)) throw new RangeError('saturationRatio must be in (0, 1]');
     if (typeof options.runner !== 'function') throw new TypeError('runner must be a function');
     this.#runner = options.runner;
+    const multiple = this.lengthMultiple;
+    this.#padTo = options.padTo ?? ((tokens) => Math.ceil(tokens / multiple) * multiple);
+    this.#buckets = new LengthBuckets(multiple, (item) => item.state === 'waiting');
     this.#clock = options.clock ?? systemClock;
     this.#observer = options.observer ?? {};
   }
@@ -165,11 +112,6 @@ export class MicroBatcher<P, R> {
     return this.#closed;
   }
 
-  /** Batches cut after this call go to `runner`; batches already running finish on the old one. */
-  setRunner(runner: BatchRunner<P, R>): void {
-    this.#runner = runner;
-  }
-
   submit(entry: SubmitEntry<P>, options: SubmitOptions = {}): Promise<Completed<R>> {
     return this.submitMany([entry], options)[0]!;
   }
@@ -180,15 +122,15 @@ export class MicroBatcher<P, R> {
    */
   submitMany(entries: SubmitEntry<P>[], options: SubmitOptions = {}): Promise<Completed<R>>[] {
     if (this.#closed) {
-      this.#observer.onReject?.('closed', entries.length);
+      this.#notifyReject('closed', entries.length);
       return entries.map(() => Promise.reject(new BatcherClosedError()));
     }
     if (options.signal?.aborted) {
-      this.#observer.onReject?.('aborted', entries.length);
+      this.#notifyReject('aborted', entries.length);
       return entries.map(() => Promise.reject(new RequestAbortedError()));
     }
     if (this.#waiting + entries.length > this.maxQueue) {
-      this.#observer.onReject?.('queue_full', entries.length);
+      this.#notifyReject('queue_full', entries.length);
       const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue);
       return entries.map(() => Promise.reject(error));
     }
@@ -201,7 +143,7 @@ export class MicroBatcher<P, R> {
       items.push({
         payload: entry.payload,
         tokens: entry.tokens,
-        paddedLength: Math.ceil(entry.tokens / this.lengthMultiple) * this.lengthMultiple,
+        paddedLength: this.#padTo(entry.tokens),
         group: options.group,
         enqueuedAt: now,
         deadline: options.deadline ?? Infinity,
@@ -240,13 +182,7 @@ export class MicroBatcher<P, R> {
 
   #enqueue(item: Item<P, R>): void {
     this.#arrivals.push(item);
-    const key = item.paddedLength / this.lengthMultiple;
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
-      bucket = new Fifo();
-      this.#buckets.set(key, bucket);
-    }
-    bucket.push(item);
+    this.#buckets.add(item);
     this.#waiting++;
   }
 
@@ -260,7 +196,7 @@ export class MicroBatcher<P, R> {
       dropped++;
       item.reject(error);
     }
-    if (dropped > 0) this.#observer.onReject?.(reason, dropped);
+    if (dropped > 0) this.#notifyReject(reason, dropped);
     return dropped;
   }
 
@@ -319,42 +255,28 @@ export class MicroBatcher<P, R> {
     const items = [oldest];
     let longest = oldest.paddedLength;
     let full = false;
-    const anchorKey = oldest.paddedLength / this.lengthMultiple;
-    const maxKey = Math.max(...this.#buckets.keys());
-    for (let distance = 0; !full && (anchorKey - distance >= 1 || anchorKey + distance <= maxKey); distance++) {
-      const keys = distance === 0 ? [anchorKey] : [anchorKey - distance, anchorKey + distance];
-      for (const key of keys) {
-        const bucket = this.#buckets.get(key);
-        if (!bucket) continue;
-        this.#trimBucket(bucket, key);
-        for (const candidate of bucket) {
-          if (candidate === oldest || candidate.state !== 'waiting' || candidate.group !== oldest.group) continue;
-          if (candidate.signal?.aborted) {
-            this.#settleWaiting([candidate], new RequestAbortedError(), 'aborted');
-            continue;
-          }
-          if (candidate.deadline <= now) continue; // dropped when it reaches the head of the arrivals
-          if (items.length >= this.maxBatchSize) { full = true; break; }
-          const nextLongest = Math.max(longest, candidate.paddedLength);
-          if (nextLongest * (items.length + 1) > this.maxBatchTokens) {
-            // A longer text does not fit; shorter ones in nearer buckets may still. Same bucket: all equal.
-            if (candidate.paddedLength <= longest) full = true;
-            break;
-          }
-          items.push(candidate);
-          longest = nextLongest;
+    for (const bucket of this.#buckets.nearest(oldest.paddedLength)) {
+      for (const candidate of bucket) {
+        if (candidate === oldest || candidate.state !== 'waiting' || candidate.group !== oldest.group) continue;
+        if (candidate.signal?.aborted) {
+          this.#settleWaiting([candidate], new RequestAbortedError(), 'aborted');
+          continue;
         }
-        if (full) break;
+        if (candidate.deadline <= now) continue; // dropped when it reaches the head of the arrivals
+        if (items.length >= this.maxBatchSize) { full = true; break; }
+        const nextLongest = Math.max(longest, candidate.paddedLength);
+        if (nextLongest * (items.length + 1) > this.maxBatchTokens) {
+          // A longer text does not fit; shorter ones in nearer buckets may still.
+          if (candidate.paddedLength <= longest) full = true;
+          break;
+        }
+        items.push(candidate);
+        longest = nextLongest;
       }
+      if (full) break;
     }
     if (items.length >= this.maxBatchSize || longest * (items.length + 1) > this.maxBatchTokens) full = true;
     return { items, full };
-  }
-
-  /** Removes settled items from the front of a bucket, and the bucket itself once empty. */
-  #trimBucket(bucket: Fifo<Item<P, R>>, key: number): void {
-    while (bucket.length > 0 && bucket.peek()!.state !== 'waiting') bucket.shift();
-    if (bucket.length === 0) this.#buckets.delete(key);
   }
 
   #dispatch(items: Item<P, R>[], now: number): void {
@@ -374,36 +296,41 @@ export class MicroBatcher<P, R> {
       realTokens,
       queueWaitsMs: items.map((item) => now - item.enqueuedAt),
     };
-    this.#observer.onBatchStart?.(info);
-    const runner = this.#runner;
+    this.#notify(() => this.#observer.onBatchStart?.(info));
     let results: Promise<R[]>;
     try {
-      results = runner(items.map((item) => item.payload));
+      results = this.#runner(items.map((item) => item.payload));
     } catch (error) {
       results = Promise.reject(error);
     }
+    // One handler for each outcome (not then().catch()), so each batch is finished exactly once.
     results.then(
       (values) => {
         if (!Array.isArray(values) || values.length !== items.length) {
-          throw new Error(`the batch runner returned ${Array.isArray(values) ? values.length : typeof values} results for ${items.length} texts`);
+          this.#fail(items, new Error(`the batch runner returned ${Array.isArray(values) ? values.length : typeof values} results for ${items.length} texts`));
+          this.#finish(info, this.#clock.now() - now, true);
+          return;
         }
         const runMs = this.#clock.now() - now;
         for (let index = 0; index < items.length; index++) {
           const item = items[index]!;
           item.state = 'done';
-          item.resolve({ value: values[index] as R, queueMs: now - item.enqueuedAt, runMs, batchSize: items.length });
+          item.resolve({ value: values[index] as R, queueMs: now - item.enqueuedAt, runMs });
         }
         this.#finish(info, runMs, false);
       },
-    ).catch((error: unknown) => {
-      // Reached only when the runner failed or broke its contract: nothing of this batch was resolved.
-      const failure = error instanceof Error ? error : new Error(String(error));
-      for (const item of items) {
-        item.state = 'done';
-        item.reject(failure);
-      }
-      this.#finish(info, this.#clock.now() - now, true);
-    });
+      (error: unknown) => {
+        this.#fail(items, error instanceof Error ? error : new Error(String(error)));
+        this.#finish(info, this.#clock.now() - now, true);
+      },
+    );
+  }
+
+  #fail(items: Item<P, R>[], error: Error): void {
+    for (const item of items) {
+      item.state = 'done';
+      item.reject(error);
+    }
   }
 
   #finish(info: BatchInfo, runMs: number, failed: boolean): void {
@@ -412,8 +339,20 @@ export class MicroBatcher<P, R> {
       const rate = (info.size * this.concurrency * 1000) / runMs;
       this.#throughput = this.#throughput === 0 ? rate : this.#throughput + THROUGHPUT_SMOOTHING * (rate - this.#throughput);
     }
-    this.#observer.onBatchEnd?.(info, runMs, failed);
     this.#pump();
+  }
+
+  #notifyReject(reason: RejectionReason, texts: number): void {
+    this.#notify(() => this.#observer.onReject?.(reason, texts));
+  }
+
+  /** Observers feed metrics; one that throws must not leave a batch half dispatched or counted twice. */
+  #notify(event: () => void): void {
+    try {
+      event();
+    } catch {
+      // Ignored on purpose: metrics are not worth a lost request.
+    }
   }
 
   #schedule(at: number): void {
@@ -435,19 +374,4 @@ export class MicroBatcher<P, R> {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a non-negative number, got ${value}`);
-  return value;
 }

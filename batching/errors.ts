@@ -4,13 +4,11 @@ export type RejectionReason = 'queue_full' | 'deadline' | 'aborted' | 'closed';
 
 export abstract class BatcherError extends Error {
   abstract readonly code: string;
-  abstract readonly reason: RejectionReason;
 }
 
 export class QueueFullError extends BatcherError {
   override name = 'QueueFullError';
   readonly code = 'QUEUE_FULL';
-  readonly reason = 'queue_full';
   constructor(readonly retryAfterSeconds: number, capacity: number) {
     super(`the prediction queue is full (${capacity} texts waiting); retry in ${retryAfterSeconds} s`);
   }
@@ -19,7 +17,6 @@ export class QueueFullError extends BatcherError {
 export class DeadlineExceededError extends BatcherError {
   override name = 'DeadlineExceededError';
   readonly code = 'DEADLINE_EXCEEDED';
-  readonly reason = 'deadline';
   constructor(waitedMs: number) {
     super(`the request waited ${Math.round(waitedMs)} ms in the queue and passed its deadline before inference`);
   }
@@ -28,7 +25,6 @@ export class DeadlineExceededError extends BatcherError {
 export class RequestAbortedError extends BatcherError {
   override name = 'RequestAbortedError';
   readonly code = 'REQUEST_ABORTED';
-  readonly reason = 'aborted';
   constructor() {
     super('the client went away before inference');
   }
@@ -37,7 +33,6 @@ export class RequestAbortedError extends BatcherError {
 export class BatcherClosedError extends BatcherError {
   override name = 'BatcherClosedError';
   readonly code = 'SHUTTING_DOWN';
-  readonly reason = 'closed';
   constructor() {
     super('the service is shutting down and takes no new requests');
   }

@@ -59,7 +59,6 @@ t.test('a lone request goes at once to an idle worker, with no batching delay', 
   batches[0]!.finish();
   const completed = await result;
   t.equal(completed.value, 'result-0');
-  t.equal(completed.batchSize, 1);
   t.equal(completed.queueMs, 0);
 });
 
@@ -314,16 +313,6 @@ t.test('close() refuses new texts and finishes every accepted one without waitin
   t.same((await Promise.all(accepted)).map((c) => c.value), ['result-0', 'result-1', 'result-2']);
 });
 
-t.test('setRunner takes effect from the next batch', async (t) => {
-  const { batches, batcher, submit } = setup({ prefetch: 0 });
-  const first = submit();
-  batcher.setRunner(async (payloads) => payloads.map(() => 'new'));
-  const second = submit();
-  batches[0]!.finish();
-  t.equal((await first).value, 'result-0');
-  t.equal((await second).value, 'new');
-});
-
 t.test('options are validated', async (t) => {
   const base = { runner: async () => [], maxBatchSize: 1, maxBatchTokens: 1, maxWaitMs: 0, maxQueue: 1, concurrency: 1 };
   t.throws(() => new MicroBatcher({ ...base, maxBatchSize: 0 }), RangeError);
@@ -332,4 +321,49 @@ t.test('options are validated', async (t) => {
   t.throws(() => new MicroBatcher({ ...base, runner: 'x' as never }), TypeError);
   const batcher = new MicroBatcher(base);
   t.throws(() => batcher.submit({ payload: 1, tokens: 0 }), RangeError);
+});
+
+t.test('an observer that throws never breaks batching: each batch finishes once and nothing stays in flight', async (t) => {
+  const { batches, batcher, submit } = setup({
+    maxQueue: 3,
+    observer: {
+      onBatchStart: () => { throw new Error('metrics broke at batch start'); },
+      onReject: () => { throw new Error('metrics broke at reject'); },
+    },
+  });
+  const first = submit();
+  t.equal(batches.length, 1, 'the batch was dispatched although onBatchStart threw');
+  batches[0]!.finish();
+  t.equal((await first).value, 'result-0');
+  t.equal(batcher.inFlight, 0, 'nothing counted in flight after the batch');
+  // A failing batch is finished once as well: a second finish would drive inFlight below zero.
+  const failing = submit();
+  batches[1]!.fail(new Error('runner failed'));
+  await t.rejects(failing, /runner failed/);
+  t.equal(batcher.inFlight, 0);
+  // A refusal still refuses, although onReject throws.
+  const refused = Array.from({ length: 5 }, () => submit());
+  await t.rejects(refused[4]!, { code: 'QUEUE_FULL' });
+  for (const batch of batches.slice(2)) batch.finish();
+  await settle();
+  for (const batch of batches.slice(2)) batch.finish();
+  await settle();
+  for (const batch of batches.slice(2)) batch.finish();
+  await Promise.allSettled(refused);
+  await batcher.idle();
+  t.equal(batcher.inFlight, 0);
+});
+
+t.test('padTo counts a text at the length the runner pads it to (capped at the model limit)', async (t) => {
+  // A 130-token model with an 8-token multiple: 130 tokens pad to 130, not 136.
+  const { batches, submit, started } = setup({ padTo: (tokens) => Math.min(Math.ceil(tokens / 8) * 8, 130), maxBatchTokens: 260, maxBatchSize: 8 });
+  submit(10); // goes alone to the idle worker
+  submit(130);
+  submit(129);
+  submit(3);
+  batches[0]!.finish();
+  await settle();
+  t.same(started[1]!.paddedLength, 130, 'both long texts counted at the capped 130');
+  t.equal(started[1]!.size, 2, 'two texts of 130 fit a 260-token budget');
+  t.equal(started[1]!.paddedTokens, 260);
 });
