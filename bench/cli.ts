@@ -1,10 +1,10 @@
 // npm run bench -- <scenario> [options]: starts what the scenario needs on loopback, drives it with
 // autocannon, writes bench/results/<scenario>-<date>.{json,md,svg}. See bench/README.md.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCpus } from '../inference/cpus.js';
+import { fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { cpuSnapshot, cpuUsage } from './cpu.js';
 import { runLoad } from './load.js';
 import { machineInfo } from './machine.js';
@@ -101,20 +101,13 @@ async function machineBusyCores(ms = 2000): Promise<number> {
   return usage.cores.other ?? 0;
 }
 
-function sha256(path: string): string | null {
+/** The model's name and the sha256 of its ONNX file, read as the service reads them; nulls if unreadable. */
+async function modelIdentity(path: string): Promise<{ name: string | null; sha256: string | null }> {
   try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
+    const files = loadModelFiles(path, { tokenizer: false });
+    return { name: files.name, sha256: await fileSha256(files.onnxPath) };
   } catch {
-    return null;
-  }
-}
-
-function modelName(dir: string): string | null {
-  try {
-    const config = JSON.parse(readFileSync(resolve(dir, 'config.json'), 'utf8')) as { _name_or_path?: string };
-    return config._name_or_path ?? null;
-  } catch {
-    return null;
+    return { name: null, sha256: null };
   }
 }
 
@@ -230,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     finishedAt: '',
     command: `npm run bench -- ${argv.join(' ')}`,
     machine: machineInfo(serviceEnv.DEVICE ?? 'cpu', nginxBinary),
-    model: { path: relative(BENCH_ROOT, model) || '.', name: modelName(model), sha256: sha256(resolve(model, 'model.onnx')), seedModel: relative(BENCH_ROOT, seedModel) },
+    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
     load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, tweetsPath), tweetCount: tweets.length, durationS, warmupS, timeoutS, rngSeed },
     sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
     systems: [],

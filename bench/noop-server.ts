@@ -4,6 +4,7 @@
 //
 //   node dist/bench/noop-server.js            (HOST, PORT, LABELS=negative,neutral,positive, MAX_TEXT_CHARS, MAX_CLIENT_BATCH)
 import Fastify from 'fastify';
+import { FASTIFY_OPTIONS } from '../server/app.js';
 import { errorSchema, healthRouteSchema, predictBatchRouteSchema, predictRouteSchema, predictionSchema } from '../server/schemas.js';
 
 const host = process.env.HOST ?? '127.0.0.1';
@@ -14,13 +15,9 @@ const maxClientBatch = Number(process.env.MAX_CLIENT_BATCH ?? 64);
 
 const scores = Object.fromEntries(labels.map((label, i) => [label, i === labels.length - 1 ? 1 - 0.1 * (labels.length - 1) : 0.1]));
 const prediction = { label: labels[labels.length - 1]!, score: scores[labels[labels.length - 1]!]!, scores, truncated: false };
-const headers = { 'x-queue-time': '0.000', 'x-inference-time': '0.000', 'x-total-time': '0.000', 'x-model-version': 'noop00000000' };
+const headers = { 'x-queue-time': '0.000', 'x-inference-time': '0.000', 'x-total-time': '0.000', 'x-model-version': 'noop00000000', 'x-cache': 'miss' };
 
-const app = Fastify({
-  logger: false,
-  keepAliveTimeout: 75_000,
-  ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
-});
+const app = Fastify({ ...FASTIFY_OPTIONS, logger: false });
 app.removeContentTypeParser('text/plain');
 app.addSchema(errorSchema);
 app.addSchema(predictionSchema);

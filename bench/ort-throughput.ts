@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { loadModelFiles } from '../inference/model-files.js';
+import { fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
@@ -209,7 +209,7 @@ async function main() {
   const context = {
     model: prepared.files.name,
     onnx: prepared.files.onnxPath,
-    onnxSha256: prepared.files.sha256.slice(0, 16),
+    onnxSha256: (await fileSha256(prepared.files.onnxPath)).slice(0, 16),
     texts: prepared.texts,
     preparedBatches: prepared.batches.length,
     meanTokens: Number((prepared.realTokens / Math.max(1, prepared.batches.reduce((n, b) => n + b.rows, 0))).toFixed(1)),

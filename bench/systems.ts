@@ -7,6 +7,7 @@
 //   seed             the seed's design: Flask + PyTorch under gunicorn (bench/baselines/), direct
 //   noop             R_http: bench/noop-server.ts replicas behind the same NGINX
 //   ort              R_ort: bench/ort-throughput.ts (ONNX Runtime alone, batched, same threads; no HTTP)
+import { loadModelFiles } from '../inference/model-files.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -179,12 +180,10 @@ export const NOOP_SERVER = join(BENCH_ROOT, 'bench/noop-server.ts');
 const NOOP_COMPILED = join(BENCH_ROOT, 'dist/bench/noop-server.js');
 const TSX = join(BENCH_ROOT, 'node_modules/.bin/tsx');
 
-/** The labels of a model directory's config.json id2label, in logit order. */
+/** The labels of a model directory (config.json id2label, in logit order), read as the service reads them. */
 export function modelLabels(modelDir: string): string[] | undefined {
   try {
-    const config = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { id2label?: Record<string, string> };
-    if (!config.id2label) return undefined;
-    return Object.entries(config.id2label).sort(([a], [b]) => Number(a) - Number(b)).map(([, label]) => label);
+    return loadModelFiles(modelDir, { tokenizer: false }).labels;
   } catch {
     return undefined;
   }

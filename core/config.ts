@@ -1,6 +1,6 @@
 // Every setting of the service, declared once: its environment variable, its command-line flag where the
 // seed had one, its default, how it is checked and what it means. The README's configuration table and
-// .env.example are checked against this list by test/config.test.ts.
+// .env.example are generated from this list (npm run docs) and checked by test/docs.test.ts.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,7 @@ type Env = Record<string, string | undefined>;
 interface Setting<K extends keyof Config> {
   key: K;
   env: string;
-  /** The seed's command-line flag, where it had one. */
+  /** The command-line flag of the original Flask app, where it had one. */
   flag?: string;
   /** Shown in the docs; a function for defaults that depend on the machine or on other settings. */
   defaultText: string;

@@ -101,9 +101,9 @@ export class ServiceMetrics {
     this.tokens.inc({ kind: 'padded' }, 0);
   }
 
-  setModel(model: { name: string; sha256: string; device: string; provider: string }): void {
+  setModel(model: { name: string; sha256: string; device: string; executionProviders: readonly string[] }): void {
     this.modelInfo.reset();
-    this.modelInfo.set(model, 1);
+    this.modelInfo.set({ name: model.name, sha256: model.sha256, device: model.device, provider: model.executionProviders[0] ?? model.device }, 1);
   }
 
   countRejection(reason: RejectionReason | 'worker_crashed', texts: number): void {

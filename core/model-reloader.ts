@@ -4,9 +4,10 @@
 // it had accepted, then its workers stop. A model that fails a check is refused and the old one keeps
 // serving; /api/ready stays 200 throughout. Triggered by POST /api/admin/reload or SIGHUP.
 import type { Logger } from 'pino';
-import { ModelRejectedError, ReloadInProgressError } from './errors.js';
+import { modelRejected, reloadInProgress } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { Predictor, ServedModel } from './predictor.js';
+import type { ModelDescription, ServedModel } from './model.js';
+import type { Predictor } from './predictor.js';
 
 export interface ModelSummary {
   name: string;
@@ -38,12 +39,8 @@ export class ModelReloader {
     this.#logger = logger;
   }
 
-  get running(): boolean {
-    return this.#running;
-  }
-
   async reload(): Promise<ReloadOutcome> {
-    if (this.#running) throw new ReloadInProgressError();
+    if (this.#running) throw reloadInProgress();
     this.#running = true;
     const started = performance.now();
     const previous = this.#predictor.model;
@@ -54,22 +51,22 @@ export class ModelReloader {
       } catch (error) {
         throw this.#reject(`it does not load: ${(error as Error).message}`);
       }
-      if (next.sha256 === previous.sha256) {
+      if (next.description.sha256 === previous.sha256) {
         await next.pool.close();
         const outcome: ReloadOutcome = { status: 'unchanged', previous: summary(previous), current: summary(previous), loadMs: performance.now() - started };
         this.#logger.info({ version: previous.version }, 'model reload: the file is unchanged; nothing swapped');
         return outcome;
       }
-      const problem = await checkModel(next, previous);
+      const problem = await checkModel(next, previous.labels);
       if (problem !== undefined) {
         await next.pool.close();
         throw this.#reject(problem);
       }
       await this.#predictor.swap(next);
-      this.#metrics.setModel({ name: next.pool.files.name, sha256: next.sha256, device: next.pool.device, provider: next.pool.description.providers[0] ?? next.pool.device });
+      this.#metrics.setModel(next.description);
       this.#metrics.modelReloads.inc({ result: 'swapped' });
-      const outcome: ReloadOutcome = { status: 'swapped', previous: summary(previous), current: summary(next), loadMs: performance.now() - started };
-      this.#logger.info({ from: previous.version, to: next.version, loadMs: Math.round(outcome.loadMs) }, 'model reloaded and swapped in');
+      const outcome: ReloadOutcome = { status: 'swapped', previous: summary(previous), current: summary(next.description), loadMs: performance.now() - started };
+      this.#logger.info({ from: previous.version, to: next.description.version, loadMs: Math.round(outcome.loadMs) }, 'model reloaded and swapped in');
       return outcome;
     } finally {
       this.#running = false;
@@ -79,20 +76,20 @@ export class ModelReloader {
   #reject(reason: string): Error {
     this.#metrics.modelReloads.inc({ result: 'rejected' });
     this.#logger.error({ reason }, 'model reload refused; the old model keeps serving');
-    return new ModelRejectedError(reason);
+    return modelRejected(reason);
   }
 }
 
-async function checkModel(next: ServedModel, previous: ServedModel): Promise<string | undefined> {
-  const labels = [...next.labels].sort().join(', ');
-  const expected = [...previous.labels].sort().join(', ');
+async function checkModel(next: ServedModel, previousLabels: readonly string[]): Promise<string | undefined> {
+  const labels = [...next.description.labels].sort().join(', ');
+  const expected = [...previousLabels].sort().join(', ');
   if (labels !== expected) return `its labels (${labels}) differ from the served model's (${expected})`;
   try {
     const encoded = await next.pool.encode([PROBE_TEXT]);
     const result = await next.pool.infer(encoded.ids, encoded.offsets);
     const probabilities = [...result.probabilities];
     const sum = probabilities.reduce((a, b) => a + b, 0);
-    if (probabilities.length !== next.labels.length || probabilities.some((p) => !Number.isFinite(p)) || Math.abs(sum - 1) > 1e-3) {
+    if (probabilities.length !== next.description.labels.length || probabilities.some((p) => !Number.isFinite(p)) || Math.abs(sum - 1) > 1e-3) {
       return `its test prediction is not a probability for each label: [${probabilities.join(', ')}]`;
     }
   } catch (error) {
@@ -101,6 +98,6 @@ async function checkModel(next: ServedModel, previous: ServedModel): Promise<str
   return undefined;
 }
 
-function summary(model: ServedModel): ModelSummary {
-  return { name: model.pool.files.name, sha256: model.sha256, version: model.version, loadedAt: model.loadedAt.toISOString() };
+function summary(model: ModelDescription): ModelSummary {
+  return { name: model.name, sha256: model.sha256, version: model.version, loadedAt: model.loadedAt.toISOString() };
 }

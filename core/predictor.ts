@@ -1,103 +1,113 @@
-// Texts in, predictions out, in two queued stages that share one design (batching/): texts are tokenized in
-// a tokenizer worker, several at a time whenever one is free; their ids join the micro-batcher, whose
-// batches run in the inference workers; the softmax scores become labelled predictions. Routes call only
-// this.
-import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
+// Texts in, per-text model outputs out, for every way into the service (HTTP routes of each protocol,
+// streams, the command line). Two queued stages share one design (batching/): texts are tokenized in a
+// tokenizer worker, several at a time whenever one is free; their ids join the micro-batcher, whose batches
+// run in the inference workers. Each text settles on its own (predictEach); predict() gathers a call's texts
+// and drops the rest of the call at its first failure. The answer is protocol-neutral (TextResult): each
+// transport writes its own body from it.
+import { MicroBatcher, type BatcherOptions, type Completed, type SubmitOptions } from '../batching/batcher.js';
 import type { InferencePool } from '../inference/pool.js';
+import { paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
+import { TooManyTokensError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { PredictionCache } from './prediction-cache.js';
+import type { ModelDescription, ServedModel } from './model.js';
+import type { CachedOutput, PredictionCache } from './prediction-cache.js';
+import { ModelUsage } from './model-usage.js';
+import type { TextLimits } from './text-checks.js';
 
-export function toPrediction(labels: readonly string[], probabilities: Float32Array, truncated: boolean): Prediction {
-  const scores: Record<string, number> = {};
-  let best = 0;
-  for (let k = 0; k < labels.length; k++) {
-    scores[labels[k]!] = probabilities[k]!;
-    if (probabilities[k]! > probabilities[best]!) best = k;
-  }
-  return { label: labels[best]!, score: probabilities[best]!, scores, truncated };
-}
+export type { Truncation } from '../inference/protocol.js';
 
-/** Sequence lengths are padded to multiples of 8: a bounded set of shapes for ONNX Runtime. */
-export const LENGTH_MULTIPLE = 8;
-/** Most texts one tokenizer task takes (tokenizing is cheap; this only bounds one message). */
-const MAX_TOKENIZE_BATCH = 256;
-
-export interface Prediction {
-  label: string;
-  score: number;
-  scores: Record<string, number>;
-  truncated: boolean;
-}
-
-export interface PredictionTimings {
-  /** Longest wait of the call's texts in the batching queue, ms. */
-  queueMs: number;
-  /** Longest inference time of the batches that ran the call's texts, ms. */
-  inferenceMs: number;
-  /** Time to tokenize the call's texts, waiting for a tokenizer worker included, ms. */
+export interface StageTimings {
+  /** Waiting for a tokenizer worker and tokenizing, ms. */
   tokenizeMs: number;
-}
-
-export interface PredictionOutcome {
-  predictions: Prediction[];
-  timings: PredictionTimings;
-  model: ServedModel;
-  /** Texts answered from the cache. */
-  cacheHits: number;
-}
-
-/** A loaded model: its files' facts and the pool of workers serving it. */
-export interface ServedModel {
-  pool: InferencePool;
-  labels: readonly string[];
-  sha256: string;
-  /** Short sha256 of the ONNX file (12 hex digits), sent as x-model-version. */
-  version: string;
-  loadedAt: Date;
-}
-
-interface TextPayload {
-  model: ServedModel;
-  text: string;
-}
-
-interface Tokenized {
-  ids: Int32Array;
-  truncated: boolean;
-}
-
-interface IdsPayload {
-  model: ServedModel;
-  ids: Int32Array;
-}
-
-interface Row {
-  probabilities: Float32Array;
+  /** Waiting in the batching queue, ms. */
+  queueMs: number;
+  /** The batch's run in its inference worker, ms. */
   inferenceMs: number;
 }
 
-export type BatchingOptions = Pick<BatcherOptions<IdsPayload, Row>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
+export interface TextResult {
+  /** The most likely label: an index into the model's labels. */
+  labelIndex: number;
+  /** Softmax probabilities, in the model's label order. */
+  probabilities: Float32Array;
+  /** The model's raw output, in the model's label order. */
+  logits: Float32Array;
+  /** The text had more tokens than the model reads and was cut. */
+  truncated: boolean;
+  /** Tokens the model read, special tokens included. */
+  tokens: number;
+  /** Answered from the prediction cache (then every timing is 0). */
+  cached: boolean;
+  timings: StageTimings;
+}
 
 export interface PredictOptions {
   /** Absolute time (performance.now()) after which waiting texts are dropped with DEADLINE_EXCEEDED. */
   deadline: number;
   /** Reads true once the client has gone (an AbortSignal, or any such view). */
   signal?: { readonly aborted: boolean };
+  /** What to do with a text longer than the model reads: cut its end (default) or start, or refuse it. */
+  truncation?: Truncation;
+  /** Names text i in error messages ("text", "texts.3", "line 7"); default `texts.i`. */
+  name?: (i: number) => string;
+}
+
+export interface PredictionSet {
+  model: ModelDescription;
+  results: TextResult[];
+  /** Texts answered from the cache. */
+  cacheHits: number;
+  /** The longest of each stage over the call's texts. */
+  timings: StageTimings;
+}
+
+export interface PredictionStream {
+  model: ModelDescription;
+  /** One promise per text, in the texts' order; each settles on its own. */
+  results: Promise<TextResult>[];
+}
+
+export interface PredictorLimits extends TextLimits {
+  maxQueue: number;
+  maxBatchSize: number;
+  maxBatchTokens: number;
+  requestTimeoutMs: number;
+}
+
+export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
+
+/** Most texts one tokenizer task takes (tokenizing is cheap; this only bounds one message). */
+const MAX_TOKENIZE_BATCH = 256;
+
+interface TextPayload { model: ServedModel; text: string; truncation: Truncation }
+interface Tokenized { ids: Int32Array; truncated: boolean }
+interface IdsPayload { model: ServedModel; ids: Int32Array }
+interface ModelOutput { logits: Float32Array; probabilities: Float32Array; inferenceMs: number }
+
+/** A tokenized text on its way to the inference batcher, with its call's submit options. */
+interface ReadyText {
+  payload: IdsPayload;
+  submit: SubmitOptions;
+  resolve(completed: Completed<ModelOutput>): void;
+  reject(error: unknown): void;
 }
 
 export class Predictor {
+  readonly limits: PredictorLimits;
   readonly #tokenizing: MicroBatcher<TextPayload, Tokenized>;
-  readonly #batcher: MicroBatcher<IdsPayload, Row>;
+  readonly #batcher: MicroBatcher<IdsPayload, ModelOutput>;
   readonly #metrics: ServiceMetrics;
   readonly #cache: PredictionCache | undefined;
+  readonly #usage = new ModelUsage();
   #model: ServedModel;
-  /** Calls in progress per model, so a swapped-out model is released only once nothing uses it. */
-  readonly #inUse = new Map<ServedModel, { calls: number; released?: () => void }>();
+  /** Tokenized texts not yet submitted: gathered within a tick so that a call's texts are queued together. */
+  #ready: ReadyText[] = [];
 
-  constructor(model: ServedModel, batching: BatchingOptions, metrics: ServiceMetrics, cache?: PredictionCache) {
+  constructor(model: ServedModel, batching: BatchingOptions, limits: TextLimits & { requestTimeoutMs: number }, metrics: ServiceMetrics, cache?: PredictionCache) {
     this.#model = model;
     this.#metrics = metrics;
     this.#cache = cache;
+    this.limits = { ...limits, maxQueue: batching.maxQueue, maxBatchSize: batching.maxBatchSize, maxBatchTokens: batching.maxBatchTokens };
     const observer = metrics.batcherObserver();
     this.#tokenizing = new MicroBatcher<TextPayload, Tokenized>({
       runner: (payloads) => this.#tokenize(payloads),
@@ -111,19 +121,31 @@ export class Predictor {
       lengthMultiple: 1,
       observer: { onReject: observer.onReject },
     });
-    this.#batcher = new MicroBatcher<IdsPayload, Row>({
+    this.#batcher = new MicroBatcher<IdsPayload, ModelOutput>({
       ...batching,
       runner: (payloads) => this.#infer(payloads),
       concurrency: model.pool.workers,
       // One sealed batch waits at each worker's door, so a worker that finishes starts the next at once.
       prefetch: model.pool.workers,
-      lengthMultiple: LENGTH_MULTIPLE,
+      // The batcher counts a text at the length the worker pads it to (inference/protocol.ts).
+      padTo: (tokens) => paddedLength(tokens, this.#model.description.maxTokens),
       observer,
     });
   }
 
-  get model(): ServedModel {
-    return this.#model;
+  /** The model serving now. */
+  get model(): ModelDescription {
+    return this.#model.description;
+  }
+
+  /** The workers of the model serving now: for fault-injection tests and crash accounting only. */
+  get pool(): InferencePool {
+    return this.#model.pool;
+  }
+
+  /** The deadline of a call that started at `startedAt`: REQUEST_TIMEOUT_MS later. */
+  deadline(startedAt = performance.now()): number {
+    return startedAt + this.limits.requestTimeoutMs;
   }
 
   /** Texts waiting for a tokenizer or for a batch. */
@@ -143,42 +165,83 @@ export class Predictor {
     return this.#batcher.closed;
   }
 
+  /** Ready means: taking work, queue not saturated (transports may add their own conditions). */
+  readiness(): { ready: boolean; reason?: 'shutting down' | 'queue saturated'; queueDepth: number; maxQueue: number } {
+    const reason = this.closed ? 'shutting down' as const : this.saturated ? 'queue saturated' as const : undefined;
+    return { ready: reason === undefined, ...(reason ? { reason } : {}), queueDepth: this.queueDepth, maxQueue: this.limits.maxQueue };
+  }
+
   retryAfterSeconds(): number {
     return this.#batcher.retryAfterSeconds();
   }
 
-  /** One async function for the whole path (cache, tokenizer, batcher): it runs for every request. */
-  async predict(texts: string[], options: PredictOptions): Promise<PredictionOutcome> {
-    const model = this.#model;
-    const usage = this.#inUse.get(model) ?? { calls: 0 };
-    this.#inUse.set(model, usage);
-    usage.calls++;
+  /** Every text of a call, or the first error; the call's other texts then leave the queue. */
+  async predict(texts: string[], options: PredictOptions): Promise<PredictionSet> {
+    let failed = false;
+    const client = options.signal;
+    const signal = { get aborted() { return failed || (client?.aborted ?? false); } };
+    const { model, results } = this.predictEach(texts, { ...options, signal });
+    let settled: TextResult[];
     try {
-      const timings: PredictionTimings = { queueMs: 0, inferenceMs: 0, tokenizeMs: 0 };
-      const predictions: (Prediction | undefined)[] = this.#cache ? await this.#cache.lookup(texts, model.sha256) : new Array(texts.length);
-      const missing: number[] = [];
-      for (let i = 0; i < texts.length; i++) if (predictions[i] === undefined) missing.push(i);
-      if (missing.length > 0) {
-        const submitOptions = { deadline: options.deadline, signal: options.signal, group: model };
-        const tokenized = await Promise.all(this.#tokenizing.submitMany(missing.map((i) => ({ payload: { model, text: texts[i]! }, tokens: 1 })), submitOptions));
-        const entries = tokenized.map(({ value }) => ({ payload: { model, ids: value.ids }, tokens: value.ids.length }));
-        const completed = await Promise.all(this.#batcher.submitMany(entries, submitOptions));
-        completed.forEach((done, j) => {
-          timings.queueMs = Math.max(timings.queueMs, done.queueMs);
-          timings.inferenceMs = Math.max(timings.inferenceMs, done.value.inferenceMs);
-          timings.tokenizeMs = Math.max(timings.tokenizeMs, tokenized[j]!.queueMs + tokenized[j]!.runMs);
-          predictions[missing[j]!] = toPrediction(model.labels, done.value.probabilities, tokenized[j]!.value.truncated);
-        });
-        this.#cache?.store(missing.map((i) => texts[i]!), missing.map((i) => predictions[i]!), model.sha256);
-      }
-      for (const prediction of predictions) this.#metrics.predictions.inc({ label: prediction!.label });
-      return { predictions: predictions as Prediction[], timings, model, cacheHits: texts.length - missing.length };
-    } finally {
-      if (--usage.calls === 0 && model !== this.#model) {
-        this.#inUse.delete(model);
-        usage.released?.();
-      }
+      settled = await Promise.all(results);
+    } catch (error) {
+      failed = true;
+      throw error;
     }
+    const timings: StageTimings = { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 };
+    let cacheHits = 0;
+    for (const result of settled) {
+      if (result.cached) cacheHits++;
+      timings.tokenizeMs = Math.max(timings.tokenizeMs, result.timings.tokenizeMs);
+      timings.queueMs = Math.max(timings.queueMs, result.timings.queueMs);
+      timings.inferenceMs = Math.max(timings.inferenceMs, result.timings.inferenceMs);
+    }
+    return { model, results: settled, cacheHits, timings };
+  }
+
+  /** One promise per text, each settled on its own (streams): a failed text does not stop the others. */
+  predictEach(texts: string[], options: PredictOptions): PredictionStream {
+    const model = this.#model;
+    const truncation = options.truncation ?? 'right';
+    const submit: SubmitOptions = { deadline: options.deadline, signal: options.signal, group: model };
+    const name = options.name ?? ((i: number) => `texts.${i}`);
+    let results: Promise<TextResult>[];
+    if (this.#cache) {
+      const cache = this.#cache;
+      const looked = cache.lookup(texts, model.description.sha256, truncation).then(({ keys, found }) => {
+        const missing: number[] = [];
+        for (let i = 0; i < texts.length; i++) if (found[i] === undefined) missing.push(i);
+        const computed = this.#compute(model, missing.map((i) => texts[i]!), truncation, submit, (j) => name(missing[j]!));
+        const stored = computed.map((result, j) => result.then((value) => {
+          cache.store(keys[missing[j]!]!, value);
+          return value;
+        }));
+        let next = 0;
+        return found.map((output) => (output ? Promise.resolve(fromCache(output)) : stored[next++]!));
+      });
+      results = texts.map((_, i) => looked.then((byText) => byText[i]!));
+    } else {
+      results = this.#compute(model, texts, truncation, submit, name);
+    }
+    for (const result of results) result.then((value) => this.#metrics.predictions.inc({ label: model.description.labels[value.labelIndex]! }), () => undefined);
+    this.#usage.hold(model, results);
+    return { model: model.description, results };
+  }
+
+  /** Every token of each text with its string (TEI's /tokenize), in a tokenizer worker. */
+  tokenize(texts: string[], options: { addSpecialTokens: boolean }): Promise<TokenDetail[][]> {
+    const model = this.#model;
+    const done = model.pool.tokenize(texts, options.addSpecialTokens);
+    this.#usage.hold(model, [done]);
+    return done;
+  }
+
+  /** Token ids back to texts (TEI's /decode), in a tokenizer worker. */
+  decode(ids: number[][], options: { skipSpecialTokens: boolean }): Promise<string[]> {
+    const model = this.#model;
+    const done = model.pool.decode(ids, options.skipSpecialTokens);
+    this.#usage.hold(model, [done]);
+    return done;
   }
 
   /**
@@ -186,14 +249,12 @@ export class Predictor {
    * (its texts already queued finish on it), with its workers stopped. Batches never mix the two: the
    * batchers group texts by model.
    */
-  async swap(next: ServedModel): Promise<ServedModel> {
+  async swap(next: ServedModel): Promise<ModelDescription> {
     const previous = this.#model;
     this.#model = next;
-    const usage = this.#inUse.get(previous);
-    if (usage && usage.calls > 0) await new Promise<void>((resolve) => { usage.released = resolve; });
-    this.#inUse.delete(previous);
+    await this.#usage.released(previous);
     await previous.pool.close();
-    return previous;
+    return previous.description;
   }
 
   /** Stops taking requests, finishes every accepted one, then stops the workers. */
@@ -204,9 +265,45 @@ export class Predictor {
     await this.#model.pool.close();
   }
 
+  /** Tokenizes texts, then queues each for inference as soon as its tokens are known. */
+  #compute(model: ServedModel, texts: string[], truncation: Truncation, submit: SubmitOptions, name: (i: number) => string): Promise<TextResult>[] {
+    if (texts.length === 0) return [];
+    const tokenizing = this.#tokenizing.submitMany(texts.map((text) => ({ payload: { model, text, truncation }, tokens: 1 })), submit);
+    return tokenizing.map((tokenized, i) => tokenized.then((done) => {
+      if (done.value.truncated && truncation === 'none') throw new TooManyTokensError(name(i), model.description.maxTokens);
+      return this.#queueForInference({ model, ids: done.value.ids }, submit).then((inferred) => toResult(done, inferred));
+    }));
+  }
+
+  /**
+   * Texts tokenized in the same tick (a tokenizer task answers many at once) are submitted together, one
+   * submitMany per call: a call's texts are admitted as a group and can share a batch.
+   */
+  #queueForInference(payload: IdsPayload, submit: SubmitOptions): Promise<Completed<ModelOutput>> {
+    return new Promise((resolve, reject) => {
+      if (this.#ready.length === 0) queueMicrotask(() => this.#submitReady());
+      this.#ready.push({ payload, submit, resolve, reject });
+    });
+  }
+
+  #submitReady(): void {
+    const ready = this.#ready;
+    this.#ready = [];
+    const byCall = new Map<SubmitOptions, ReadyText[]>();
+    for (const text of ready) {
+      const group = byCall.get(text.submit);
+      if (group) group.push(text);
+      else byCall.set(text.submit, [text]);
+    }
+    for (const [submit, group] of byCall) {
+      const completions = this.#batcher.submitMany(group.map((text) => ({ payload: text.payload, tokens: text.payload.ids.length })), submit);
+      completions.forEach((completion, i) => completion.then(group[i]!.resolve, group[i]!.reject));
+    }
+  }
+
   async #tokenize(payloads: TextPayload[]): Promise<Tokenized[]> {
     // The batchers group by model: every text of a batch is for the same model.
-    const encoded = await this.#withCrashCount(payloads.length, () => payloads[0]!.model.pool.encode(payloads.map((payload) => payload.text)));
+    const encoded = await this.#withCrashCount(payloads.length, () => payloads[0]!.model.pool.encode(payloads.map((p) => p.text), payloads.map((p) => p.truncation)));
     this.#metrics.tokenization.observe(encoded.ms / 1000);
     return payloads.map((_, i) => ({
       ids: encoded.ids.subarray(encoded.offsets[i]!, encoded.offsets[i + 1]!),
@@ -214,7 +311,7 @@ export class Predictor {
     }));
   }
 
-  async #infer(payloads: IdsPayload[]): Promise<Row[]> {
+  async #infer(payloads: IdsPayload[]): Promise<ModelOutput[]> {
     let total = 0;
     for (const payload of payloads) total += payload.ids.length;
     const ids = new Int32Array(total);
@@ -226,8 +323,12 @@ export class Predictor {
     const model = payloads[0]!.model;
     const result = await this.#withCrashCount(payloads.length, () => model.pool.infer(ids, offsets));
     this.#metrics.inference.observe(result.ms / 1000);
-    const width = model.labels.length;
-    return payloads.map((_, i) => ({ probabilities: result.probabilities.subarray(i * width, (i + 1) * width), inferenceMs: result.ms }));
+    const width = model.description.labels.length;
+    return payloads.map((_, i) => ({
+      logits: result.logits.subarray(i * width, (i + 1) * width),
+      probabilities: result.probabilities.subarray(i * width, (i + 1) * width),
+      inferenceMs: result.ms,
+    }));
   }
 
   async #withCrashCount<T>(texts: number, task: () => Promise<T>): Promise<T> {
@@ -238,4 +339,27 @@ export class Predictor {
       throw error;
     }
   }
+}
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let k = 1; k < values.length; k++) if (values[k]! > values[best]!) best = k;
+  return best;
+}
+
+function toResult(tokenized: Completed<Tokenized>, inferred: Completed<ModelOutput>): TextResult {
+  const { logits, probabilities, inferenceMs } = inferred.value;
+  return {
+    labelIndex: argmax(probabilities),
+    probabilities,
+    logits,
+    truncated: tokenized.value.truncated,
+    tokens: tokenized.value.ids.length,
+    cached: false,
+    timings: { tokenizeMs: tokenized.queueMs + tokenized.runMs, queueMs: inferred.queueMs, inferenceMs },
+  };
+}
+
+function fromCache(output: CachedOutput): TextResult {
+  return { ...output, labelIndex: argmax(output.probabilities), cached: true, timings: { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 } };
 }

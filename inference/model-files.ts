@@ -2,7 +2,7 @@
 // model.onnx, tokenizer.json, tokenizer_config.json (optional) and config.json with id2label.
 // Everything a worker or the server needs to know about a model is derived here, once.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 type JsonObject = Record<string, unknown>;
@@ -18,8 +18,7 @@ export interface ModelFiles {
   labels: string[];
   /** Longest token sequence the model accepts, special tokens included. */
   maxTokens: number;
-  /** sha256 of the ONNX file, hex. */
-  sha256: string;
+  /** tokenizer.json, parsed; empty when loaded with `tokenizer: false` (the workers read it themselves). */
   tokenizerJson: JsonObject;
   tokenizerConfig: JsonObject;
   config: JsonObject;
@@ -42,6 +41,11 @@ export interface LoadModelFilesOptions {
    * one. Ignored when `modelPath` names the ONNX file itself.
    */
   precision?: 'fp32' | 'fp16' | 'prefer-fp16' | undefined;
+  /**
+   * Parse tokenizer.json (default). The server passes false: only its workers use the tokenizer, and a large
+   * tokenizer.json is not worth parsing on the event loop; its presence is still checked.
+   */
+  tokenizer?: boolean;
 }
 
 export const FP16_FILE = 'model_fp16.onnx';
@@ -61,7 +65,9 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
   }
 
   const config = readJson(join(dir, 'config.json'), true);
-  const { tokenizerJson, tokenizerConfig } = readTokenizerFiles(dir);
+  const { tokenizerJson, tokenizerConfig } = options.tokenizer === false
+    ? { tokenizerJson: requireFile(join(dir, 'tokenizer.json')), tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), false) }
+    : readTokenizerFiles(dir);
   const labels = labelsFrom(config, dir);
   const modelLimit = maxTokensFrom(config, tokenizerConfig);
   if (options.maxTokens !== undefined && options.maxTokens > modelLimit) {
@@ -74,11 +80,25 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
     name: typeof nameOrPath === 'string' && nameOrPath !== '' ? nameOrPath : basename(dir),
     labels,
     maxTokens: options.maxTokens ?? modelLimit,
-    sha256: createHash('sha256').update(readFileSync(onnxPath)).digest('hex'),
     tokenizerJson,
     tokenizerConfig,
     config,
   };
+}
+
+/**
+ * sha256 of a file, hex, read as a stream: a model of hundreds of megabytes is hashed a chunk at a time, so
+ * the event loop keeps answering (health checks, requests to the model still serving) meanwhile.
+ */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 18 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function requireFile(path: string): JsonObject {
+  if (!existsSync(path)) throw new ModelFilesError(`${basename(path)} not found in ${dirname(path)}`);
+  return {};
 }
 
 function onnxFileFor(dir: string, precision: 'fp32' | 'fp16' | 'prefer-fp16'): string {

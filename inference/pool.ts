@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 import type { ModelFiles } from './model-files.js';
-import type {
-  Device, EncodedTexts, InferenceResult, WorkerConfig, WorkerDescription, WorkerReply, WorkerRole, WorkerTask,
+import {
+  TRUNCATIONS,
+  type Device, type EncodedTexts, type InferenceResult, type TaskReplies, type TokenDetail, type Truncation,
+  type WorkerConfig, type WorkerDescription, type WorkerReply, type WorkerRole, type WorkerTask,
 } from './protocol.js';
 
 export interface InferencePoolOptions {
@@ -17,7 +19,6 @@ export interface InferencePoolOptions {
   workers: number;
   intraOpThreads: number;
   tokenizerThreads: number;
-  lengthMultiple: number;
   warmupBatchSize: number;
   /** The worker module; tests wrap the real one to inject faults. Defaults to worker.js beside this file. */
   workerFile?: string;
@@ -64,8 +65,8 @@ export class InferencePool {
     try {
       // One describe task per worker: each waits for its worker's model load and warm-up.
       const [descriptions] = await Promise.all([
-        Promise.all(Array.from({ length: options.workers }, () => call<WorkerDescription>(sessions, { kind: 'describe' }))),
-        Promise.all(Array.from({ length: options.tokenizerThreads }, () => call<WorkerDescription>(tokenizers, { kind: 'describe' }))),
+        Promise.all(Array.from({ length: options.workers }, () => call(sessions, { kind: 'describe' }))),
+        Promise.all(Array.from({ length: options.tokenizerThreads }, () => call(tokenizers, { kind: 'describe' }))),
       ]);
       return new InferencePool(sessions, tokenizers, options, descriptions[0]!);
     } catch (error) {
@@ -91,13 +92,26 @@ export class InferencePool {
     return role === 'infer' ? this.#sessions.threads : this.#tokenizers.threads;
   }
 
-  encode(texts: string[]): Promise<EncodedTexts> {
-    return call<EncodedTexts>(this.#tokenizers, { kind: 'encode', texts });
+  /** Token ids of texts, each cut as its `truncation` says (default: at its end). */
+  encode(texts: string[], truncation?: readonly Truncation[]): Promise<EncodedTexts> {
+    const codes = new Uint8Array(texts.length);
+    if (truncation) truncation.forEach((mode, i) => { codes[i] = TRUNCATIONS.indexOf(mode); });
+    return call(this.#tokenizers, { kind: 'encode', texts, truncation: codes }, [codes.buffer]);
   }
 
   /** Runs one batch; `ids` and `offsets` are moved to the worker and unusable here afterwards. */
   infer(ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
-    return call<InferenceResult>(this.#sessions, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
+    return call(this.#sessions, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
+  }
+
+  /** Every token of each text with its string, in a tokenizer worker. */
+  tokenize(texts: string[], addSpecialTokens: boolean): Promise<TokenDetail[][]> {
+    return call(this.#tokenizers, { kind: 'tokenize', texts, addSpecialTokens });
+  }
+
+  /** Token ids back to texts, in a tokenizer worker. */
+  decode(ids: number[][], skipSpecialTokens: boolean): Promise<string[]> {
+    return call(this.#tokenizers, { kind: 'decode', ids, skipSpecialTokens });
   }
 
   /** Waits for running tasks, then stops the workers. */
@@ -122,7 +136,6 @@ function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: 
     numLabels: options.files.labels.length,
     device: options.device,
     intraOpThreads: options.intraOpThreads,
-    lengthMultiple: options.lengthMultiple,
     warmupBatchSize: options.warmupBatchSize,
   };
   return new Piscina({
@@ -135,8 +148,11 @@ function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: 
   });
 }
 
-async function call<T>(piscina: Piscina, task: WorkerTask, transferList: ArrayBufferLike[] = []): Promise<T> {
-  let reply: WorkerReply<T>;
+/** Runs a task in a worker; the reply's type follows from the task's kind (protocol.ts TaskReplies). */
+async function call<K extends WorkerTask['kind']>(
+  piscina: Piscina, task: Extract<WorkerTask, { kind: K }>, transferList: ArrayBufferLike[] = [],
+): Promise<TaskReplies[K]> {
+  let reply: WorkerReply<TaskReplies[K]>;
   try {
     reply = await piscina.run(task, { transferList: transferList as never });
   } catch (error) {

@@ -1,7 +1,19 @@
-// The messages between the pool (main thread) and its workers, typed in one place. Token ids and
-// probabilities travel as transferable typed arrays (moved, not copied or serialized as JSON).
+// The messages between the pool (main thread) and its workers, typed in one place: each task kind names the
+// reply it gets (TaskReplies), so neither side casts. Token ids, logits and probabilities travel as
+// transferable typed arrays (moved, not copied or serialized as JSON).
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
+
+/** Sequence lengths are padded to multiples of 8: a bounded set of shapes for ONNX Runtime. */
+export const LENGTH_MULTIPLE = 8;
+
+/**
+ * The one padding rule, used by the batcher to count a batch's tokens and by the worker to lay it out: the
+ * longest text's length rounded up to the multiple, never beyond the model's limit.
+ */
+export function paddedLength(tokens: number, maxTokens: number, multiple = LENGTH_MULTIPLE): number {
+  return Math.min(Math.ceil(tokens / multiple) * multiple, maxTokens);
+}
 
 /**
  * A worker either tokenizes (a light thread, so tokenizing never waits behind a running batch and the
@@ -18,18 +30,22 @@ export interface WorkerConfig {
   maxTokens: number;
   device: Device;
   intraOpThreads: number;
-  /** Sequence lengths are padded up to a multiple of this (bounded set of shapes for ONNX Runtime). */
-  lengthMultiple: number;
   /** The warm-up runs one batch of this many texts at the longest length before the worker takes work. */
   warmupBatchSize: number;
   /** Labels of the model (logit width). */
   numLabels: number;
 }
 
+/** What to do with a text longer than the model reads. */
+export type Truncation = 'right' | 'left' | 'none';
+export const TRUNCATIONS: readonly Truncation[] = ['right', 'left', 'none'];
+
 /** Tokenizes texts; the reply lists every text's ids back to back. */
 export interface EncodeTask {
   kind: 'encode';
   texts: string[];
+  /** Index into TRUNCATIONS for each text. 'none' leaves a long text whole and flags it as truncated. */
+  truncation: Uint8Array;
 }
 
 export interface EncodedTexts {
@@ -37,7 +53,7 @@ export interface EncodedTexts {
   ids: Int32Array;
   /** Text i's ids are ids[offsets[i] .. offsets[i + 1]). Length: texts + 1. */
   offsets: Int32Array;
-  /** 1 where the text was cut to maxTokens. */
+  /** 1 where the text has more tokens than the model reads (cut, unless its truncation was 'none'). */
   truncated: Uint8Array;
   ms: number;
 }
@@ -50,10 +66,32 @@ export interface InferTask {
 }
 
 export interface InferenceResult {
-  /** Softmax probabilities, row-major [texts, labels]. */
+  /** The model's output, row-major [texts, labels]. */
+  logits: Float32Array;
+  /** Softmax of the logits, row-major [texts, labels]. */
   probabilities: Float32Array;
   /** Time spent in ONNX Runtime (input building included), ms. */
   ms: number;
+}
+
+/** Tokens of texts with their strings, for clients that inspect the tokenizer (TEI's /tokenize). */
+export interface TokenizeTask {
+  kind: 'tokenize';
+  texts: string[];
+  addSpecialTokens: boolean;
+}
+
+export interface TokenDetail {
+  id: number;
+  text: string;
+  special: boolean;
+}
+
+/** Token ids back to text (TEI's /decode). */
+export interface DecodeTask {
+  kind: 'decode';
+  ids: number[][];
+  skipSpecialTokens: boolean;
 }
 
 /** Reports the worker's state; the first one also waits for the worker's warm-up. */
@@ -62,15 +100,21 @@ export interface DescribeTask {
 }
 
 export interface WorkerDescription {
-  role: WorkerRole;
-  threadId: number;
-  /** Execution providers the session was created with, in priority order. */
+  /** Execution providers the session was created with, in priority order (none in a tokenizer worker). */
   providers: string[];
-  inputNames: string[];
   warmupMs: number;
 }
 
-export type WorkerTask = EncodeTask | InferTask | DescribeTask;
+export type WorkerTask = EncodeTask | InferTask | TokenizeTask | DecodeTask | DescribeTask;
+
+/** The reply each task kind gets. */
+export interface TaskReplies {
+  encode: EncodedTexts;
+  infer: InferenceResult;
+  tokenize: TokenDetail[][];
+  decode: string[];
+  describe: WorkerDescription;
+}
 
 /** Errors come back as values with a code, so the pool can tell them from a worker that died. */
 export type WorkerReply<T> = { ok: true; value: T } | { ok: false; code: string; message: string };

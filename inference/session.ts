@@ -2,7 +2,7 @@
 // (with start-up errors that say how to fix them), input checks, and running one padded batch.
 import { endianness } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { ExecutionProviderError, ModelLoadError } from './errors.js';
+import { ExecutionProviderError, InferenceFailedError, ModelLoadError } from './errors.js';
 import type { Device } from './protocol.js';
 
 if (endianness() !== 'LE') throw new Error('this service builds int64 tensors for little-endian CPUs only');
@@ -128,20 +128,23 @@ export function batchFeeds(batch: PaddedBatch): Record<string, ort.Tensor> {
 
 /**
  * Runs one batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), padded to
- * `paddedLength`, and returns softmax probabilities row by row.
+ * `paddedLength`, and returns the logits and their softmax probabilities, row by row.
  */
-export async function classify(model: ClassifierSession, ids: Int32Array, offsets: Int32Array, paddedLength: number, padId: number): Promise<Float32Array> {
+export async function classify(
+  model: ClassifierSession, ids: Int32Array, offsets: Int32Array, paddedLength: number, padId: number,
+): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
   const batch = offsets.length - 1;
   const feeds = batchFeeds(padBatch(ids, offsets, paddedLength, padId));
   if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * paddedLength), [batch, paddedLength]);
   const outputs = await model.session.run(feeds, [model.outputName]);
   const logits = outputs[model.outputName]!;
   if (logits.dims.length !== 2 || logits.dims[0] !== batch || logits.dims[1] !== model.numLabels) {
-    throw new ModelLoadError(`model output ${model.outputName} has shape [${logits.dims.join(', ')}], expected [${batch}, ${model.numLabels}] (one logit per id2label entry)`);
+    throw new InferenceFailedError(`model output ${model.outputName} has shape [${logits.dims.join(', ')}], expected [${batch}, ${model.numLabels}] (one logit per id2label entry)`);
   }
-  const probabilities = softmaxRows(logits.data as Float32Array, model.numLabels);
+  // A copy: the tensor's memory belongs to ONNX Runtime (on a GPU, to the device) and is released below.
+  const values = Float32Array.from(logits.data as Float32Array);
   for (const tensor of Object.values(outputs)) tensor.dispose?.();
-  return probabilities;
+  return { logits: values, probabilities: softmaxRows(values, model.numLabels) };
 }
 
 export function softmaxRows(logits: Float32Array, width: number): Float32Array {

@@ -3,6 +3,7 @@
 // reproduces the Rust `tokenizers` library's ids for a Hugging Face `tokenizer.json`, and adds the one
 // thing that library lacks: truncation to the model's maximum length that keeps the special tokens.
 import { Tokenizer } from '@huggingface/tokenizers';
+import type { TokenDetail, Truncation } from './protocol.js';
 
 export interface EncodedText {
   /** Token ids, special tokens included, at most `maxTokens` long. */
@@ -20,6 +21,7 @@ export class TextTokenizer {
   /** How many special tokens the post-processor puts before and after a single text. */
   readonly #prefixLength: number;
   readonly #suffixLength: number;
+  readonly #specialIds: Set<number>;
 
   constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject, maxTokens: number) {
     this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
@@ -36,9 +38,19 @@ export class TextTokenizer {
       throw new RangeError(`maxTokens must be an integer above the ${this.#prefixLength + this.#suffixLength} special tokens, got ${maxTokens}`);
     }
     this.maxTokens = maxTokens;
+    this.#specialIds = new Set([...this.#tokenizer.get_added_tokens_decoder()].filter(([, token]) => token.special).map(([id]) => id));
   }
 
-  encode(text: string): EncodedText {
+  /**
+   * Token ids of a text, cut to maxTokens: at its end ('right', the default), at its start ('left'), or not
+   * at all ('none': the ids come back whole and `truncated` says the text is too long for the model).
+   */
+  encode(text: string, truncation: Truncation = 'right'): EncodedText {
+    if (truncation !== 'right') {
+      const ids = this.#tokenizer.encode(text).ids;
+      if (ids.length <= this.maxTokens) return { ids, truncated: false };
+      return truncation === 'none' ? { ids, truncated: true } : this.#truncateLeft(ids);
+    }
     // A text far longer than the model reads (up to MAX_TEXT_CHARS) would cost its full tokenizing time only
     // for its tail to be cut. Tokenize a prefix that ends just before a whitespace instead: every tokenizer
     // here splits words at whitespace, so the prefix's tokens are the whole text's first tokens; when they
@@ -54,6 +66,24 @@ export class TextTokenizer {
     const ids = this.#tokenizer.encode(text).ids;
     if (ids.length <= this.maxTokens) return { ids, truncated: false };
     return this.#truncate(ids);
+  }
+
+  /** Each token of a text with its string, and whether it is one of the tokenizer's special tokens. */
+  tokenize(text: string, addSpecialTokens: boolean): TokenDetail[] {
+    const { ids, tokens } = this.#tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+    return ids.map((id: number, i: number) => ({ id, text: tokens[i] ?? '', special: this.#specialIds.has(id) }));
+  }
+
+  decode(ids: number[], skipSpecialTokens: boolean): string {
+    return this.#tokenizer.decode(ids, { skip_special_tokens: skipSpecialTokens });
+  }
+
+  /** Keeps the text's last tokens and both ends' special tokens. */
+  #truncateLeft(ids: number[]): EncodedText {
+    const keep = this.maxTokens - this.#prefixLength - this.#suffixLength;
+    const kept = ids.slice(0, this.#prefixLength);
+    for (let i = ids.length - this.#suffixLength - keep; i < ids.length; i++) kept.push(ids[i]!);
+    return { ids: kept, truncated: true };
   }
 
   #truncate(ids: number[]): EncodedText {

@@ -2,10 +2,12 @@
 // inference worker also loads one ONNX Runtime session and warms it up at the largest batch shape. Either
 // then answers tasks. It never throws across the thread boundary: failures come back as
 // { ok: false, code, message } so the pool can tell them from a worker that died.
-import { threadId } from 'node:worker_threads';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { readTokenizerFiles } from './model-files.js';
-import type { EncodedTexts, InferenceResult, WorkerConfig, WorkerDescription, WorkerReply, WorkerTask } from './protocol.js';
+import {
+  LENGTH_MULTIPLE, TRUNCATIONS, paddedLength,
+  type EncodedTexts, type InferenceResult, type TaskReplies, type WorkerConfig, type WorkerReply, type WorkerTask,
+} from './protocol.js';
 import { classify, createClassifierSession, type ClassifierSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
 
@@ -29,7 +31,7 @@ async function load(): Promise<LoadedModel> {
   const started = performance.now();
   // Warm up at the largest shape the batcher can send, so the memory arena reaches its peak now rather than
   // under the first heavy load, and at the smallest, which a lone request uses.
-  for (const [texts, length] of [[config.warmupBatchSize, config.maxTokens], [1, Math.min(config.lengthMultiple, config.maxTokens)]] as const) {
+  for (const [texts, length] of [[config.warmupBatchSize, config.maxTokens], [1, paddedLength(1, config.maxTokens)]] as const) {
     const ids = new Int32Array(texts * length).fill(tokenizer.padId);
     const offsets = Int32Array.from({ length: texts + 1 }, (_, i) => i * length);
     await classify(classifier, ids, offsets, length, tokenizer.padId);
@@ -37,18 +39,19 @@ async function load(): Promise<LoadedModel> {
   return { tokenizer, classifier, warmupMs: performance.now() - started };
 }
 
-function encode(tokenizer: TextTokenizer, texts: string[]): EncodedTexts {
+function encode(tokenizer: TextTokenizer, texts: string[], truncation: Uint8Array): EncodedTexts {
   const started = performance.now();
   const offsets = new Int32Array(texts.length + 1);
   const truncated = new Uint8Array(texts.length);
-  const all: number[] = [];
-  texts.forEach((text, i) => {
-    const encoded = tokenizer.encode(text);
-    for (const id of encoded.ids) all.push(id);
-    offsets[i + 1] = all.length;
-    truncated[i] = encoded.truncated ? 1 : 0;
+  // Encode first, then lay the ids out once in an array of the exact size (no growing array to copy).
+  const encoded = texts.map((text, i) => tokenizer.encode(text, TRUNCATIONS[truncation[i]!] ?? 'right'));
+  encoded.forEach((text, i) => {
+    offsets[i + 1] = offsets[i]! + text.ids.length;
+    truncated[i] = text.truncated ? 1 : 0;
   });
-  return { ids: Int32Array.from(all), offsets, truncated, ms: performance.now() - started };
+  const ids = new Int32Array(offsets[texts.length]!);
+  encoded.forEach((text, i) => ids.set(text.ids, offsets[i]!));
+  return { ids, offsets, truncated, ms: performance.now() - started };
 }
 
 async function infer(model: LoadedModel, ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
@@ -56,15 +59,17 @@ async function infer(model: LoadedModel, ids: Int32Array, offsets: Int32Array): 
   const started = performance.now();
   let longest = 0;
   for (let i = 0; i + 1 < offsets.length; i++) longest = Math.max(longest, offsets[i + 1]! - offsets[i]!);
-  const multiple = config.lengthMultiple;
-  const paddedLength = Math.min(Math.ceil(longest / multiple) * multiple, config.maxTokens);
-  const probabilities = await classify(model.classifier, ids, offsets, paddedLength, model.tokenizer.padId);
-  return { probabilities, ms: performance.now() - started };
+  const { logits, probabilities } = await classify(model.classifier, ids, offsets, paddedLength(longest, config.maxTokens, LENGTH_MULTIPLE), model.tokenizer.padId);
+  return { logits, probabilities, ms: performance.now() - started };
 }
 
-/** Wraps a reply so that its typed arrays are moved to the main thread, not copied. */
-function reply<T>(value: T, buffers: ArrayBufferLike[]): unknown {
-  return move({ [transferableSymbol]: buffers, [valueSymbol]: { ok: true, value } satisfies WorkerReply<T> } as never);
+/**
+ * A reply whose typed arrays are moved to the main thread, not copied. Piscina sends the wrapper's value
+ * (the WorkerReply) and transfers its buffers, so the main thread receives exactly a WorkerReply<T>.
+ */
+function moved<T>(value: T, buffers: ArrayBufferLike[]): WorkerReply<T> {
+  const wrapper = { [transferableSymbol]: buffers, [valueSymbol]: { ok: true, value } satisfies WorkerReply<T> };
+  return move(wrapper as never) as unknown as WorkerReply<T>;
 }
 
 function failure(error: unknown): WorkerReply<never> {
@@ -72,7 +77,26 @@ function failure(error: unknown): WorkerReply<never> {
   return { ok: false, code: typeof err.code === 'string' ? err.code : 'INFERENCE_FAILED', message: String(err.message ?? error) };
 }
 
-async function handlerFor(loading: Promise<LoadedModel>) {
+async function run(model: LoadedModel, task: WorkerTask): Promise<WorkerReply<TaskReplies[WorkerTask['kind']]>> {
+  switch (task.kind) {
+    case 'encode': {
+      const encoded = encode(model.tokenizer, task.texts, task.truncation);
+      return moved(encoded, [encoded.ids.buffer, encoded.offsets.buffer, encoded.truncated.buffer]);
+    }
+    case 'infer': {
+      const result = await infer(model, task.ids, task.offsets);
+      return moved(result, [result.logits.buffer, result.probabilities.buffer]);
+    }
+    case 'tokenize':
+      return { ok: true, value: task.texts.map((text) => model.tokenizer.tokenize(text, task.addSpecialTokens)) };
+    case 'decode':
+      return { ok: true, value: task.ids.map((ids) => model.tokenizer.decode(ids, task.skipSpecialTokens)) };
+    case 'describe':
+      return { ok: true, value: { providers: model.classifier?.providers ?? [], warmupMs: model.warmupMs } };
+  }
+}
+
+async function handlerFor(loading: Promise<LoadedModel>): Promise<(task: WorkerTask) => Promise<WorkerReply<unknown>>> {
   let model: LoadedModel;
   try {
     model = await loading;
@@ -81,28 +105,9 @@ async function handlerFor(loading: Promise<LoadedModel>) {
     const loadFailure = failure(error);
     return async () => loadFailure;
   }
-  return async function handle(task: WorkerTask): Promise<unknown> {
+  return async (task) => {
     try {
-      switch (task.kind) {
-        case 'encode': {
-          const encoded = encode(model.tokenizer, task.texts);
-          return reply(encoded, [encoded.ids.buffer, encoded.offsets.buffer, encoded.truncated.buffer]);
-        }
-        case 'infer': {
-          const result = await infer(model, task.ids, task.offsets);
-          return reply(result, [result.probabilities.buffer]);
-        }
-        case 'describe': {
-          const description: WorkerDescription = {
-            role: config.role,
-            threadId,
-            providers: model.classifier?.providers ?? [],
-            inputNames: model.classifier ? [...model.classifier.session.inputNames] : [],
-            warmupMs: model.warmupMs,
-          };
-          return { ok: true, value: description } satisfies WorkerReply<WorkerDescription>;
-        }
-      }
+      return await run(model, task);
     } catch (error) {
       return failure(error);
     }

@@ -1,20 +1,16 @@
 // buildApp(): the Fastify application — plugins, schemas, error handler and routes — over an already
 // started predictor. It does no tokenizing or inference itself.
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import underPressure from '@fastify/under-pressure';
-import fastifyMetricsModule from 'fastify-metrics';
+import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyRing, requireKey } from './auth.js';
 import type { Config } from '../core/config.js';
 import { installErrorHandler } from './error-handler.js';
-import { OverloadedError, RateLimitedError } from '../core/errors.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
+import { registerDocs, registerHttpMetrics, registerPressureShedding, registerRateLimit } from './plugins.js';
+import type { RouteAccess } from './routes/access.js';
 import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
 import { predictRoutes } from './routes/predict.js';
@@ -29,39 +25,33 @@ export interface AppDependencies {
   redis?: Redis | undefined;
 }
 
-/**
- * Routes that answer even under pressure: a lagging process is busy, not dead, and must not be killed
- * (liveness); readiness reports the pressure itself, with its own body; metrics must show it.
- */
-const ALWAYS_ANSWERED = new Set(['/api/health', '/api/ready', '/metrics']);
-
-// fastify-metrics is CommonJS compiled from ES modules: its plugin is the `default` of the default export.
-const fastifyMetrics = fastifyMetricsModule.default;
-
-const HTTP_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The HTTP server's options that do not depend on the configuration (the benchmark's no-op server shares them). */
+export const FASTIFY_OPTIONS = {
+  requestIdHeader: 'x-request-id',
+  // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
+  // and never sends a request on a connection we are closing.
+  keepAliveTimeout: 75_000,
+  return503OnClosing: true,
+  ajv: {
+    customOptions: {
+      // Reject, never repair: "1" is not a text, and unknown fields are an error, not silently dropped.
+      coerceTypes: false,
+      removeAdditional: false,
+      useDefaults: false,
+      allErrors: false,
+    },
+  },
+} as const;
 
 export async function buildApp({ config, predictor, metrics, logger, reloader, redis }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
+    ...FASTIFY_OPTIONS,
     loggerInstance: logger,
     // Per-request log lines cost more CPU than a prediction at thousands of requests per second; NGINX
     // keeps the access log. LOG_LEVEL=debug turns them on.
     logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
-    requestIdHeader: 'x-request-id',
     bodyLimit: config.bodyLimit,
-    // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
-    // and never sends a request on a connection we are closing.
-    keepAliveTimeout: 75_000,
     trustProxy: config.trustProxy === 'false' ? false : config.trustProxy,
-    return503OnClosing: true,
-    ajv: {
-      customOptions: {
-        // Reject, never repair: "1" is not a text, and unknown fields are an error, not silently dropped.
-        coerceTypes: false,
-        removeAdditional: false,
-        useDefaults: false,
-        allErrors: false,
-      },
-    },
   }) as unknown as FastifyInstance;
 
   // First, so that every plugin's routes (swagger-ui's too) answer errors the same way.
@@ -95,97 +85,28 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   app.addSchema(errorSchema);
   app.addSchema(predictionSchema);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Tweet sentiment inference service',
-        description: 'Sentiment of short English texts (tweets) with a dynamically micro-batched ONNX model. Errors are `{statusCode, code, error, message}`; 503s carry Retry-After.',
-        version: '1.0.0',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (admin routes: ADMIN_API_KEYS)' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key, in X-API-Key' },
-        },
-      },
-      tags: [
-        { name: 'prediction', description: 'Sentiment predictions' },
-        { name: 'operations', description: 'Health, readiness and model information' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-
-  await app.register(fastifyMetrics, {
-    endpoint: null,
-    promClient: null,
-    defaultMetrics: { enabled: true, register: metrics.registry },
-    routeMetrics: {
-      enabled: { histogram: true, summary: false },
-      registeredRoutesOnly: true,
-      routeBlacklist: ['/metrics', /^\/docs/],
-      overrides: {
-        histogram: { buckets: HTTP_SECONDS_BUCKETS, registers: [metrics.registry] },
-        // The plugin creates its summary even when disabled; registered nowhere, it cannot collide between apps.
-        summary: { registers: [] },
-      },
-    },
-  });
-
-  // Shed load before the process degrades: past these limits every route but liveness and metrics answers
-  // 503 with Retry-After, and readiness turns 503 so that balancers send traffic elsewhere.
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.maxEventLoopDelayMs,
-    maxHeapUsedBytes: config.maxHeapUsedBytes,
-    maxRssBytes: config.maxRssBytes,
-    retryAfter: 1,
-    pressureHandler: (request, _reply, type) => {
-      if (ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) return undefined;
-      return Promise.reject(new OverloadedError(type));
-    },
-  });
-
-  if (config.rateLimitMax > 0) {
-    await app.register(rateLimit, {
-      global: false,
-      max: config.rateLimitMax,
-      timeWindow: config.rateLimitWindowMs,
-      // After authentication (an onRequest hook), so that a client is counted by its key, not its address.
-      hook: 'preHandler',
-      keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
-      redis,
-      nameSpace: 'sentiment:ratelimit:',
-      // Redis down: allow rather than refuse everyone.
-      skipOnError: true,
-      errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, config.rateLimitWindowMs),
-    });
-  }
-
-
+  await registerDocs(app);
+  await registerHttpMetrics(app, metrics);
+  await registerPressureShedding(app, config);
+  await registerRateLimit(app, config, redis);
 
   const clientKeys = new KeyRing(config.apiKeys);
   const adminKeys = new KeyRing(config.adminApiKeys);
-  const clientAccess = {
-    onRequest: requireKey([clientKeys, adminKeys], { open: clientKeys.size === 0, purpose: 'prediction API' }),
-    config: config.rateLimitMax > 0 ? { rateLimit: {} } : {},
-  };
-  const adminAccess = { onRequest: requireKey([adminKeys], { open: false, purpose: 'admin API', known: [clientKeys] }) };
+  const clientAccess = routeAccess(requireKey([clientKeys, adminKeys], { open: clientKeys.size === 0, purpose: 'prediction API' }), config.rateLimitMax > 0);
+  const adminAccess = routeAccess(requireKey([adminKeys], { open: false, purpose: 'admin API', known: [clientKeys] }), false);
 
-  await app.register(operationsRoutes, { predictor, maxQueue: config.maxQueue, access: clientAccess });
-  await app.register(predictRoutes, {
-    predictor,
-    maxTextChars: config.maxTextChars,
-    maxClientBatch: config.maxClientBatch,
-    requestTimeoutMs: config.requestTimeoutMs,
-    access: clientAccess,
-  });
+  await app.register(operationsRoutes, { predictor, access: clientAccess });
+  await app.register(predictRoutes, { predictor, access: clientAccess });
   await app.register(adminRoutes, { reloader, access: adminAccess });
 
-  // With METRICS_PORT set, /metrics is served there only (server/metrics-server.ts), not on the public port.
+  // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
 
   return app;
+}
+
+function routeAccess(onRequest: onRequestHookHandler | undefined, rateLimited: boolean): RouteAccess {
+  return { ...(onRequest ? { onRequest } : {}), config: rateLimited ? { rateLimit: {} } : {} };
 }
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: ServiceMetrics): void {

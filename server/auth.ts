@@ -2,8 +2,8 @@
 // (no early exit), so neither a key's content nor its length leaks through timing. A key is never logged:
 // requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import { forbidden, unauthorized } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -60,28 +60,30 @@ export interface RequireKeyOptions {
   known?: KeyRing[];
 }
 
-/** A hook admitting requests whose key is in one of `rings` (client routes accept client and admin keys). */
-export function requireKey(rings: KeyRing[], { open, purpose, known = [] }: RequireKeyOptions): onRequestHookHandler {
+/**
+ * A hook admitting requests whose key is in one of `rings` (client routes accept client and admin keys), or
+ * undefined when the route is open: then no hook runs at all. A callback hook, not an async one: no promise
+ * per request.
+ */
+export function requireKey(rings: KeyRing[], { open, purpose, known = [] }: RequireKeyOptions): onRequestHookHandler | undefined {
+  if (open) return undefined;
   const configured = rings.some((ring) => ring.size > 0);
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    if (open) return;
-    if (!configured) throw new ForbiddenError(`the ${purpose} is off: set ADMIN_API_KEYS to use it`);
+  return (request, reply, done) => {
+    if (!configured) return done(forbidden(`the ${purpose} is off: set ADMIN_API_KEYS to use it`));
     const key = presentedKey(request);
     if (key === undefined) {
       void reply.header('www-authenticate', REALM);
-      throw new UnauthorizedError(`an API key is required: send Authorization: Bearer <key> or X-API-Key`);
+      return done(unauthorized('an API key is required: send Authorization: Bearer <key> or X-API-Key'));
     }
     for (const ring of rings) {
       const id = ring.match(key);
       if (id !== undefined) {
         request.clientId = id;
-        return;
+        return done();
       }
     }
-    if (known.some((ring) => ring.match(key) !== undefined)) {
-      throw new ForbiddenError(`this key may not use the ${purpose}`);
-    }
+    if (known.some((ring) => ring.match(key) !== undefined)) return done(forbidden(`this key may not use the ${purpose}`));
     void reply.header('www-authenticate', `${REALM}, error="invalid_token"`);
-    throw new UnauthorizedError('the API key is not valid');
+    return done(unauthorized('the API key is not valid'));
   };
 }

@@ -1,8 +1,9 @@
-// The one place where an error becomes a response: { statusCode, code, error, message }, with the status
-// from server/errors.ts, Retry-After on 503s, and no stack trace or internal detail for unexpected errors.
-import { STATUS_CODES } from 'node:http';
+// The one place where an error becomes a response. It decides what the error is (status and code from
+// core/errors.ts, Retry-After on 503s, no stack trace or internal detail for server faults) and lets the
+// route's protocol write it (error-renderers.ts: route option `config.errorFormat`, default 'service').
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_TABLE, NotFoundError, TextTooLongError, TooManyTextsError, statusForCode } from '../core/errors.js';
+import { ERROR_TABLE, TextTooLongError, TooManyTextsError, entryFor, notFound } from '../core/errors.js';
+import { ERROR_RENDERERS, formatForPath, type ErrorFormat, type ErrorReport } from './error-renderers.js';
 
 export interface ErrorHandlerOptions {
   maxTextChars: number;
@@ -11,50 +12,74 @@ export interface ErrorHandlerOptions {
   retryAfterSeconds(): number;
 }
 
-export function installErrorHandler(app: FastifyInstance, options: ErrorHandlerOptions): void {
-  app.setNotFoundHandler((request, reply) => {
-    void sendError(request, reply, new NotFoundError(request.method, request.url.split('?')[0]!));
-  });
-  app.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, toServiceError(error, request.body, options), options));
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** How this route writes its errors. */
+    errorFormat?: ErrorFormat;
+  }
 }
 
-/** Validation failures that the API promises as 413 rather than 400. */
+/** Codes whose message may carry a library's or the file system's words: clients get the table's words. */
+const OPAQUE_CODES = new Set(['INFERENCE_FAILED', 'MODEL_LOAD_FAILED', 'INTERNAL_ERROR']);
+
+export function installErrorHandler(app: FastifyInstance, options: ErrorHandlerOptions): void {
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    void send(request, reply, report(request, notFound(request.method, path), options), formatForPath(path));
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const format = request.routeOptions.config?.errorFormat ?? formatForPath(request.url.split('?')[0]!);
+    return send(request, reply, report(request, toServiceError(error, request.body, options), options), format);
+  });
+}
+
+/** Validation failures that the API promises as 413 rather than 400, named by the field that failed. */
 function toServiceError(error: FastifyError, body: unknown, options: ErrorHandlerOptions): FastifyError {
   if (error.code !== 'FST_ERR_VALIDATION' || !error.validation) return error;
   for (const issue of error.validation) {
-    // instancePath is a JSON pointer into the body: /text or /texts/3
+    // instancePath is a JSON pointer into the body: /text, /texts/3, /inputs/0/data
     const path = issue.instancePath.split('/').slice(1);
     const value = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], body);
-    if (issue.keyword === 'maxLength') {
-      const length = typeof value === 'string' ? [...value].length : options.maxTextChars + 1;
-      return new TextTooLongError(path.join('.') || 'text', length, options.maxTextChars);
+    const where = path.join('.') || 'text';
+    if (issue.keyword === 'maxLength' && typeof value === 'string') {
+      return new TextTooLongError(where, [...value].length, options.maxTextChars) as unknown as FastifyError;
     }
-    if (issue.keyword === 'maxItems') {
-      return new TooManyTextsError(Array.isArray(value) ? value.length : options.maxClientBatch + 1, options.maxClientBatch);
+    // Only a list of texts is "too many texts"; any other list that is too long stays a validation error.
+    if (issue.keyword === 'maxItems' && isTextList(value)) {
+      return new TooManyTextsError(where, (value as unknown[]).length, options.maxClientBatch) as unknown as FastifyError;
     }
   }
   return error;
 }
 
-function sendError(request: FastifyRequest, reply: FastifyReply, error: FastifyError, options?: ErrorHandlerOptions) {
+/** An array of texts, or of one-text lists (TEI's batch form). */
+function isTextList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string' || (Array.isArray(item) && item.every((inner) => typeof inner === 'string')));
+}
+
+interface Decided extends ErrorReport {
+  retryAfterSeconds?: number;
+}
+
+function report(request: FastifyRequest, error: FastifyError & { retryAfterSeconds?: number }, options: ErrorHandlerOptions): Decided {
   const code = typeof error.code === 'string' ? error.code : undefined;
-  let statusCode = statusForCode(code) ?? error.statusCode ?? 500;
-  if (statusCode < 400 || statusCode > 599) statusCode = 500;
-  const known = code !== undefined && (code in ERROR_TABLE || code.startsWith('FST_'));
-  if (statusCode >= 500 && !known) {
+  const entry = entryFor(code);
+  // Errors of Fastify and its plugins that are the client's fault keep their 4xx status.
+  const clientStatus = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : undefined;
+  const status = entry?.status ?? clientStatus;
+  if (status === undefined) {
     // Unexpected: log everything, tell the client nothing that reveals internals.
     request.log.error({ err: error }, 'unexpected error');
-    return reply.code(500).send({ statusCode: 500, code: 'INTERNAL_ERROR', error: STATUS_CODES[500], message: 'Internal Server Error' });
+    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error' };
   }
-  if (statusCode >= 500) request.log.warn({ code, message: error.message }, 'request failed');
-  if (statusCode === 503) {
-    const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds ?? options?.retryAfterSeconds() ?? 1;
-    void reply.header('retry-after', String(retryAfter));
-  }
-  return reply.code(statusCode).send({
-    statusCode,
-    code: code ?? 'INTERNAL_ERROR',
-    error: STATUS_CODES[statusCode] ?? 'Error',
-    message: error.message,
-  });
+  if (status >= 500) request.log.warn({ code, message: error.message }, 'request failed');
+  const message = code !== undefined && OPAQUE_CODES.has(code) ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].description : error.message;
+  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message };
+  if (status === 503) decided.retryAfterSeconds = error.retryAfterSeconds ?? options.retryAfterSeconds();
+  return decided;
+}
+
+function send(_request: FastifyRequest, reply: FastifyReply, decided: Decided, format: ErrorFormat) {
+  if (decided.retryAfterSeconds !== undefined) void reply.header('retry-after', String(decided.retryAfterSeconds));
+  return reply.code(decided.status).send(ERROR_RENDERERS[format](decided));
 }

@@ -45,6 +45,7 @@ export const timingHeaders = {
   'x-inference-time': { type: 'string', description: 'Time of the batch run in the worker, ms' },
   'x-total-time': { type: 'string', description: 'Time from request to response, ms' },
   'x-model-version': { type: 'string', description: 'First 12 hex digits of the model file sha256' },
+  'x-cache': { type: 'string', enum: ['hit', 'miss', 'partial'], description: 'Whether the prediction cache answered every text, none, or some' },
 } as const;
 
 const errorResponses = {
@@ -147,8 +148,10 @@ export const modelRouteSchema = {
         maxTokens: { type: 'integer', description: 'Tokens per text after which it is truncated' },
         device: { type: 'string', enum: ['cpu', 'webgpu', 'cuda'] },
         executionProviders: { type: 'array', items: { type: 'string' } },
+        precision: { type: 'string', enum: ['fp32', 'fp16'] },
         workers: { type: 'integer' },
         intraOpThreads: { type: 'integer' },
+        tokenizerThreads: { type: 'integer' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },
         loadedAt: { type: 'string', format: 'date-time' },

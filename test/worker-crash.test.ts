@@ -14,7 +14,7 @@ t.test('an inference worker that dies mid-batch under load fails only its batch,
     { workerFile: new URL('./fixtures/crashing-worker.ts', import.meta.url).pathname },
   );
   t.teardown(() => server.close());
-  const pool = server.service.predictor.model.pool;
+  const pool = server.service.predictor.pool;
 
   const texts = Array.from({ length: 200 }, (_, i) => `tweet ${i} about ${'things '.repeat(i % 30)}`);
   // In the middle of the load, the text that makes its worker die mid-batch.
@@ -46,7 +46,7 @@ t.test('an inference worker that dies mid-batch under load fails only its batch,
 t.test('killing a tokenizer worker fails only the texts it was tokenizing', async (t) => {
   const server = await startTestService({ TOKENIZER_THREADS: '1' });
   t.teardown(() => server.close());
-  const pool = server.service.predictor.model.pool;
+  const pool = server.service.predictor.pool;
   // Long texts keep the tokenizer busy for a while: several tokenizer tasks run one after another.
   const texts = Array.from({ length: 300 }, (_, i) => `text ${i} ${'lengthy words '.repeat(300)}`);
   const pending = texts.map((text) => postJson(`${server.url}/api/predict`, { text }));

@@ -1,7 +1,9 @@
-// What a protected route adds to its options: the API-key check and, when on, the rate limit.
+// What a protected route adds to its options: the API-key check (no hook at all when the route is open)
+// and, when on, the rate limit; `errorFormat` says how its errors are written (server/error-renderers.ts).
 import type { onRequestHookHandler } from 'fastify';
+import type { ErrorFormat } from '../error-renderers.js';
 
 export interface RouteAccess {
-  onRequest: onRequestHookHandler;
-  config?: { rateLimit?: Record<string, never> };
+  onRequest?: onRequestHookHandler;
+  config?: { rateLimit?: Record<string, never>; errorFormat?: ErrorFormat };
 }

@@ -1,0 +1,101 @@
+// The Fastify plugins the service registers, one function each: OpenAPI docs, HTTP metrics, shedding under
+// pressure and the rate limit. server/app.ts decides the order.
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance } from 'fastify';
+import fastifyMetricsModule from 'fastify-metrics';
+import type { Redis } from 'ioredis';
+import type { Config } from '../core/config.js';
+import { overloaded, rateLimited } from '../core/errors.js';
+import type { ServiceMetrics } from '../core/metrics.js';
+
+/**
+ * Routes that answer even under pressure: a lagging process is busy, not dead, and must not be killed
+ * (liveness); readiness reports the pressure itself, with its own body; metrics must show it.
+ */
+const ALWAYS_ANSWERED = new Set(['/api/health', '/api/ready', '/metrics']);
+
+// fastify-metrics is CommonJS compiled from ES modules: its plugin is the `default` of the default export.
+const fastifyMetrics = fastifyMetricsModule.default;
+
+const HTTP_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tweet sentiment inference service',
+        description: 'Sentiment of short English texts (tweets) with a dynamically micro-batched ONNX model. Errors are `{statusCode, code, error, message}`; 503s carry Retry-After.',
+        version: '1.0.0',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS (admin routes: ADMIN_API_KEYS)' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The same key, in X-API-Key' },
+        },
+      },
+      tags: [
+        { name: 'prediction', description: 'Sentiment predictions' },
+        { name: 'operations', description: 'Health, readiness and model information' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+}
+
+export async function registerHttpMetrics(app: FastifyInstance, metrics: ServiceMetrics): Promise<void> {
+  await app.register(fastifyMetrics, {
+    endpoint: null,
+    promClient: null,
+    defaultMetrics: { enabled: true, register: metrics.registry },
+    routeMetrics: {
+      enabled: { histogram: true, summary: false },
+      registeredRoutesOnly: true,
+      routeBlacklist: ['/metrics', /^\/docs/],
+      overrides: {
+        histogram: { buckets: HTTP_SECONDS_BUCKETS, registers: [metrics.registry] },
+        // The plugin creates its summary even when disabled; registered nowhere, it cannot collide between apps.
+        summary: { registers: [] },
+      },
+    },
+  });
+
+}
+
+export async function registerPressureShedding(app: FastifyInstance, config: Config): Promise<void> {
+  // Shed load before the process degrades: past these limits every route but liveness and metrics answers
+  // 503 with Retry-After, and readiness turns 503 so that balancers send traffic elsewhere.
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.maxHeapUsedBytes,
+    maxRssBytes: config.maxRssBytes,
+    retryAfter: 1,
+    pressureHandler: (request, _reply, type) => {
+      if (ALWAYS_ANSWERED.has(request.routeOptions.url ?? '')) return undefined;
+      return Promise.reject(overloaded(type));
+    },
+  });
+
+}
+
+export async function registerRateLimit(app: FastifyInstance, config: Config, redis: Redis | undefined): Promise<void> {
+  if (config.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      max: config.rateLimitMax,
+      timeWindow: config.rateLimitWindowMs,
+      // After authentication (an onRequest hook), so that a client is counted by its key, not its address.
+      hook: 'preHandler',
+      keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
+      redis,
+      nameSpace: 'sentiment:ratelimit:',
+      // Redis down: allow rather than refuse everyone.
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) => rateLimited(context.max, config.rateLimitWindowMs),
+    });
+  }
+}
