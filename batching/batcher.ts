@@ -15,20 +15,16 @@
 //   timer is kept per text.
 // - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
 import { systemClock, type Clock } from './clock.js';
+import { DrainRate } from './drain-rate.js';
+import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError, type RejectionReason } from './errors.js';
+import { Fifo } from './fifo.js';
+import { LengthBuckets } from './length-buckets.js';
 import {
   nonNegative, nonNegativeInteger, positiveInteger,
   type BatchInfo, type BatchRunner, type BatcherObserver, type BatcherOptions, type Completed, type SubmitEntry, type SubmitOptions,
 } from './options.js';
-import {
-  BatcherClosedError,
-  DeadlineExceededError,
-  QueueFullError,
-  RequestAbortedError,
-  type RejectionReason,
-} from './errors.js';
-import { Fifo } from './fifo.js';
+
 export type { BatchInfo, BatchRunner, BatcherObserver, BatcherOptions, Completed, SubmitEntry, SubmitOptions } from './options.js';
-import { LengthBuckets } from './length-buckets.js';
 
 type ItemState = 'waiting' | 'running' | 'done';
 
@@ -44,9 +40,6 @@ interface Item<P, R> {
   resolve(completed: Completed<R>): void;
   reject(error: Error): void;
 }
-
-/** Smoothing of the throughput estimate behind Retry-After. */
-const THROUGHPUT_SMOOTHING = 0.2;
 
 export class MicroBatcher<P, R> {
   readonly maxBatchSize: number;
@@ -72,8 +65,7 @@ export class MicroBatcher<P, R> {
   #timerAt = Infinity;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
-  /** Texts per second the runner completes, smoothed; 0 until the first batch ends. */
-  #throughput = 0;
+  readonly #drainRate = new DrainRate();
 
   constructor(options: BatcherOptions<P, R>) {
     this.maxBatchSize = positiveInteger('maxBatchSize', options.maxBatchSize);
@@ -160,8 +152,7 @@ export class MicroBatcher<P, R> {
 
   /** Seconds after which a refused client may expect room: the queue's drain time at the measured rate. */
   retryAfterSeconds(): number {
-    if (this.#throughput <= 0) return 1;
-    return Math.max(1, Math.ceil(this.#waiting / this.#throughput));
+    return this.#drainRate.secondsToDrain(this.#waiting);
   }
 
   /**
@@ -335,10 +326,7 @@ export class MicroBatcher<P, R> {
 
   #finish(info: BatchInfo, runMs: number, failed: boolean): void {
     this.#inFlight--;
-    if (!failed && runMs > 0) {
-      const rate = (info.size * this.concurrency * 1000) / runMs;
-      this.#throughput = this.#throughput === 0 ? rate : this.#throughput + THROUGHPUT_SMOOTHING * (rate - this.#throughput);
-    }
+    if (!failed) this.#drainRate.observe(info.size, this.concurrency, runMs);
     this.#pump();
   }
 

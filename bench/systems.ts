@@ -7,10 +7,10 @@
 //   seed             the seed's design: Flask + PyTorch under gunicorn (bench/baselines/), direct
 //   noop             R_http: bench/noop-server.ts replicas behind the same NGINX
 //   ort              R_ort: bench/ort-throughput.ts (ONNX Runtime alone, batched, same threads; no HTTP)
-import { loadModelFiles } from '../inference/model-files.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadModelFiles } from '../inference/model-files.js';
 import {
   cleanEnv, findBinary, freePort, launch, startLocalNginx, startReplica, waitUntil, type ManagedProcess, type Nginx, type Replica,
 } from '../deploy/local-stack.js';
@@ -117,9 +117,9 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   try {
     // One at a time: start-up warms each worker up at the largest batch, which is CPU-heavy.
     for (let i = 0; i < replicas; i++) {
-      started.push(sizing.cpuProfDir === undefined
-        ? await startReplica({ modelPath: options.model, env, timeoutMs: 120_000 })
-        : await startProfiledReplica(options.model, env, sizing.cpuProfDir));
+      // Under --cpu-prof every thread (main and workers) writes a .cpuprofile when the replica exits on SIGTERM.
+      const nodeArgs = sizing.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', sizing.cpuProfDir];
+      started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs }));
     }
   } catch (error) {
     await Promise.all(started.map((r) => r.stop()));
@@ -151,25 +151,6 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
       rmSync(front.dir, { recursive: true, force: true });
     },
   };
-}
-
-/**
- * Like startReplica (deploy/local-stack.ts), under `node --cpu-prof` (not allowed in NODE_OPTIONS):
- * every thread (main and workers) writes a .cpuprofile into `dir` when the replica exits after SIGTERM.
- */
-async function startProfiledReplica(model: string, env: Record<string, string>, dir: string): Promise<Replica> {
-  const port = await freePort();
-  const proc = launch(`replica :${port} (profiled)`, process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, join(BENCH_ROOT, 'dist/server/main.js')], {
-    env: cleanEnv({ MODEL_PATH: model, ...env, HOST: '127.0.0.1', PORT: String(port) }),
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntil(async () => (await fetch(`${url}/api/ready`)).status === 200, { timeoutMs: 120_000, process: proc, what: `${url}/api/ready` });
-  } catch (error) {
-    await proc.stop('SIGKILL');
-    throw error;
-  }
-  return { url, port, address: `127.0.0.1:${port}`, process: proc, stop: (signal) => proc.stop(signal) };
 }
 
 async function healthy(url: string, proc: ManagedProcess, timeoutMs: number): Promise<void> {

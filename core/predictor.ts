@@ -10,69 +10,16 @@ import { paddedLength, type TokenDetail, type Truncation } from '../inference/pr
 import { TooManyTokensError } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelDescription, ServedModel } from './model.js';
-import type { CachedOutput, PredictionCache } from './prediction-cache.js';
+import type { PredictionCache } from './prediction-cache.js';
 import { ModelUsage } from './model-usage.js';
+import {
+  fromCache, toResult,
+  type ModelOutput, type PredictionSet, type PredictionStream, type PredictOptions, type PredictorLimits, type StageTimings, type TextResult, type Tokenized,
+} from './results.js';
 import type { TextLimits } from './text-checks.js';
 
 export type { Truncation } from '../inference/protocol.js';
-
-export interface StageTimings {
-  /** Waiting for a tokenizer worker and tokenizing, ms. */
-  tokenizeMs: number;
-  /** Waiting in the batching queue, ms. */
-  queueMs: number;
-  /** The batch's run in its inference worker, ms. */
-  inferenceMs: number;
-}
-
-export interface TextResult {
-  /** The most likely label: an index into the model's labels. */
-  labelIndex: number;
-  /** Softmax probabilities, in the model's label order. */
-  probabilities: Float32Array;
-  /** The model's raw output, in the model's label order. */
-  logits: Float32Array;
-  /** The text had more tokens than the model reads and was cut. */
-  truncated: boolean;
-  /** Tokens the model read, special tokens included. */
-  tokens: number;
-  /** Answered from the prediction cache (then every timing is 0). */
-  cached: boolean;
-  timings: StageTimings;
-}
-
-export interface PredictOptions {
-  /** Absolute time (performance.now()) after which waiting texts are dropped with DEADLINE_EXCEEDED. */
-  deadline: number;
-  /** Reads true once the client has gone (an AbortSignal, or any such view). */
-  signal?: { readonly aborted: boolean };
-  /** What to do with a text longer than the model reads: cut its end (default) or start, or refuse it. */
-  truncation?: Truncation;
-  /** Names text i in error messages ("text", "texts.3", "line 7"); default `texts.i`. */
-  name?: (i: number) => string;
-}
-
-export interface PredictionSet {
-  model: ModelDescription;
-  results: TextResult[];
-  /** Texts answered from the cache. */
-  cacheHits: number;
-  /** The longest of each stage over the call's texts. */
-  timings: StageTimings;
-}
-
-export interface PredictionStream {
-  model: ModelDescription;
-  /** One promise per text, in the texts' order; each settles on its own. */
-  results: Promise<TextResult>[];
-}
-
-export interface PredictorLimits extends TextLimits {
-  maxQueue: number;
-  maxBatchSize: number;
-  maxBatchTokens: number;
-  requestTimeoutMs: number;
-}
+export type { PredictionSet, PredictionStream, PredictOptions, PredictorLimits, StageTimings, TextResult } from './results.js';
 
 export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
 
@@ -80,9 +27,7 @@ export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSi
 const MAX_TOKENIZE_BATCH = 256;
 
 interface TextPayload { model: ServedModel; text: string; truncation: Truncation }
-interface Tokenized { ids: Int32Array; truncated: boolean }
 interface IdsPayload { model: ServedModel; ids: Int32Array }
-interface ModelOutput { logits: Float32Array; probabilities: Float32Array; inferenceMs: number }
 
 /** A tokenized text on its way to the inference batcher, with its call's submit options. */
 interface ReadyText {
@@ -94,8 +39,8 @@ interface ReadyText {
 
 export class Predictor {
   readonly limits: PredictorLimits;
-  readonly #tokenizing: MicroBatcher<TextPayload, Tokenized>;
-  readonly #batcher: MicroBatcher<IdsPayload, ModelOutput>;
+  readonly #tokenizerQueue: MicroBatcher<TextPayload, Tokenized>;
+  readonly #inferenceQueue: MicroBatcher<IdsPayload, ModelOutput>;
   readonly #metrics: ServiceMetrics;
   readonly #cache: PredictionCache | undefined;
   readonly #usage = new ModelUsage();
@@ -109,7 +54,7 @@ export class Predictor {
     this.#cache = cache;
     this.limits = { ...limits, maxQueue: batching.maxQueue, maxBatchSize: batching.maxBatchSize, maxBatchTokens: batching.maxBatchTokens };
     const observer = metrics.batcherObserver();
-    this.#tokenizing = new MicroBatcher<TextPayload, Tokenized>({
+    this.#tokenizerQueue = new MicroBatcher<TextPayload, Tokenized>({
       runner: (payloads) => this.#tokenize(payloads),
       // Everything waiting goes as soon as a tokenizer worker is free: no wait window, no token budget.
       maxBatchSize: MAX_TOKENIZE_BATCH,
@@ -121,7 +66,7 @@ export class Predictor {
       lengthMultiple: 1,
       observer: { onReject: observer.onReject },
     });
-    this.#batcher = new MicroBatcher<IdsPayload, ModelOutput>({
+    this.#inferenceQueue = new MicroBatcher<IdsPayload, ModelOutput>({
       ...batching,
       runner: (payloads) => this.#infer(payloads),
       concurrency: model.pool.workers,
@@ -150,19 +95,19 @@ export class Predictor {
 
   /** Texts waiting for a tokenizer or for a batch. */
   get queueDepth(): number {
-    return this.#tokenizing.depth + this.#batcher.depth;
+    return this.#tokenizerQueue.depth + this.#inferenceQueue.depth;
   }
 
   get batchesInFlight(): number {
-    return this.#batcher.inFlight;
+    return this.#inferenceQueue.inFlight;
   }
 
   get saturated(): boolean {
-    return this.#tokenizing.saturated || this.#batcher.saturated;
+    return this.#tokenizerQueue.saturated || this.#inferenceQueue.saturated;
   }
 
   get closed(): boolean {
-    return this.#batcher.closed;
+    return this.#inferenceQueue.closed;
   }
 
   /** Ready means: taking work, queue not saturated (transports may add their own conditions). */
@@ -172,7 +117,7 @@ export class Predictor {
   }
 
   retryAfterSeconds(): number {
-    return this.#batcher.retryAfterSeconds();
+    return this.#inferenceQueue.retryAfterSeconds();
   }
 
   /** Every text of a call, or the first error; the call's other texts then leave the queue. */
@@ -260,15 +205,15 @@ export class Predictor {
   /** Stops taking requests, finishes every accepted one, then stops the workers. */
   async close(): Promise<void> {
     // Tokenized texts move on to the batcher, so the batcher closes last.
-    await this.#tokenizing.close();
-    await this.#batcher.close();
+    await this.#tokenizerQueue.close();
+    await this.#inferenceQueue.close();
     await this.#model.pool.close();
   }
 
   /** Tokenizes texts, then queues each for inference as soon as its tokens are known. */
   #compute(model: ServedModel, texts: string[], truncation: Truncation, submit: SubmitOptions, name: (i: number) => string): Promise<TextResult>[] {
     if (texts.length === 0) return [];
-    const tokenizing = this.#tokenizing.submitMany(texts.map((text) => ({ payload: { model, text, truncation }, tokens: 1 })), submit);
+    const tokenizing = this.#tokenizerQueue.submitMany(texts.map((text) => ({ payload: { model, text, truncation }, tokens: 1 })), submit);
     return tokenizing.map((tokenized, i) => tokenized.then((done) => {
       if (done.value.truncated && truncation === 'none') throw new TooManyTokensError(name(i), model.description.maxTokens);
       return this.#queueForInference({ model, ids: done.value.ids }, submit).then((inferred) => toResult(done, inferred));
@@ -296,7 +241,7 @@ export class Predictor {
       else byCall.set(text.submit, [text]);
     }
     for (const [submit, group] of byCall) {
-      const completions = this.#batcher.submitMany(group.map((text) => ({ payload: text.payload, tokens: text.payload.ids.length })), submit);
+      const completions = this.#inferenceQueue.submitMany(group.map((text) => ({ payload: text.payload, tokens: text.payload.ids.length })), submit);
       completions.forEach((completion, i) => completion.then(group[i]!.resolve, group[i]!.reject));
     }
   }
@@ -339,27 +284,4 @@ export class Predictor {
       throw error;
     }
   }
-}
-
-function argmax(values: Float32Array): number {
-  let best = 0;
-  for (let k = 1; k < values.length; k++) if (values[k]! > values[best]!) best = k;
-  return best;
-}
-
-function toResult(tokenized: Completed<Tokenized>, inferred: Completed<ModelOutput>): TextResult {
-  const { logits, probabilities, inferenceMs } = inferred.value;
-  return {
-    labelIndex: argmax(probabilities),
-    probabilities,
-    logits,
-    truncated: tokenized.value.truncated,
-    tokens: tokenized.value.ids.length,
-    cached: false,
-    timings: { tokenizeMs: tokenized.queueMs + tokenized.runMs, queueMs: inferred.queueMs, inferenceMs },
-  };
-}
-
-function fromCache(output: CachedOutput): TextResult {
-  return { ...output, labelIndex: argmax(output.probabilities), cached: true, timings: { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 } };
 }

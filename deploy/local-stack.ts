@@ -137,6 +137,8 @@ export interface ReplicaOptions {
   /** Extra settings (WORKERS defaults to 1, LOG_LEVEL to warn). */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Node options before the script, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
 }
 
 /** Starts `node dist/server/main.js` (run `npm run build` first) and waits until /api/ready answers 200. */
@@ -145,7 +147,7 @@ export async function startReplica(options: ReplicaOptions = {}): Promise<Replic
   const host = options.host ?? '127.0.0.1';
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? await freePort(host);
-    const proc = launch(`replica :${port}`, process.execPath, [SERVER_MAIN], {
+    const proc = launch(`replica :${port}`, process.execPath, [...options.nodeArgs ?? [], SERVER_MAIN], {
       env: cleanEnv({
         MODEL_PATH: options.modelPath ?? FIXTURE_MODEL,
         WORKERS: '1',

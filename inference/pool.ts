@@ -37,15 +37,15 @@ export class InferencePool {
   readonly tokenizerThreads: number;
   /** What the first inference worker reported after its warm-up. */
   readonly description: WorkerDescription;
-  readonly #sessions: Piscina;
-  readonly #tokenizers: Piscina;
+  readonly #inferenceWorkers: Piscina;
+  readonly #tokenizerWorkers: Piscina;
   #crashes = 0;
   #closing = false;
   #onCrash: (() => void) | undefined;
 
   private constructor(sessions: Piscina, tokenizers: Piscina, options: InferencePoolOptions, description: WorkerDescription) {
-    this.#sessions = sessions;
-    this.#tokenizers = tokenizers;
+    this.#inferenceWorkers = sessions;
+    this.#tokenizerWorkers = tokenizers;
     this.files = options.files;
     this.device = options.device;
     this.workers = options.workers;
@@ -89,35 +89,35 @@ export class InferencePool {
 
   /** The live threads of one role, for tests that kill one. */
   threadsOf(role: WorkerRole): readonly { terminate(): Promise<number> }[] {
-    return role === 'infer' ? this.#sessions.threads : this.#tokenizers.threads;
+    return role === 'infer' ? this.#inferenceWorkers.threads : this.#tokenizerWorkers.threads;
   }
 
   /** Token ids of texts, each cut as its `truncation` says (default: at its end). */
   encode(texts: string[], truncation?: readonly Truncation[]): Promise<EncodedTexts> {
     const codes = new Uint8Array(texts.length);
     if (truncation) truncation.forEach((mode, i) => { codes[i] = TRUNCATIONS.indexOf(mode); });
-    return call(this.#tokenizers, { kind: 'encode', texts, truncation: codes }, [codes.buffer]);
+    return call(this.#tokenizerWorkers, { kind: 'encode', texts, truncation: codes }, [codes.buffer]);
   }
 
   /** Runs one batch; `ids` and `offsets` are moved to the worker and unusable here afterwards. */
   infer(ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
-    return call(this.#sessions, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
+    return call(this.#inferenceWorkers, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
   }
 
   /** Every token of each text with its string, in a tokenizer worker. */
   tokenize(texts: string[], addSpecialTokens: boolean): Promise<TokenDetail[][]> {
-    return call(this.#tokenizers, { kind: 'tokenize', texts, addSpecialTokens });
+    return call(this.#tokenizerWorkers, { kind: 'tokenize', texts, addSpecialTokens });
   }
 
   /** Token ids back to texts, in a tokenizer worker. */
   decode(ids: number[][], skipSpecialTokens: boolean): Promise<string[]> {
-    return call(this.#tokenizers, { kind: 'decode', ids, skipSpecialTokens });
+    return call(this.#tokenizerWorkers, { kind: 'decode', ids, skipSpecialTokens });
   }
 
   /** Waits for running tasks, then stops the workers. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all([this.#sessions.close(), this.#tokenizers.close()]);
+    await Promise.all([this.#inferenceWorkers.close(), this.#tokenizerWorkers.close()]);
   }
 
   #workerGone(): void {
