@@ -1,4 +1,4 @@
-// Server-side facts of a run from the replicas' own /metrics (server/metrics.ts): scraped before and after
+// Server-side facts of a run from the replicas' own /metrics (core/metrics.ts): scraped before and after
 // the measured window, the differences give the mean batch size, queue wait, inference time and padding.
 
 /** The sums and counts of the histograms that the results report, summed over every replica. */

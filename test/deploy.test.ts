@@ -171,12 +171,12 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   t.ok(panels.filter((panel) => /GPU/.test(panel.title)).every((panel) => panel.targets.every((target: any) => /sentiment_model_info\{[^}]*device!="cpu"/.test(target.expr))), 'GPU panels select replicas with device != cpu from sentiment_model_info');
 
   // The service's own limits, as the built service reads them.
-  const { loadConfig } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../core/config.js');
+  const { loadConfig } = await import(join(ROOT, 'dist/core/config.js')) as typeof import('../core/config.js');
   const defaults = loadConfig({}, []);
-  const { SETTINGS } = await import(join(ROOT, 'dist/server/config.js')) as typeof import('../core/config.js');
+  const { SETTINGS } = await import(join(ROOT, 'dist/core/config.js')) as typeof import('../core/config.js');
   for (const name of ['api', 'api-gpu']) {
     const missing = SETTINGS.map((setting) => setting.env).filter((env) => !(env in services[name].environment));
-    t.same(missing, [], `${name}: compose passes every setting of server/config.ts (add new ones to x-api-environment)`);
+    t.same(missing, [], `${name}: compose passes every setting of core/config.ts (add new ones to x-api-environment)`);
   }
   const bodyLimit = /client_max_body_size\s+(\d+)m;/.exec(nginxConf);
   t.equal(Number(bodyLimit?.[1]) * 1024 * 1024, defaults.bodyLimit, 'nginx client_max_body_size = BODY_LIMIT');

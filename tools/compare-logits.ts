@@ -14,6 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { LENGTH_MULTIPLE } from '../inference/protocol.js';
 import { loadModelFiles } from '../inference/model-files.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
@@ -60,8 +61,6 @@ export interface CompareResult {
   a: ModelRun;
   b: ModelRun;
 }
-
-const LENGTH_MULTIPLE = 8;
 
 /** model.onnx of a directory, or the file itself. */
 export function onnxFileOf(path: string): string {

@@ -1,4 +1,4 @@
-// The admin API: POST /api/admin/reload swaps in the model now at MODEL_PATH (server/model-reloader.ts).
+// The admin API: POST /api/admin/reload swaps in the model now at MODEL_PATH (core/model-reloader.ts).
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModelReloader } from '../../core/model-reloader.js';
 import { reloadRouteSchema } from '../schemas.js';
