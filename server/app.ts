@@ -9,6 +9,8 @@ import fastifyMetricsModule from 'fastify-metrics';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyRing, requireKey } from './auth.js';
+import { CLIENT_BUDGET } from './routes/access.js';
+import { sharedBudgetStore } from './rate-limit-store.js';
 import type { Config } from './config.js';
 import { installErrorHandler } from './error-handler.js';
 import { OverloadedError, RateLimitedError } from './errors.js';
@@ -154,21 +156,21 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
       // After authentication (an onRequest hook), so that a client is counted by its key, not its address.
       hook: 'preHandler',
       keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
-      redis,
-      nameSpace: 'sentiment:ratelimit:',
+      // In Redis when set, so that every replica counts against one budget; one counter per client for all
+      // routes of a group (server/rate-limit-store.ts).
+      store: sharedBudgetStore(redis, 'sentiment:ratelimit:'),
       // Redis down: allow rather than refuse everyone.
       skipOnError: true,
       errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, config.rateLimitWindowMs),
     });
   }
 
-
-
   const clientKeys = new KeyRing(config.apiKeys);
   const adminKeys = new KeyRing(config.adminApiKeys);
   const clientAccess = {
     onRequest: requireKey([clientKeys, adminKeys], { open: clientKeys.size === 0, purpose: 'prediction API' }),
-    config: config.rateLimitMax > 0 ? { rateLimit: {} } : {},
+    // Every protected route spends the same per-client budget: RATE_LIMIT_MAX across all of them, not each.
+    config: config.rateLimitMax > 0 ? { rateLimit: { groupId: CLIENT_BUDGET } } : {},
   };
   const adminAccess = { onRequest: requireKey([adminKeys], { open: false, purpose: 'admin API', known: [clientKeys] }) };
 

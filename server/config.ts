@@ -214,7 +214,7 @@ export const SETTINGS = [
     parse: (raw: string | undefined) => list(raw),
   },
   {
-    key: 'rateLimitMax', env: 'RATE_LIMIT_MAX', defaultText: '0 (off)', description: 'Requests per client (API key, else IP) per window on the prediction and model routes; 0 turns the limit off',
+    key: 'rateLimitMax', env: 'RATE_LIMIT_MAX', defaultText: '0 (off)', description: 'Requests per client (API key, else IP) per window, one budget shared by the prediction and model routes; 0 turns the limit off',
     parse: integer('RATE_LIMIT_MAX', 0, 100_000_000, 0),
   },
   {
