@@ -59,6 +59,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps-gpu /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The playground page at / (static files, read once at start).
+COPY --from=build /app/server/playground ./server/playground
 # The default model (override with MODEL_PATH and a mounted directory).
 COPY models/twitter-sentiment ./models/twitter-sentiment
 # Code and model stay owned by root: the service cannot change them.
@@ -81,6 +83,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The playground page at / (static files, read once at start).
+COPY --from=build /app/server/playground ./server/playground
 COPY models/twitter-sentiment ./models/twitter-sentiment
 # uid 1000 is the image's `node` user.
 USER 1000:1000

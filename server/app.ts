@@ -19,6 +19,7 @@ import type { ModelReloader } from './model-reloader.js';
 import type { Predictor } from './predictor.js';
 import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
+import { playgroundRoutes } from './routes/playground.js';
 import { predictRoutes } from './routes/predict.js';
 import { errorSchema, predictionSchema } from './schemas.js';
 
@@ -183,6 +184,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
     access: clientAccess,
   });
   await app.register(adminRoutes, { reloader, access: adminAccess });
+  await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
 
   // With METRICS_PORT set, /metrics is served there only (server/metrics-server.ts), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
