@@ -1,5 +1,5 @@
 // `npm test`'s pretest step: the programs the tests run for real (NGINX, Prometheus and promtool, Redis,
-// docker-compose, openssl, Chromium) must be there before the suite starts, not discovered missing one
+// docker-compose, openssl, curl, Chromium) must be there before the suite starts, not discovered missing one
 // failing test at a time. On Debian or Ubuntu as root (CI, a fresh VM) it installs what is missing with
 // apt-get and stops the services Debian starts on install (the tests run their own instances on free
 // ports); anywhere else it stops at once with one line per missing program and the command that installs it.
@@ -20,6 +20,7 @@ export const TOOLS = [
   { command: 'redis-server', apt: 'redis-server', brew: 'redis', service: 'redis-server', why: 'shared rate limits and cache' },
   { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml; no Docker engine needed' },
   { command: 'openssl', apt: 'openssl', brew: 'openssl', why: 'a TLS test certificate' },
+  { command: 'curl', apt: 'curl', brew: 'curl', why: 'runs the deployment guide\'s admin call as written' },
   { command: 'chromium', apt: 'chromium', brew: '--cask chromium', why: 'the playground page in a real browser' },
 ];
 
