@@ -1,5 +1,5 @@
 // Types of scripts/test-prerequisites.mjs, for its test.
-export interface Tool { command: string; apt: string; brew: string; service?: string; why: string }
+export interface Tool { command: string; apt: string; aptAlso?: string[]; brew: string; service?: string; why: string }
 export interface Machine { platform: string; isRoot: boolean; hasApt: boolean }
 export type Plan =
   | { action: 'none' }

@@ -21,7 +21,8 @@ export const TOOLS = [
   { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml; no Docker engine needed' },
   { command: 'openssl', apt: 'openssl', brew: 'openssl', why: 'a TLS test certificate' },
   { command: 'curl', apt: 'curl', brew: 'curl', why: 'runs the deployment guide\'s admin call as written' },
-  { command: 'chromium', apt: 'chromium', brew: '--cask chromium', why: 'the playground page in a real browser' },
+  // With a font: Debian's chromium depends on none, and a page without one lays out no text for screenshots.
+  { command: 'chromium', apt: 'chromium', aptAlso: ['fonts-dejavu-core'], brew: '--cask chromium', why: 'the playground page in a real browser' },
 ];
 
 /** Where the tests look: PATH, plus the sbin directories a non-root PATH may lack (NGINX lives there). */
@@ -50,7 +51,7 @@ export function missingTools(tools, dirs, exists = isExecutable) {
  */
 export function plan(missing, machine) {
   if (missing.length === 0) return { action: 'none' };
-  const packages = [...new Set(missing.map((tool) => tool.apt))];
+  const packages = [...new Set(missing.flatMap((tool) => [tool.apt, ...(tool.aptAlso ?? [])]))];
   if (machine.platform === 'linux' && machine.hasApt && machine.isRoot) {
     return {
       action: 'install',

@@ -32,7 +32,7 @@ t.test('Debian as root: apt-get update, then one install of the missing packages
     commands: [
       ['apt-get', 'update', '-qq'],
       // promtool comes with prometheus: one package, named once.
-      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium'],
+      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium', 'fonts-dejavu-core'],
     ],
     services: ['nginx', 'prometheus', 'redis-server'],
   });
@@ -50,7 +50,7 @@ t.test('without root, or without apt, it stops with one line per missing program
       'npm test needs nginx (the load balancer in front of the replicas): install it with sudo apt-get install -y nginx',
       'npm test needs promtool (checks and unit-tests the alert rules): install it with sudo apt-get install -y prometheus',
       'npm test needs chromium (the playground page in a real browser): install it with sudo apt-get install -y chromium',
-      'or all at once: sudo apt-get install -y --no-install-recommends nginx prometheus chromium',
+      'or all at once: sudo apt-get install -y --no-install-recommends nginx prometheus chromium fonts-dejavu-core',
     ],
   });
   t.same(plan(missing, { platform: 'darwin', isRoot: false, hasApt: false }), {
