@@ -13,9 +13,10 @@ ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 # ---- build: compile TypeScript ------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# onnxruntime-node's install script downloads CUDA binaries: never on CPU builds (.npmrc says the same).
+# onnxruntime-node's install script downloads CUDA binaries: never on CPU builds. package.json's
+# allowScripts denies it to npm 11; the image's npm 10 does not read allowScripts, so the variable says it.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY server ./server
@@ -27,7 +28,7 @@ RUN npx tsc -p tsconfig.json
 FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # onnxruntime-node ships binaries for every platform (~290 MB): keep this one's (~45 MB).
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
@@ -58,6 +59,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps-gpu /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The playground page at / (static files, read once at start).
+COPY --from=build /app/server/playground ./server/playground
 # The default model (override with MODEL_PATH and a mounted directory).
 COPY models/twitter-sentiment ./models/twitter-sentiment
 # Code and model stay owned by root: the service cannot change them.
@@ -80,6 +83,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The playground page at / (static files, read once at start).
+COPY --from=build /app/server/playground ./server/playground
 COPY models/twitter-sentiment ./models/twitter-sentiment
 # uid 1000 is the image's `node` user.
 USER 1000:1000

@@ -46,6 +46,7 @@ export interface Config {
   maxEventLoopDelayMs: number;
   maxHeapUsedBytes: number;
   maxRssBytes: number;
+  playground: boolean;
 }
 
 export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
@@ -214,7 +215,7 @@ export const SETTINGS = [
     parse: (raw: string | undefined) => list(raw),
   },
   {
-    key: 'rateLimitMax', env: 'RATE_LIMIT_MAX', defaultText: '0 (off)', description: 'Requests per client (API key, else IP) per window on the prediction and model routes; 0 turns the limit off',
+    key: 'rateLimitMax', env: 'RATE_LIMIT_MAX', defaultText: '0 (off)', description: 'Requests per client (API key, else IP) per window, one budget shared by the prediction and model routes; 0 turns the limit off',
     parse: integer('RATE_LIMIT_MAX', 0, 100_000_000, 0),
   },
   {
@@ -262,6 +263,10 @@ export const SETTINGS = [
     key: 'maxRssBytes', env: 'MAX_RSS_BYTES', defaultText: '0 (off)', description: 'Answer 503 while the process resident memory exceeds this',
     parse: integer('MAX_RSS_BYTES', 0, Number.MAX_SAFE_INTEGER, 0),
   },
+  {
+    key: 'playground', env: 'PLAYGROUND', defaultText: '1', description: 'Serve the playground page at / to browsers (0: / is only the health check)',
+    parse: boolean('PLAYGROUND', true),
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /**
@@ -277,6 +282,10 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   }
   const config = partial as Config;
   if (config.cacheRedis && config.redisUrl === undefined) throw new ConfigError('CACHE_REDIS=1 needs REDIS_URL');
+  // A full batch call must fit in the queue, or it could only ever get 503 QUEUE_FULL.
+  if (config.maxQueue < config.maxClientBatch) {
+    throw new ConfigError(`MAX_QUEUE (${config.maxQueue}) must be at least MAX_CLIENT_BATCH (${config.maxClientBatch}): a full batch call would never fit in the queue`);
+  }
   if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {
     throw new ConfigError('METRICS_PORT must differ from PORT');
   }

@@ -9,10 +9,11 @@ import { installErrorHandler } from './error-handler.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
+import { CLIENT_BUDGET, type RouteAccess } from './routes/access.js';
 import { registerDocs, registerHttpMetrics, registerPressureShedding, registerRateLimit } from './plugins.js';
-import type { RouteAccess } from './routes/access.js';
 import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
+import { playgroundRoutes } from './routes/playground.js';
 import { predictRoutes } from './routes/predict.js';
 import { errorSchema, predictionSchema } from './schemas.js';
 
@@ -98,6 +99,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   await app.register(operationsRoutes, { predictor, access: clientAccess });
   await app.register(predictRoutes, { predictor, access: clientAccess });
   await app.register(adminRoutes, { reloader, access: adminAccess });
+  await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
 
   // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
@@ -106,7 +108,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
 }
 
 function routeAccess(onRequest: onRequestHookHandler | undefined, rateLimited: boolean): RouteAccess {
-  return { ...(onRequest ? { onRequest } : {}), config: rateLimited ? { rateLimit: {} } : {} };
+  // Every rate-limited route spends the same per-client budget: RATE_LIMIT_MAX across all of them, not each.
+  return { ...(onRequest ? { onRequest } : {}), config: rateLimited ? { rateLimit: { groupId: CLIENT_BUDGET } } : {} };
 }
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: ServiceMetrics): void {

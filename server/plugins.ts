@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
 import { overloaded, rateLimited } from '../core/errors.js';
 import type { ServiceMetrics } from '../core/metrics.js';
+import { sharedBudgetStore } from './rate-limit-store.js';
 
 /**
  * Routes that answer even under pressure: a lagging process is busy, not dead, and must not be killed
@@ -91,8 +92,9 @@ export async function registerRateLimit(app: FastifyInstance, config: Config, re
       // After authentication (an onRequest hook), so that a client is counted by its key, not its address.
       hook: 'preHandler',
       keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
-      redis,
-      nameSpace: 'sentiment:ratelimit:',
+      // In Redis when set, so that every replica counts against one budget; one counter per client for all
+      // routes of a group (server/rate-limit-store.ts).
+      store: sharedBudgetStore(redis, 'sentiment:ratelimit:'),
       // Redis down: allow rather than refuse everyone.
       skipOnError: true,
       errorResponseBuilder: (_request, context) => rateLimited(context.max, config.rateLimitWindowMs),

@@ -95,6 +95,21 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   t.not(refused.code, 0, 'without GRAFANA_ADMIN_PASSWORD docker-compose refuses the file (no admin/admin default)');
   t.match(refused.stderr, /GRAFANA_ADMIN_PASSWORD/, 'and says which setting is missing');
 
+  // MODEL_PATH in .env reaches the replicas: the .env the README builds, edited as deploy/README.md says.
+  const modelPathOf = async (envText: string) => {
+    const file = join(work, 'model.env');
+    writeFileSync(file, envText);
+    const out = await run(compose, ['--env-file', file, '-f', 'docker-compose.yml', '--profile', 'gpu', 'config'], { env });
+    t.equal(out.code, 0, `docker-compose config ${out.stderr}`.replace(/\s+/g, ' '));
+    const { services: resolvedServices } = YAML.parse(out.stdout) as { services: Record<string, { environment: Record<string, string> }> };
+    return [resolvedServices.api!.environment.MODEL_PATH, resolvedServices['api-gpu']!.environment.MODEL_PATH];
+  };
+  const readmeEnv = `${read('.env.example')}${read('deploy/.env.example')}`.replace(/^GRAFANA_ADMIN_PASSWORD=.*$/m, 'GRAFANA_ADMIN_PASSWORD=test-only-password');
+  t.same(await modelPathOf(readmeEnv), ['/app/models/twitter-sentiment', '/app/models/twitter-sentiment'], 'MODEL_PATH empty: the image\'s model');
+  const edited = readmeEnv.replace(/^MODEL_PATH=.*$/m, 'MODEL_PATH=/models/mine');
+  t.same(await modelPathOf(edited), ['/models/mine', '/models/mine'], 'MODEL_PATH=/models/mine in .env reaches the CPU and GPU replicas');
+  t.match(read('deploy/README.md'), "sed -i 's|^MODEL_PATH=.*|MODEL_PATH=/models/current|' .env", 'the edit this test makes is the one deploy/README.md gives');
+
   const resolved = await run(compose, [...composeArgs, '--profile', 'gpu', 'config'], { env });
   const { services, volumes } = YAML.parse(resolved.stdout) as { services: Record<string, any>; volumes: Record<string, unknown> };
   t.same(Object.keys(services).sort(), ['api', 'api-gpu', 'grafana', 'nginx', 'prometheus'], 'services');

@@ -166,7 +166,7 @@ function serviceResult(label: string, file: string, levels: Array<[number, numbe
   };
 }
 
-t.test('gpu-report: checks issue 7 targets against the same precision', async (t) => {
+t.test('gpu-report: checks the GPU targets against the same precision', async (t) => {
   const raw = { fp32: loopResult('/m/model.onnx', 1000), fp16: loopResult('/m/model_fp16.onnx', 2000) };
   const passing = computeChecks({ raw, service: {
     fp16: serviceResult('fp16', 'model_fp16.onnx', [[1, 100], [100, 1500], [500, 1800]]),

@@ -102,6 +102,32 @@ t.test('rate limit per IP without keys', async (t) => {
   t.same(statuses, [200, 200, 429]);
 });
 
+t.test('one budget per client across every limited route, not one per route', async (t) => {
+  const server = await startTestService({ API_KEYS: `${CLIENT_KEY},${SECOND_KEY}`, RATE_LIMIT_MAX: '4', RATE_LIMIT_WINDOW: '60000' });
+  t.teardown(() => server.close());
+  const auth = (key: string) => ({ 'x-api-key': key });
+  const spent = [
+    await getJson(`${server.url}/api/model`, auth(CLIENT_KEY)),
+    await postJson(`${server.url}/api/predict`, { text: 'one' }, auth(CLIENT_KEY)),
+    await postJson(`${server.url}/api/predict/batch`, { texts: ['two', 'three'] }, auth(CLIENT_KEY)),
+    await postJson(`${server.url}/api/predict`, { text: 'four' }, auth(CLIENT_KEY)),
+  ];
+  t.same(spent.map((r) => r.status), [200, 200, 200, 200]);
+  t.same(spent.map((r) => r.headers.get('x-ratelimit-remaining')), ['3', '2', '1', '0'], 'each call, whatever its route, spends from the same budget');
+  for (const over of [
+    await getJson(`${server.url}/api/model`, auth(CLIENT_KEY)),
+    await postJson(`${server.url}/api/predict/batch`, { texts: ['five'] }, auth(CLIENT_KEY)),
+    await postJson(`${server.url}/api/predict`, { text: 'six' }, auth(CLIENT_KEY)),
+  ]) {
+    t.equal(over.status, 429, 'the budget is spent on every limited route');
+    t.equal(over.body.code, 'RATE_LIMITED');
+    t.equal(over.headers.get('x-ratelimit-remaining'), '0');
+  }
+  const other = await getJson(`${server.url}/api/model`, auth(SECOND_KEY));
+  t.equal(other.status, 200, 'another client keeps its own budget');
+  t.equal(other.headers.get('x-ratelimit-remaining'), '3');
+});
+
 t.test('with REDIS_URL every replica shares one limit', async (t) => {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
@@ -111,9 +137,13 @@ t.test('with REDIS_URL every replica shares one limit', async (t) => {
   const statuses = [];
   for (let i = 0; i < 6; i++) {
     const replica = i % 2 === 0 ? a : b;
-    statuses.push((await postJson(`${replica.url}/api/predict`, { text: 'shared' }, { 'x-api-key': CLIENT_KEY })).status);
+    // Alternating routes too: the budget is one per client across routes and replicas.
+    const response = i % 3 === 0
+      ? await getJson(`${replica.url}/api/model`, { 'x-api-key': CLIENT_KEY })
+      : await postJson(`${replica.url}/api/predict`, { text: 'shared' }, { 'x-api-key': CLIENT_KEY });
+    statuses.push(response.status);
   }
-  t.same(statuses, [200, 200, 200, 200, 200, 429], 'the sixth request, on either replica, is over the shared limit of 5');
+  t.same(statuses, [200, 200, 200, 200, 200, 429], 'the sixth request, on either replica and route, is over the shared limit of 5');
 });
 
 t.test('Redis down: the limit fails open and predictions go on', async (t) => {

@@ -27,6 +27,14 @@ t.test('a number out of range exits 1', (t) => failsWith(t, { MAX_BATCH_SIZE: '0
 t.test('a fractional number exits 1', (t) => failsWith(t, { MAX_BATCH_WAIT_MS: '2.5' }, [], /^configuration error: MAX_BATCH_WAIT_MS must be an integer/));
 t.test('an unknown device exits 1', (t) => failsWith(t, { DEVICE: 'tpu' }, [], /^configuration error: DEVICE must be one of cpu, webgpu, cuda, got 'tpu'$/));
 t.test('an unknown log level exits 1', (t) => failsWith(t, { LOG_LEVEL: 'loud' }, [], /^configuration error: LOG_LEVEL must be one of/));
+t.test('MAX_QUEUE below MAX_CLIENT_BATCH exits 1 naming both', (t) => failsWith(t, { MAX_QUEUE: '32' }, [],
+  /^configuration error: MAX_QUEUE \(32\) must be at least MAX_CLIENT_BATCH \(64\): a full batch call would never fit in the queue$/));
+t.test('MAX_QUEUE equal to MAX_CLIENT_BATCH starts', async (t) => {
+  const server = await startServerProcess({ MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
+  t.teardown(() => { server.child.kill('SIGKILL'); });
+  const full = await fetch(`${server.url}/api/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: Array.from({ length: 8 }, (_, i) => `text ${i}`) }) });
+  t.equal(full.status, 200, 'a full batch call fits in the queue');
+});
 t.test('an unknown flag exits 1', (t) => failsWith(t, {}, ['--modelpath', 'x'], /^configuration error: unknown argument '--modelpath'/));
 t.test('a missing model exits 1 saying where it looked', (t) => failsWith(t, { MODEL_PATH: '/nonexistent/model' }, [], /^start-up failed: model not found at \/nonexistent\/model: set MODEL_PATH/));
 t.test('a model directory without config.json exits 1', (t) => failsWith(t, { MODEL_PATH: FIXTURES }, [], /^start-up failed: model.onnx not found in /));

@@ -1,6 +1,6 @@
 // Assembles the device run's step outputs (one JSON file per step in a results folder, written by
 // bench/gpu/run-on-device.sh) into gpu-<device>-<date>.json and a markdown table beside it, and checks
-// issue 7's targets: the service at 500 connections reaches ≥ 0.85 × the raw batched ONNX Runtime
+// the project's GPU targets: the service at 500 connections reaches ≥ 0.85 × the raw batched ONNX Runtime
 // throughput, and ≥ 8 × its own throughput with batching off. A missing or failed step leaves its part
 // null and its target "not measured": the report is written whatever happened.
 //
@@ -205,7 +205,7 @@ export function renderMarkdown(report: GpuReport): string {
       lines.push(`| ${result.label} | ${String(result.model?.file ?? '–')} | ${l.connections} | ${fmt(l.okPerSecond)} | ${fmt(l.latency.p50)} | ${fmt(l.latency.p99)} | ${l.non2xx} | ${l.errors} | ${fmt(l.server.meanBatchSize)} | ${fmt(l.server.meanQueueWaitMs, 2)} |`);
     }
   }
-  lines.push('', '## Targets (issue 7)', '', '| target | measured | pass | detail |', '| --- | ---: | --- | --- |');
+  lines.push('', '## Targets', '', '| target | measured | pass | detail |', '| --- | ---: | --- | --- |');
   for (const check of report.checks) {
     lines.push(`| ${check.name} | ${check.value ?? '–'} | ${check.pass === null ? 'not measured' : check.pass ? 'yes' : 'no'} | ${check.detail} |`);
   }
@@ -215,7 +215,7 @@ export function renderMarkdown(report: GpuReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** gpu-<device>-<date>: the file names issue 7 asks for under bench/results/. */
+/** gpu-<device>-<date>: the file names of GPU results under bench/results/. */
 export function reportStem(env: Pick<Environment, 'deviceName' | 'date'>): string {
   const safe = (text: string) => text.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '') || 'unknown';
   return `gpu-${safe(env.deviceName)}-${safe(env.date)}`;

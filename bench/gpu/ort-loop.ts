@@ -2,7 +2,7 @@
 // back to back, no HTTP, no queue, no tokenizing in the timed loop. The ceiling the service approaches on
 // one GPU (the service runs one session per GPU). Two kinds of input:
 //   --seq 64 --batches 1,128,256   synthetic texts of exactly --seq tokens (<s> random ids </s>), no padding:
-//                                  comparable with fixed-shape numbers such as issue 7's
+//                                  comparable with fixed-shape numbers such as docs/gpu.md's earlier H200 ones
 //   --texts FILE --text-batch 128  real tweets, tokenized with the service's TextTokenizer, cut into batches
 //                                  of consecutive tweets, each padded as the service pads (to the longest,
 //                                  rounded up to a multiple of 8): the same work the service does per batch

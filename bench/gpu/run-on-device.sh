@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The GPU benchmark of issue 7, prepared to run as is on the device machine (one NVIDIA GPU, python3 with
-# torch and transformers, no Node, no network). Pack first, here: `bash bench/gpu/pack.sh`. Then, through the
-# device tool:
+# The GPU benchmark, prepared to run as is on a GPU machine (one NVIDIA GPU, python3 with torch and
+# transformers; Node, npm and network not needed). Pack first, on any x86-64 machine with Node:
+# `bash bench/gpu/pack.sh`. Then, on the GPU machine, with .dev/gpu/ beside the repository's files:
 #
-#   run(command="bash bench/gpu/run-on-device.sh", carry=[".dev/gpu"], timeout_s=570)
+#   OUT=/some/dir bash bench/gpu/run-on-device.sh
 #
 # and commit the gpu-<device>-<date>.json and .md it leaves in $OUT to bench/results/. It:
 #   1. unpacks .dev/gpu/runtime.tar.xz (node, the built service, node_modules, the bundled steps) to /tmp,

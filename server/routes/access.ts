@@ -3,7 +3,10 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { ErrorFormat } from '../error-renderers.js';
 
+/** The rate-limit group of every route a client key opens: one budget per client across all of them. */
+export const CLIENT_BUDGET = 'client';
+
 export interface RouteAccess {
   onRequest?: onRequestHookHandler;
-  config?: { rateLimit?: Record<string, never>; errorFormat?: ErrorFormat };
+  config?: { rateLimit?: { groupId: string }; errorFormat?: ErrorFormat };
 }

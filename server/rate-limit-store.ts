@@ -1,0 +1,46 @@
+// One rate-limit budget per client across routes. @fastify/rate-limit gives every route that has its own
+// `config.rateLimit` a child store with its own counters (a fresh in-memory map, or Redis keys prefixed with
+// the route's method and path), so its `groupId` alone does not make routes share a budget: a client could
+// spend RATE_LIMIT_MAX on each limited route. This store hands a route that names a `groupId` the parent's
+// counters instead of a child's; the plugin appends the groupId to the client's key, so every route of one
+// group (present and future) counts against one budget per client. Routes without a groupId keep the
+// plugin's per-route counters.
+import { createRequire } from 'node:module';
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
+
+/** What the plugin actually calls: incr takes the window and the maximum too (its typings omit them). */
+interface CountingStore extends FastifyRateLimitStore {
+  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow?: unknown, max?: unknown): void;
+}
+
+type StoreClass = new (continueExceeding: boolean, exponentialBackoff: boolean, ...rest: unknown[]) => CountingStore;
+
+// The plugin's own stores (in memory; Redis with an atomic Lua script), not re-implemented here. They are
+// CommonJS files the package does not export by name, hence require.
+const require = createRequire(import.meta.url);
+const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreClass;
+const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreClass;
+
+/** The `store` option of @fastify/rate-limit: counters in Redis (shared by replicas) when given, else in memory. */
+export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string): FastifyRateLimitStoreCtor {
+  return class SharedBudgetStore implements CountingStore {
+    private readonly counters: CountingStore;
+
+    constructor(params: { continueExceeding?: boolean; exponentialBackoff?: boolean }) {
+      const continueExceeding = params.continueExceeding ?? false;
+      const exponentialBackoff = params.exponentialBackoff ?? false;
+      this.counters = redis !== undefined
+        ? new RedisStore(continueExceeding, exponentialBackoff, redis, nameSpace)
+        : new LocalStore(continueExceeding, exponentialBackoff);
+    }
+
+    incr(...args: Parameters<CountingStore['incr']>): void {
+      this.counters.incr(...args);
+    }
+
+    child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0] & { groupId?: string }): FastifyRateLimitStore {
+      return routeOptions.groupId !== undefined ? this : this.counters.child(routeOptions);
+    }
+  };
+}
