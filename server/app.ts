@@ -15,7 +15,7 @@ import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { predictRoutes } from './routes/predict.js';
-import { errorSchema, predictionSchema } from './schemas.js';
+import { errorSchema, metricsRouteSchema, predictionSchema } from './schemas.js';
 
 export interface AppDependencies {
   config: Config;
@@ -113,7 +113,7 @@ function routeAccess(onRequest: onRequestHookHandler | undefined, rateLimited: b
 }
 
 export function registerMetricsRoute(app: FastifyInstance, metrics: ServiceMetrics): void {
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: metricsRouteSchema }, async (_request, reply) => {
     void reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

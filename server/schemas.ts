@@ -48,6 +48,25 @@ export const timingHeaders = {
   'x-cache': { type: 'string', enum: ['hit', 'miss', 'partial'], description: 'Whether the prediction cache answered every text, none, or some' },
 } as const;
 
+/**
+ * A route schema with what its access adds to the OpenAPI document: the API key it needs (so that "Try it
+ * out" on /docs sends one) and the 401 and 429 it may then answer.
+ */
+export function withAccess<S extends { response: Record<number, unknown> }>(schema: S, access: { onRequest?: unknown; config?: { rateLimit?: unknown } }): S {
+  const keys = access.onRequest !== undefined;
+  const limited = access.config?.rateLimit !== undefined;
+  if (!keys && !limited) return schema;
+  return {
+    ...schema,
+    ...(keys ? { security: [{ bearer: [] }, { apiKey: [] }] } : {}),
+    response: {
+      ...schema.response,
+      ...(keys ? { 401: { $ref: 'Error#' } } : {}),
+      ...(limited ? { 429: { $ref: 'Error#' } } : {}),
+    },
+  };
+}
+
 const errorResponses = {
   400: { $ref: 'Error#' },
   413: { $ref: 'Error#' },
@@ -132,6 +151,17 @@ export const readyRouteSchema = {
   summary: 'Readiness: the model is loaded and the queue is not saturated',
   tags: ['operations'],
   response: { 200: readinessBody, 503: readinessBody },
+} as const;
+
+export const metricsRouteSchema = {
+  summary: 'Prometheus metrics (text exposition format); on METRICS_PORT only when that is set',
+  tags: ['operations'],
+  response: {
+    200: {
+      description: 'Every sentiment_* metric of the service, HTTP request histograms by route, and the process and Node.js defaults',
+      content: { 'text/plain': { schema: { type: 'string' } } },
+    },
+  },
 } as const;
 
 export const modelRouteSchema = {

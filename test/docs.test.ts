@@ -43,3 +43,24 @@ t.test('every route of the OpenAPI document is in the README', async (t) => {
     for (const method of Object.keys(operations)) t.match(readme, `${method.toUpperCase()} ${path}`, `${method.toUpperCase()} ${path}`);
   }
 });
+
+t.test('OpenAPI says what keys and limits do: security, 401 and 429 on the guarded routes, /metrics, x-cache', async (t) => {
+  const open = await startTestService();
+  const openDoc = (await getJson(`${open.url}/docs/json`)).body;
+  await open.close();
+  t.notOk(openDoc.paths['/api/predict'].post.security, 'without API_KEYS no key is asked for');
+  t.notOk(openDoc.paths['/api/predict'].post.responses['401']);
+
+  const guarded = await startTestService({ API_KEYS: 'client-key', RATE_LIMIT_MAX: '100' });
+  t.teardown(() => guarded.close());
+  const doc = (await getJson(`${guarded.url}/docs/json`)).body;
+  for (const [path, method] of [['/api/predict', 'post'], ['/api/predict/batch', 'post'], ['/api/model', 'get']] as const) {
+    const operation = doc.paths[path][method];
+    t.same(operation.security, [{ bearer: [] }, { apiKey: [] }], `${path}: a key from API_KEYS, as Bearer or X-API-Key`);
+    t.ok(operation.responses['401'] && operation.responses['429'], `${path}: 401 and 429 documented`);
+  }
+  t.same(Object.keys(doc.components.securitySchemes).sort(), ['apiKey', 'bearer']);
+  t.notOk(doc.paths['/api/health'].get.security, 'health stays open');
+  t.ok(doc.paths['/metrics']?.get.responses['200'].content['text/plain'], 'GET /metrics is documented as text');
+  t.ok(doc.paths['/api/predict'].post.responses['200'].headers['x-cache'], 'the x-cache header is documented');
+});

@@ -2,7 +2,7 @@
 // read the core's model description and readiness, never the worker pool.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Predictor } from '../../core/predictor.js';
-import { healthRouteSchema, modelRouteSchema, readyRouteSchema } from '../schemas.js';
+import { healthRouteSchema, modelRouteSchema, readyRouteSchema, withAccess } from '../schemas.js';
 import type { RouteAccess } from './access.js';
 
 export interface OperationsRoutesOptions {
@@ -22,7 +22,7 @@ export const operationsRoutes: FastifyPluginAsync<OperationsRoutesOptions> = asy
     return { status: 'ready', queueDepth, maxQueue };
   });
 
-  app.get('/api/model', { ...access, schema: modelRouteSchema }, async () => {
+  app.get('/api/model', { ...access, schema: withAccess(modelRouteSchema, access) }, async () => {
     const model = predictor.model;
     return { ...model, loadedAt: model.loadedAt.toISOString() };
   });

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Predictor, TextResult } from '../../core/predictor.js';
 import { checkTexts } from '../../core/text-checks.js';
-import { predictBatchRouteSchema, predictRouteSchema } from '../schemas.js';
+import { predictBatchRouteSchema, predictRouteSchema, withAccess } from '../schemas.js';
 import type { RouteAccess } from './access.js';
 import { predictOptions, setPredictionHeaders } from './prediction-reply.js';
 
@@ -29,7 +29,7 @@ export function restPrediction(labels: readonly string[], result: TextResult): R
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, { predictor, access }) => {
   const { limits } = predictor;
 
-  app.post<{ Body: { text: string } }>('/api/predict', { ...access, schema: predictRouteSchema(limits.maxTextChars) }, async (request, reply) => {
+  app.post<{ Body: { text: string } }>('/api/predict', { ...access, schema: withAccess(predictRouteSchema(limits.maxTextChars), access) }, async (request, reply) => {
     const started = performance.now();
     const texts = [request.body.text];
     checkTexts(texts, limits, () => 'text');
@@ -38,7 +38,7 @@ export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (ap
     return restPrediction(set.model.labels, set.results[0]!);
   });
 
-  app.post<{ Body: { texts: string[] } }>('/api/predict/batch', { ...access, schema: predictBatchRouteSchema(limits.maxTextChars, limits.maxClientBatch) }, async (request, reply) => {
+  app.post<{ Body: { texts: string[] } }>('/api/predict/batch', { ...access, schema: withAccess(predictBatchRouteSchema(limits.maxTextChars, limits.maxClientBatch), access) }, async (request, reply) => {
     const started = performance.now();
     const { texts } = request.body;
     checkTexts(texts, limits, (i) => `texts.${i}`);
