@@ -306,7 +306,7 @@ export async function main(argv: string[]): Promise<number> {
   if (seedProbe && serviceProbe) {
     const diff = maxScoreDifference(seedProbe, serviceProbe);
     results.checks.push({
-      name: 'Same weights: the seed (PyTorch) and the service (ONNX Runtime) agree', target: 'scores within 1e-4 on 20 tweets',
+      name: 'Same weights: the Flask + PyTorch design (seed) and the service (ONNX Runtime) agree', target: 'scores within 1e-4 on 20 tweets',
       measured: diff === null ? 'no answer to compare' : `largest score difference ${diff.toExponential(1)}`, met: diff !== null && diff <= 1e-4,
     });
   }
@@ -314,7 +314,7 @@ export async function main(argv: string[]): Promise<number> {
     `NGINX runs the project's nginx.conf rendered for loopback by deploy/render-local.mjs; its per-client limit (limit_req) is raised to ${DEFAULT_LIMIT_REQ.rate} for the run, because autocannon is one client address playing every user.`,
     'The prediction cache is off (CACHE_SIZE=0) in every replica: 2,000 validation tweets asked again and again would otherwise measure the cache, not the model.',
     'Every 2xx body is checked to be a valid prediction for what was sent (labels of the model, probabilities summing to 1, one prediction per text, in order); "Invalid" counts those that are not.',
-    'The seed baseline is measured directly (gunicorn on its port, no NGINX), as the seed ran; bench/baselines/gunicorn.conf.py explains its sizing.',
+    'The Flask + PyTorch baseline (seed) is measured directly (gunicorn on its port, no NGINX), as that design ran; bench/baselines/gunicorn.conf.py explains its sizing.',
     'Latency percentiles are autocannon\'s over 2xx responses; texts/s counts the texts of valid 2xx answers.',
   );
   if (model === FIXTURE_MODEL || relative(BENCH_ROOT, model).startsWith('test/fixtures')) {

@@ -105,7 +105,7 @@ export function computeChecks(results: Pick<Results, 'systems' | 'ceilings'>, co
     });
   };
   ratio('Batching on vs off (both through NGINX)', service, off, 1.6, 1);
-  ratio("Service vs the seed's design", service, seed, 5, 1 / 3);
+  ratio('Service vs the Flask + PyTorch design it replaces (seed)', service, seed, 5, 1 / 3);
   const c = results.ceilings.composed;
   if (service && c !== null) {
     const r = service.textsPerSecond / c;

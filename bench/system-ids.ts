@@ -7,7 +7,7 @@ export const SYSTEM_TITLES: Record<SystemId, string> = {
   'service-direct': 'Service, batching on, 1 replica direct',
   'batching-off': 'Service, batching off (MAX_BATCH_SIZE=1), NGINX + replicas',
   'batching-off-direct': 'Service, batching off, 1 replica direct',
-  seed: "Seed design: Flask + PyTorch, gunicorn, per-request inference",
+  seed: 'The Flask + PyTorch design this service replaces (seed): gunicorn, per-request inference',
   noop: 'R_http: no-op Fastify, same schemas, NGINX + replicas',
   ort: 'R_ort: ONNX Runtime alone, batched loop, no HTTP',
 };
