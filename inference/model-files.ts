@@ -1,9 +1,9 @@
 // Reads a model directory as a Hugging Face sequence-classification ONNX export lays it out:
 // model.onnx, tokenizer.json, tokenizer_config.json (optional) and config.json with id2label.
 // Everything a worker or the server needs to know about a model is derived here, once.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 type JsonObject = Record<string, unknown>;
 
@@ -86,14 +86,34 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
   };
 }
 
+// Plain JavaScript run as a worker thread (eval), so it needs no build step or loader.
+const HASH_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { openSync, readSync, closeSync } = require('node:fs');
+const hash = createHash('sha256');
+const buffer = Buffer.allocUnsafe(1 << 20);
+const fd = openSync(workerData, 'r');
+try {
+  for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, read));
+} finally {
+  closeSync(fd);
+}
+parentPort.postMessage(hash.digest('hex'));
+`;
+
 /**
- * sha256 of a file, hex, read as a stream: a model of hundreds of megabytes is hashed a chunk at a time, so
- * the event loop keeps answering (health checks, requests to the model still serving) meanwhile.
+ * sha256 of a file, hex, computed in a worker thread: hashing a model of hundreds of megabytes takes a second
+ * or more of CPU, which on the event loop would stall every request meanwhile (health checks, predictions of
+ * the model still serving during a hot reload).
  */
-export async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 18 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+export function fileSha256(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(HASH_WORKER, { eval: true, workerData: path });
+    worker.once('message', (digest: string) => resolve(digest));
+    worker.once('error', reject);
+    worker.once('exit', (code) => { if (code !== 0) reject(new ModelFilesError(`hashing ${path} stopped (exit code ${code})`)); });
+  });
 }
 
 function requireFile(path: string): JsonObject {
