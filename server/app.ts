@@ -12,9 +12,13 @@ import type { Predictor } from '../core/predictor.js';
 import { CLIENT_BUDGET, type RouteAccess } from './routes/access.js';
 import { registerDocs, registerHttpMetrics, registerPressureShedding, registerRateLimit } from './plugins.js';
 import { adminRoutes } from './routes/admin.js';
+import { hfRoutes } from './routes/hf.js';
 import { operationsRoutes } from './routes/operations.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { predictRoutes } from './routes/predict.js';
+import { teiRoutes } from './routes/tei.js';
+import { v2Routes } from './routes/v2.js';
+import { serviceInfo } from './service-info.js';
 import { errorSchema, metricsRouteSchema, predictionSchema } from './schemas.js';
 
 export interface AppDependencies {
@@ -100,6 +104,11 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   await app.register(predictRoutes, { predictor, access: clientAccess });
   await app.register(adminRoutes, { reloader, access: adminAccess });
   await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
+  // The protocols other clients speak (issue 12): thin adapters over the same predictor and access.
+  const { name: serverName, version } = serviceInfo();
+  await app.register(teiRoutes, { predictor, access: clientAccess, version });
+  await app.register(hfRoutes, { predictor, access: clientAccess });
+  await app.register(v2Routes, { predictor, access: clientAccess, serverName, version });
 
   // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);

@@ -16,7 +16,7 @@ import { sharedBudgetStore } from './rate-limit-store.js';
  * Routes that answer even under pressure: a lagging process is busy, not dead, and must not be killed
  * (liveness); readiness reports the pressure itself, with its own body; metrics must show it.
  */
-const ALWAYS_ANSWERED = new Set(['/api/health', '/api/ready', '/metrics']);
+const ALWAYS_ANSWERED = new Set(['/api/health', '/api/ready', '/metrics', '/health', '/v2/health/live', '/v2/health/ready', '/v2/models/:name/ready', '/v2/models/:name/versions/:version/ready']);
 
 // fastify-metrics is CommonJS compiled from ES modules: its plugin is the `default` of the default export.
 const fastifyMetrics = fastifyMetricsModule.default;
@@ -41,6 +41,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'prediction', description: 'Sentiment predictions' },
         { name: 'operations', description: 'Health, readiness and model information' },
+        { name: 'tei', description: 'Hugging Face Text Embeddings Inference\'s routes for a classifier (errors: {error, error_type})' },
+        { name: 'hf', description: 'Hugging Face Inference API text-classification task, for @huggingface/inference and huggingface_hub (errors: {error, error_type})' },
+        { name: 'v2', description: 'Open Inference Protocol (KServe V2) REST routes (errors: {error})' },
       ],
     },
   });

@@ -1,6 +1,7 @@
 // Property-based fuzzing with fast-check: generated malformed and hostile requests (bodies, headers,
 // methods, encodings, sizes, raw broken HTTP) never get a 5xx, never kill the process, and every error
-// body is { statusCode, code, error, message }.
+// body has its route's protocol shape: { statusCode, code, error, message } for the service's routes,
+// TEI's { error, error_type } for the TEI and HF task routes, V2's { error } under /v2/.
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
@@ -13,7 +14,13 @@ const server = await startServerProcess({
 });
 t.teardown(() => { server.child.kill('SIGKILL'); });
 
-const PATHS = ['/api/predict', '/api/predict/batch', '/api/model', '/api/health', '/api/ready', '/api/admin/reload', '/api/nothing', '/', '/api/predict?x=1', '/api//predict', '/api/predict/', '/%2e%2e/etc/passwd', '/api/predict%00', '/docs/json', '/api/' + 'a'.repeat(3000)];
+const PROTOCOL_PATHS = [
+  '/predict', '/', '/health', '/info', '/tokenize', '/decode', '/hf/text-classification', '/predict?x=1',
+  '/v2', '/v2/', '/v2/health/live', '/v2/health/ready', '/v2/models/bert-tiny-fixture', '/v2/models/sentiment/ready',
+  '/v2/models/sentiment/infer', '/v2/models/bert-tiny-fixture/infer', '/v2/models/sentiment/versions/abc/infer', '/v2/models/nope/infer',
+  '/v2/models/%2e%2e/infer', '/v2/models/sentiment/infer/', '/v2/repository/index',
+];
+const PATHS = [...PROTOCOL_PATHS, '/api/predict', '/api/predict/batch', '/api/model', '/api/health', '/api/ready', '/api/admin/reload', '/api/nothing', '/', '/api/predict?x=1', '/api//predict', '/api/predict/', '/%2e%2e/etc/passwd', '/api/predict%00', '/docs/json', '/api/' + 'a'.repeat(3000)];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
 const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', '', 'application/json, text/html', 'APPLICATION/JSON'];
 
@@ -32,7 +39,35 @@ const anyJson = fc.oneof(
   fc.constantFrom(null, true, 0, -1, 1e308, [], {}, { __proto__: { admin: true } }, { constructor: { prototype: { x: 1 } } }),
 );
 
+const texts = fc.array(hostileText, { maxLength: 10 });
+const teiBody = fc.record({
+  inputs: fc.oneof(anyJson, texts, fc.array(fc.oneof(hostileText, texts), { maxLength: 10 })),
+  raw_scores: anyJson, truncate: fc.oneof(fc.boolean(), anyJson), truncation_direction: fc.oneof(fc.constantFrom('Left', 'right', 'up'), anyJson),
+}, { requiredKeys: [] });
+const v2Body = fc.record({
+  id: anyJson,
+  parameters: fc.oneof(anyJson, fc.record({ truncation: fc.oneof(fc.constantFrom('left', 'none', 'x'), anyJson) })),
+  inputs: fc.oneof(anyJson, fc.array(fc.record({
+    name: fc.oneof(fc.constant('text'), anyJson),
+    shape: fc.oneof(fc.array(fc.integer({ min: -2, max: 12 }), { maxLength: 3 }), anyJson),
+    datatype: fc.constantFrom('BYTES', 'FP32', 'INT64', 'bytes', ''),
+    data: fc.oneof(texts, fc.array(texts, { maxLength: 10 }), anyJson),
+    parameters: anyJson,
+  }, { requiredKeys: [] }), { maxLength: 3 })),
+  outputs: fc.oneof(anyJson, fc.array(fc.record({ name: fc.constantFrom('label', 'probabilities', 'logits', 'x') }), { maxLength: 4 })),
+}, { requiredKeys: [] });
+const tokenizerBody = fc.record({
+  inputs: fc.oneof(hostileText, texts, anyJson),
+  ids: fc.oneof(fc.array(fc.integer({ min: -5, max: 40_000 }), { maxLength: 20 }), fc.array(fc.array(fc.integer({ min: -1, max: 2 ** 31 })), { maxLength: 10 }), anyJson),
+  add_special_tokens: anyJson, skip_special_tokens: anyJson, prompt_name: anyJson,
+}, { requiredKeys: [] });
+const hfBody = fc.record({
+  inputs: fc.oneof(hostileText, texts, anyJson),
+  parameters: fc.oneof(anyJson, fc.record({ top_k: fc.oneof(fc.integer({ min: -1, max: 5 }), anyJson), function_to_apply: fc.constantFrom('softmax', 'sigmoid', 'none', 'tanh') }, { requiredKeys: [] })),
+}, { requiredKeys: [] });
+
 const body = fc.oneof(
+  teiBody, v2Body, tokenizerBody, hfBody,
   fc.record({ text: anyJson }, { requiredKeys: [] }),
   fc.record({ texts: fc.oneof(fc.array(anyJson, { maxLength: 12 }), anyJson) }, { requiredKeys: [] }),
   fc.record({ text: hostileText, extra: anyJson }),
@@ -59,10 +94,35 @@ function headerValuesAreValid(value: string | undefined): boolean {
   return value === undefined || /^[\t\x20-\x7e]*$/.test(value);
 }
 
+/** The error shape a route answers in: its protocol's (the route option errorFormat), else the service's. */
+const TEI_ROUTES = new Set(['POST /predict', 'POST /', 'GET /health', 'GET /info', 'POST /tokenize', 'POST /decode', 'POST /hf/text-classification']);
+function errorShape(method: string, path: string): 'service' | 'tei' | 'v2' {
+  const route = path.split('?')[0]!;
+  if (route.startsWith('/v2/') || (route === '/v2' && method === 'GET')) return 'v2';
+  return TEI_ROUTES.has(`${method} ${route}`) ? 'tei' : 'service';
+}
+
+function errorBodyProblem(method: string, path: string, status: number, parsed: Record<string, unknown>): string | undefined {
+  const keys = Object.keys(parsed).sort().join(',');
+  const shape = errorShape(method, path);
+  if (shape === 'tei') {
+    if (keys !== 'error,error_type' || !['Unhealthy', 'Backend', 'Overloaded', 'Validation', 'Tokenizer', 'Empty'].includes(String(parsed.error_type))) return 'not a TEI ErrorResponse';
+  } else if (shape === 'v2') {
+    if (keys !== 'error' || typeof parsed.error !== 'string') return 'not a V2 error object';
+  } else if (keys !== 'code,error,message,statusCode' || parsed.statusCode !== status) {
+    return 'not the service\'s error body';
+  }
+  const message = String(shape === 'service' ? parsed.message : parsed.error);
+  if (/\/work\/|node_modules|\n\s+at /.test(message)) return `internal detail leaked: ${message}`;
+  return undefined;
+}
+
+const RUNS = 2400;
 let sent = 0;
 let errorBodies = 0;
+const protocolErrors = { tei: 0, v2: 0 };
 
-t.test('1,200 generated hostile requests: no 5xx, and every error is {statusCode, code, error, message}', async (t) => {
+t.test('2,400 generated hostile requests: no 5xx, and every error in its route\'s protocol shape', async (t) => {
   await fc.assert(fc.asyncProperty(hostileRequest, async (req) => {
     const cleanHeaders: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -77,16 +137,16 @@ t.test('1,200 generated hostile requests: no 5xx, and every error is {statusCode
     if (response.statusCode >= 500) throw new Error(`${response.statusCode} for ${req.method} ${req.path}: ${text.slice(0, 200)}`);
     if (response.statusCode >= 400 && req.method !== 'HEAD') {
       const parsed = JSON.parse(text) as Record<string, unknown>;
-      const keys = Object.keys(parsed).sort().join(',');
-      if (keys !== 'code,error,message,statusCode' || parsed.statusCode !== response.statusCode) {
-        throw new Error(`bad error body for ${req.method} ${req.path}: ${text.slice(0, 200)}`);
-      }
-      if (/\/work\/|node_modules|\n\s+at /.test(String(parsed.message))) throw new Error(`internal detail leaked: ${parsed.message}`);
+      const problem = errorBodyProblem(req.method, req.path, response.statusCode, parsed);
+      if (problem !== undefined) throw new Error(`${problem} for ${req.method} ${req.path} (${response.statusCode}): ${text.slice(0, 200)}`);
       errorBodies++;
+      const shape = errorShape(req.method, req.path);
+      if (shape !== 'service') protocolErrors[shape]++;
     }
-  }), { numRuns: 1200, seed: 20261126 });
-  t.equal(sent, 1200);
-  t.ok(errorBodies > 600, `${errorBodies} error answers checked`);
+  }), { numRuns: RUNS, seed: 20261126 });
+  t.equal(sent, RUNS);
+  t.ok(errorBodies > RUNS / 2, `${errorBodies} error answers checked`);
+  t.ok(protocolErrors.tei > 200 && protocolErrors.v2 > 200, `${protocolErrors.tei} TEI and ${protocolErrors.v2} V2 error bodies among them`);
 });
 
 /** Sends bytes on a raw socket and returns what the server answered before closing. */

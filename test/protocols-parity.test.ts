@@ -1,0 +1,38 @@
+// One predictor path behind every protocol: the same real tweets through /api/predict/batch, TEI's /predict,
+// V2's infer and the Hugging Face task route give the same probabilities (the shipped model).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { SCORE_TOLERANCE } from './helpers/predictions.js';
+import { postJson, startTestService } from './helpers/service.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const TWEETS = readFileSync(join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment', 'validation.jsonl'), 'utf8')
+  .split('\n').filter(Boolean).slice(100, 132).map((line) => (JSON.parse(line) as { text: string }).text);
+
+const server = await startTestService({ MODEL_PATH: join(ROOT, 'models', 'twitter-sentiment'), MAX_CLIENT_BATCH: '32' });
+t.teardown(() => server.close());
+const { url } = server;
+
+t.test('32 tweets: /api/predict/batch, /predict, /v2/models/.../infer and /hf/text-classification agree', async (t) => {
+  const reference = (await postJson(`${url}/api/predict/batch`, { texts: TWEETS })).body.predictions as { label: string; scores: Record<string, number> }[];
+  const labels = Object.keys(reference[0]!.scores);
+  const expected = reference.map((p) => labels.map((label) => p.scores[label]!));
+
+  const tei = (await postJson(`${url}/predict`, { inputs: TWEETS.map((text) => [text]) })).body as { label: string; score: number }[][];
+  const teiRows = tei.map((list) => labels.map((label) => list.find((p) => p.label === label)!.score));
+
+  const v2 = (await postJson(`${url}/v2/models/sentiment/infer`, { inputs: [{ name: 'text', shape: [TWEETS.length], datatype: 'BYTES', data: TWEETS }], outputs: [{ name: 'probabilities' }, { name: 'label' }] })).body;
+  const v2Rows = TWEETS.map((_, i) => v2.outputs[0].data.slice(i * labels.length, (i + 1) * labels.length) as number[]);
+
+  const hf = (await postJson(`${url}/hf/text-classification`, { inputs: TWEETS })).body as { label: string; score: number }[][];
+  const hfRows = hf.map((list) => labels.map((label) => list.find((p) => p.label === label)!.score));
+
+  for (const [name, rows] of [['TEI /predict', teiRows], ['V2 infer', v2Rows], ['HF text-classification', hfRows]] as const) {
+    const worst = Math.max(...rows.flatMap((row, i) => row.map((x, k) => Math.abs(x - expected[i]![k]!))));
+    t.ok(worst <= SCORE_TOLERANCE, `${name}: largest difference from /api/predict/batch ${worst.toExponential(1)}`);
+  }
+  t.same(v2.outputs[1].data, reference.map((p) => p.label), 'V2 labels = /api/predict labels');
+  t.same(tei.map((list) => list[0]!.label), reference.map((p) => p.label), 'TEI top labels = /api/predict labels');
+  t.ok(new Set(reference.map((p) => p.label)).size === 3, 'the tweets cover all three labels');
+});
