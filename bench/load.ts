@@ -1,8 +1,8 @@
 // One autocannon load against one URL: real tweets in a seeded random order, the configured single/batch
 // mix, every response body checked, progress on stderr. Returns what the results files hold.
 import autocannon from 'autocannon';
-import { CallSource, type Mix } from './tweets.js';
-import { responseProblem } from './validate.js';
+import { CallSource, type CallKind, type Mix } from './tweets.js';
+import { listResponseProblem, responseProblem, v2ResponseProblem } from './validate.js';
 
 export interface LoadOptions {
   /** Base URL (http://127.0.0.1:PORT): the calls go to /api/predict and /api/predict/batch under it. */
@@ -20,6 +20,8 @@ export interface LoadOptions {
   name?: string;
   /** Progress on stderr (default true). */
   progress?: boolean;
+  /** Fraction of the calls sent as TEI /predict, V2 infer or HF task calls instead of /api/predict* (default 0). */
+  protocolShare?: number;
 }
 
 export interface LoadStats {
@@ -49,10 +51,22 @@ export interface LoadStats {
 interface CallContext extends Record<string, unknown> {
   texts?: number;
   batch?: boolean;
+  kind?: CallKind;
+}
+
+/** Why a 2xx body is not a valid answer to the call, whatever its protocol. */
+function callProblem(body: string, context: CallContext, labels: readonly string[] | undefined): string | undefined {
+  const texts = context.texts ?? 1;
+  switch (context.kind) {
+    case 'tei': return listResponseProblem(body, texts, context.batch === true, labels);
+    case 'hf': return listResponseProblem(body, texts, context.batch === true, labels, true);
+    case 'v2': return v2ResponseProblem(body, texts, labels);
+    default: return responseProblem(body, context.batch ? texts : undefined, labels);
+  }
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
-  const source = new CallSource(options.texts, options.mix, options.seed ?? 1);
+  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0);
   let invalid = 0;
   let textsOk = 0;
   const problems: string[] = [];
@@ -70,12 +84,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
       setupRequest(request, context: CallContext) {
         const call = source.next();
         context.texts = call.texts;
-        context.batch = call.path.endsWith('/batch');
+        context.batch = call.batch;
+        context.kind = call.kind;
         return { ...request, path: call.path, body: call.body };
       },
       onResponse(status, body, context: CallContext) {
         if (status >= 200 && status < 300) {
-          const problem = responseProblem(body, context.batch ? context.texts : undefined, options.labels);
+          const problem = callProblem(body, context, options.labels);
           if (problem === undefined) textsOk += context.texts ?? 1;
           else { invalid++; note(`${status}: ${problem}`); }
         } else {

@@ -54,25 +54,56 @@ export function describeMix(mix: Mix): string {
   return `${Math.round((1 - mix.batchShare) * 100)}% single, ${Math.round(mix.batchShare * 100)}% batch calls of ${size} texts`;
 }
 
+/** Which protocol a call speaks: the service's own /api/predict*, TEI's /predict, V2's infer, the HF task route. */
+export type CallKind = 'api' | 'tei' | 'v2' | 'hf';
+
+export interface Call {
+  path: string;
+  body: string;
+  texts: number;
+  kind: CallKind;
+  /** Several texts (a batch call in the route's own form); the answer is a list. */
+  batch: boolean;
+}
+
+const PROTOCOLS: CallKind[] = ['tei', 'v2', 'hf'];
+
+/** The same texts as a call of another protocol (the model is addressed by its V2 alias, whatever it is). */
+export function protocolCall(kind: CallKind, texts: string[], batch: boolean): Call {
+  const n = texts.length;
+  switch (kind) {
+    case 'tei': return { kind, batch, texts: n, path: '/predict', body: JSON.stringify({ inputs: batch ? texts.map((text) => [text]) : texts[0] }) };
+    case 'v2': return { kind, batch, texts: n, path: '/v2/models/sentiment/infer', body: JSON.stringify({ inputs: [{ name: 'text', shape: [n], datatype: 'BYTES', data: texts }] }) };
+    case 'hf': return { kind, batch, texts: n, path: '/hf/text-classification', body: JSON.stringify({ inputs: batch ? texts : texts[0] }) };
+    default: return batch
+      ? { kind, batch, texts: n, path: '/api/predict/batch', body: JSON.stringify({ texts }) }
+      : { kind, batch, texts: n, path: '/api/predict', body: JSON.stringify({ text: texts[0] }) };
+  }
+}
+
 /** Draws the calls of a load: which route, which tweets. */
 export class CallSource {
   readonly #texts: readonly string[];
   readonly #mix: Mix;
   readonly #random: () => number;
+  readonly #protocolShare: number;
 
-  constructor(texts: readonly string[], mix: Mix, seed = 1) {
+  /** `protocolShare`: the fraction of calls sent as TEI, V2 or HF task calls (in equal parts) instead of /api/predict*. */
+  constructor(texts: readonly string[], mix: Mix, seed = 1, protocolShare = 0) {
     this.#texts = texts;
     this.#mix = mix;
     this.#random = rng(seed);
+    this.#protocolShare = protocolShare;
   }
 
-  next(): { path: string; body: string; texts: number } {
+  next(): Call {
     const random = this.#random;
     const tweet = () => this.#texts[Math.floor(random() * this.#texts.length)]!;
-    if (this.#mix.batchShare > 0 && random() < this.#mix.batchShare) {
-      const n = this.#mix.batchMin + Math.floor(random() * (this.#mix.batchMax - this.#mix.batchMin + 1));
-      return { path: '/api/predict/batch', body: JSON.stringify({ texts: Array.from({ length: n }, tweet) }), texts: n };
-    }
-    return { path: '/api/predict', body: JSON.stringify({ text: tweet() }), texts: 1 };
+    const batch = this.#mix.batchShare > 0 && random() < this.#mix.batchShare;
+    const n = batch ? this.#mix.batchMin + Math.floor(random() * (this.#mix.batchMax - this.#mix.batchMin + 1)) : 1;
+    const texts = Array.from({ length: n }, tweet);
+    // Drawn only when asked for, so that a load without protocols repeats the sequences of earlier runs.
+    const kind = this.#protocolShare > 0 && random() < this.#protocolShare ? PROTOCOLS[Math.floor(random() * PROTOCOLS.length)]! : 'api';
+    return protocolCall(kind, texts, batch);
   }
 }

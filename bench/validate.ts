@@ -54,3 +54,54 @@ export function responseProblem(body: string, texts: number | undefined, labels?
   }
   return undefined;
 }
+
+/** Why a list of {label, score} is not every label of the model with its probability, highest first. */
+function labelledListProblem(value: unknown, labels: readonly string[] | undefined): string | undefined {
+  if (!Array.isArray(value) || value.length === 0) return 'not a non-empty list';
+  const scores: Record<string, number> = {};
+  for (const [i, item] of value.entries()) {
+    const p = item as { label?: unknown; score?: unknown } | null;
+    if (typeof p?.label !== 'string' || typeof p.score !== 'number') return `[${i}] is not {label, score}`;
+    if (i > 0 && (value[i - 1] as { score: number }).score < p.score) return 'not highest first';
+    scores[p.label] = p.score;
+  }
+  const top = value[0] as { label: string; score: number };
+  return predictionProblem({ label: top.label, score: top.score, scores, truncated: false }, labels);
+}
+
+/** Checks a 2xx body of TEI's POST /predict or the HF task route: a list (one text) or a list of lists. */
+export function listResponseProblem(body: string, texts: number, batch: boolean, labels?: readonly string[], alwaysNested = false): string | undefined {
+  let parsed: unknown;
+  try { parsed = JSON.parse(body); } catch { return `body is not JSON: ${body.slice(0, 80)}`; }
+  const lists = batch || alwaysNested ? parsed : [parsed];
+  if (!Array.isArray(lists) || lists.length !== texts) return `${Array.isArray(lists) ? lists.length : 'no'} lists for ${texts} texts`;
+  for (const [i, list] of lists.entries()) {
+    const problem = labelledListProblem(list, labels);
+    if (problem !== undefined) return `[${i}]: ${problem}`;
+  }
+  return undefined;
+}
+
+/** Checks a 2xx body of V2 infer: label BYTES [n], probabilities and logits FP32 [n, labels], consistent. */
+export function v2ResponseProblem(body: string, texts: number, labels?: readonly string[]): string | undefined {
+  let parsed: { outputs?: { name: string; shape: number[]; datatype: string; data: unknown[] }[]; model_name?: unknown };
+  try { parsed = JSON.parse(body); } catch { return `body is not JSON: ${body.slice(0, 80)}`; }
+  if (typeof parsed?.model_name !== 'string' || !Array.isArray(parsed.outputs)) return 'not an inference_response';
+  const output = (name: string) => parsed.outputs!.find((o) => o.name === name);
+  const label = output('label');
+  const probabilities = output('probabilities');
+  if (!label || !probabilities) return 'label or probabilities missing';
+  const width = probabilities.shape[1] ?? 0;
+  if (label.datatype !== 'BYTES' || label.shape.join() !== String(texts) || label.data.length !== texts) return `label is not BYTES [${texts}]`;
+  if (probabilities.datatype !== 'FP32' || probabilities.shape[0] !== texts || probabilities.data.length !== texts * width) return `probabilities is not FP32 [${texts}, labels]`;
+  for (let i = 0; i < texts; i++) {
+    const row = probabilities.data.slice(i * width, (i + 1) * width) as number[];
+    const names = labels ?? row.map((_, k) => String(k));
+    if (names.length !== width) return `probabilities has ${width} columns, the model ${names.length} labels`;
+    const scores = Object.fromEntries(names.map((name, k) => [name, row[k]!]));
+    const top = label.data[i] as string;
+    const problem = predictionProblem({ label: labels ? top : names[row.indexOf(Math.max(...row))], score: labels ? scores[top] : Math.max(...row), scores, truncated: false }, labels);
+    if (problem !== undefined) return `row ${i}: ${problem}`;
+  }
+  return undefined;
+}

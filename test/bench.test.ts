@@ -1,7 +1,8 @@
 // The benchmark harness (bench/, issue 5) and a short bounded load in CI: 500 connections for about 10 s
 // through NGINX (the project's nginx.conf rendered for loopback) to 2 replicas of the built service, with
-// real validation tweets in the single/batch mix of the benchmarks. It measures no speed: it asserts that
-// nothing fails and that every response body is a valid prediction for what was sent.
+// real validation tweets in the single/batch mix of the benchmarks, 30% of the calls sent as TEI, V2 or HF task
+// calls (issue 12). It measures no speed: it asserts that nothing fails and that every response body is a
+// valid prediction for what was sent, in the protocol it was sent in.
 // Needs `npm run build` first (pretest does it) and nginx installed.
 import t from 'tap';
 import { runLoad } from '../bench/load.js';
@@ -9,8 +10,8 @@ import { FIXTURE_MODEL } from '../bench/paths.js';
 import { composedCeiling, computeChecks, chart, markdown, type Results } from '../bench/report.js';
 import { parseTotals, serverSideStats, scrapeTotals } from '../bench/scrape.js';
 import { lastJsonObject, modelLabels, startSystem, type RunningSystem, type Sizing } from '../bench/systems.js';
-import { CallSource, loadTweets, parseMix } from '../bench/tweets.js';
-import { predictionProblem, responseProblem } from '../bench/validate.js';
+import { CallSource, loadTweets, parseMix, protocolCall } from '../bench/tweets.js';
+import { listResponseProblem, predictionProblem, responseProblem, v2ResponseProblem } from '../bench/validate.js';
 import { benchResults, benchRun } from './helpers/bench-fixtures.js';
 
 const LABELS = ['negative', 'neutral', 'positive'];
@@ -29,6 +30,31 @@ t.test('a response body counts as valid only when it is a consistent prediction 
   t.match(responseProblem(JSON.stringify({ predictions: [good] }), 2, LABELS), /1 predictions for 2 texts/);
   t.match(responseProblem('<html>', undefined), /not JSON/);
   t.match(responseProblem(JSON.stringify({ predictions: [good] }), undefined), /label/);
+});
+
+t.test('TEI, V2 and HF task answers count as valid only when consistent with what was sent', async (t) => {
+  const list = [{ label: 'positive', score: 0.7 }, { label: 'neutral', score: 0.2 }, { label: 'negative', score: 0.1 }];
+  t.equal(listResponseProblem(JSON.stringify(list), 1, false, LABELS), undefined, 'TEI: one text');
+  t.equal(listResponseProblem(JSON.stringify([list, list]), 2, true, LABELS), undefined, 'TEI: a batch');
+  t.equal(listResponseProblem(JSON.stringify([list]), 1, false, LABELS, true), undefined, 'HF: always a list per input');
+  t.match(listResponseProblem(JSON.stringify([list[1], list[0], list[2]]), 1, false, LABELS), /highest first/);
+  t.match(listResponseProblem(JSON.stringify([list]), 2, true, LABELS), /1 lists for 2 texts/);
+  t.match(listResponseProblem(JSON.stringify(list.slice(0, 2)), 1, false, LABELS), /labels/);
+  const v2 = (labels: string[], rows: number[][]) => JSON.stringify({ model_name: 'm', outputs: [
+    { name: 'label', datatype: 'BYTES', shape: [labels.length], data: labels },
+    { name: 'probabilities', datatype: 'FP32', shape: [rows.length, 3], data: rows.flat() },
+  ] });
+  t.equal(v2ResponseProblem(v2(['positive', 'negative'], [[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]]), 2, LABELS), undefined);
+  t.match(v2ResponseProblem(v2(['neutral'], [[0.1, 0.2, 0.7]]), 1, LABELS), /most likely/);
+  t.match(v2ResponseProblem(v2(['positive'], [[0.1, 0.2, 0.7]]), 2, LABELS), /label is not BYTES \[2\]/);
+  t.match(v2ResponseProblem('{"error":"x"}', 1, LABELS), /inference_response/);
+  t.same(JSON.parse(protocolCall('v2', ['a', 'b'], true).body), { inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['a', 'b'] }] });
+  t.same(JSON.parse(protocolCall('tei', ['a', 'b'], true).body), { inputs: [['a'], ['b']] });
+  t.same(JSON.parse(protocolCall('hf', ['a'], false).body), { inputs: 'a' });
+  const calls = Array.from({ length: 3000 }, ((source) => () => source.next())(new CallSource(loadTweets(), parseMix('0.1:2-16'), 7, 0.3)));
+  const share = (kind: string) => calls.filter((c) => c.kind === kind).length / calls.length;
+  t.ok(share('api') > 0.65 && share('api') < 0.75, `about 70% /api calls (${share('api')})`);
+  for (const kind of ['tei', 'v2', 'hf']) t.ok(share(kind) > 0.07 && share(kind) < 0.13, `about 10% ${kind} calls (${share(kind)})`);
 });
 
 t.test('the load draws real tweets in the configured single/batch mix, repeatably', async (t) => {
@@ -90,7 +116,7 @@ t.test('results: ceilings, the targets of the issue, table and chart', async (t)
   t.same(lastJsonObject('warming up\n{\n  "tweetsPerSecond": 3100,\n  "batchLatencyMs": { "p50": 9 }\n}\n'), { tweetsPerSecond: 3100, batchLatencyMs: { p50: 9 } });
 });
 
-t.test('500 connections for 10 s through NGINX to 2 replicas: no errors, no non-2xx, every body a valid prediction', async (t) => {
+t.test('500 connections for 10 s through NGINX to 2 replicas, 30% of the calls as TEI, V2 and HF task calls: no errors, no non-2xx, every body valid', async (t) => {
   const sizing: Sizing = {
     cores: 2, replicas: 2, workers: 1, intraOpThreads: 1, tokenizerThreads: 1, serviceEnv: {}, seedWorkers: 2, seedThreads: 4, torchThreads: 1,
   };
@@ -101,7 +127,7 @@ t.test('500 connections for 10 s through NGINX to 2 replicas: no errors, no non-
   const before = await scrapeTotals(system.metricsUrls);
   const stats = await runLoad({
     url: system.url, connections: 500, durationS: 10, texts: loadTweets(), mix: parseMix('0.1:2-16'),
-    labels: modelLabels(FIXTURE_MODEL), name: 'ci', progress: false,
+    labels: modelLabels(FIXTURE_MODEL), name: 'ci', progress: false, protocolShare: 0.3,
   });
   const server = serverSideStats(before, await scrapeTotals(system.metricsUrls));
   t.comment(`${stats.requests} requests, ${Math.round(stats.textsPerSecond)} texts/s, p99 ${stats.latency.p99} ms, mean batch ${server.meanBatchSize?.toFixed(1)} (not a measurement: CI machines vary)`);
