@@ -46,6 +46,8 @@ export interface LoadStats {
   invalid: number;
   /** A few examples of invalid or non-2xx answers. */
   problems: string[];
+  /** Valid 2xx answers by protocol (all 'api' unless protocolShare > 0). */
+  validByKind?: Record<CallKind, number>;
 }
 
 interface CallContext extends Record<string, unknown> {
@@ -69,6 +71,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
   const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0);
   let invalid = 0;
   let textsOk = 0;
+  const validByKind: Record<CallKind, number> = { api: 0, tei: 0, v2: 0, hf: 0 };
   const problems: string[] = [];
   const note = (problem: string) => { if (problems.length < 5) problems.push(problem); };
 
@@ -91,7 +94,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
       onResponse(status, body, context: CallContext) {
         if (status >= 200 && status < 300) {
           const problem = callProblem(body, context, options.labels);
-          if (problem === undefined) textsOk += context.texts ?? 1;
+          if (problem === undefined) { textsOk += context.texts ?? 1; validByKind[context.kind ?? 'api']++; }
           else { invalid++; note(`${status}: ${problem}`); }
         } else {
           note(`${status}: ${body.slice(0, 200)}`);
@@ -139,5 +142,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
     invalid,
     problems,
+    validByKind,
   };
 }

@@ -136,6 +136,9 @@ t.test('500 connections for 10 s through NGINX to 2 replicas, 30% of the calls a
   t.equal(stats.timeouts, 0, 'no timeouts');
   t.equal(stats.non2xx, 0, `no non-2xx (${JSON.stringify(stats.statusCodes)}; ${stats.problems.join(' | ')})`);
   t.equal(stats.invalid, 0, `every body is a valid prediction (${stats.problems.join(' | ')})`);
+  for (const kind of ['tei', 'v2', 'hf'] as const) {
+    t.ok(stats.validByKind![kind] > stats.requests * 0.05, `${stats.validByKind![kind]} valid ${kind} answers of ${stats.requests}`);
+  }
   t.equal(server.rejections, 0, `the replicas refused or dropped no text (${server.aborted} dropped because autocannon closed its connections at the end)`);
   t.ok((server.meanBatchSize ?? 0) > 1, 'under load the replicas batched');
 });
