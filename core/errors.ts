@@ -42,7 +42,7 @@ export const ERROR_TABLE = {
   WORKER_CRASHED: { status: 503, retryable: true, description: 'The worker running this batch died; it is being replaced; retrying is safe.' },
   SHUTTING_DOWN: { status: 503, retryable: true, description: 'The server is draining before exit and takes no new work.' },
   OVERLOADED: { status: 503, retryable: true, description: 'The process is under pressure (event-loop lag, heap or RSS over their limits); retry after Retry-After.' },
-  NOT_READY: { status: 503, retryable: true, description: 'The model is not loaded yet, or the queue is saturated (/api/ready only).' },
+  NOT_READY: { status: 503, retryable: true, description: 'The model is not loaded yet, or the queue is saturated (/api/ready, TEI /health).' },
   DEADLINE_EXCEEDED: { status: 504, retryable: true, description: 'The request waited longer than REQUEST_TIMEOUT_MS before inference.' },
   UPSTREAM_TIMEOUT: { status: 504, retryable: true, description: 'Sent by NGINX: the replica did not answer within proxy_read_timeout.' },
 } as const satisfies Record<string, ErrorEntry>;
