@@ -45,7 +45,7 @@ export const v2LiveRouteSchema = {
   response: { 200: { type: 'object', required: ['live'], properties: { live: { type: 'boolean' } } } },
 } as const;
 
-const readiness = { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean' }, reason: { type: 'string' } } } as const;
+const readiness = { type: 'object', required: ['ready'], properties: { ready: { type: 'boolean' }, error: { type: 'string', description: 'Why not ready (503)' } } } as const;
 
 export const v2ReadyRouteSchema = {
   summary: 'V2 server ready: the model is loaded and the queue is not saturated (503 otherwise)',
@@ -86,7 +86,7 @@ export function v2ModelMetadataRouteSchema(versioned: boolean) {
 }
 
 export function v2ModelReadyRouteSchema(versioned: boolean) {
-  const body = { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean' }, reason: { type: 'string' } } } as const;
+  const body = { type: 'object', required: ['name', 'ready'], properties: { name: { type: 'string' }, ready: { type: 'boolean' }, error: { type: 'string', description: 'Why not ready (503)' } } } as const;
   return {
     summary: `V2 model ready${versioned ? ' (a version)' : ''}`,
     tags: ['v2'],

@@ -30,7 +30,8 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, { predi
   const readiness = () => {
     const state = predictor.readiness();
     const reason = state.ready ? (app.isUnderPressure() ? 'under pressure' : undefined) : state.reason ?? 'not ready';
-    return reason === undefined ? { ready: true } : { ready: false, reason };
+    // Not ready is a failure, which the protocol writes as {"error": ...}; `ready` says it as its probes read it.
+    return reason === undefined ? { ready: true } : { ready: false, error: `not ready: ${reason}` };
   };
 
   app.get('/v2/health/live', { ...open('v2'), schema: v2LiveRouteSchema }, async () => ({ live: true }));
