@@ -315,6 +315,13 @@ t.test('3. traffic through NGINX', async (t) => {
   t.equal(tagged.headers.get('server'), 'nginx', 'server_tokens off: no version');
   const batch = await postJson(`${url}/api/predict/batch`, { texts: ['one', 'two', 'three'] });
   t.equal(batch.status, 200, 'POST /api/predict/batch through NGINX');
+  // The protocol routes (issue 12), so that step 4 sees them on the dashboard's protocol panel.
+  const protocolCalls = await Promise.all([
+    postJson(`${url}/predict`, { inputs: 'through nginx' }),
+    postJson(`${url}/v2/models/sentiment/infer`, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['through nginx'] }] }),
+    postJson(`${url}/hf/text-classification`, { inputs: 'through nginx' }),
+  ]);
+  t.same(protocolCalls.map((r) => r.status), [200, 200, 200], 'TEI, V2 and HF task calls through NGINX');
   const docs = await fetch(`${url}/docs/json`);
   t.equal(docs.status, 200, 'the OpenAPI description through NGINX');
   await docs.arrayBuffer();
@@ -438,6 +445,12 @@ t.test('4. every dashboard and alert expression returns data from the live Prome
       t.ok((answer.data?.result.length ?? 0) > 0, `${check.where}: returns data`, { query: check.query });
     }
   }
+
+  // The protocol panel tells the ways in apart: step 3 sent /api, TEI, V2 and HF task calls.
+  const protocolPanel = dashboardExpressions(dashboard).find((e) => e.where.startsWith('panel "Prediction requests by protocol"'))!;
+  const protocols = async () => ((await prom.query(grafanaToPromql(protocolPanel.expr, { rateInterval: '1m' }))).data?.result ?? []).map((r) => r.metric.protocol).sort();
+  await waitUntil(async () => (await protocols()).length === 4, { timeoutMs: 10_000, what: 'every protocol on the panel' }).catch(() => undefined);
+  t.same(await protocols(), ['HF task', 'TEI', 'V2', 'service (/api)'], 'the protocol panel shows each way in');
 
   // Prometheus evaluates the loaded rules without error.
   await waitUntil(async () => {
