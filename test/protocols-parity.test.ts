@@ -1,5 +1,5 @@
 // One predictor path behind every protocol: the same real tweets through /api/predict/batch, TEI's /predict,
-// V2's infer and the Hugging Face task route give the same probabilities (the shipped model).
+// V2's infer and the Hugging Face task route give the same probabilities (the shipped model), and share one cache.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -35,4 +35,23 @@ t.test('32 tweets: /api/predict/batch, /predict, /v2/models/.../infer and /hf/te
   t.same(v2.outputs[1].data, reference.map((p) => p.label), 'V2 labels = /api/predict labels');
   t.same(tei.map((list) => list[0]!.label), reference.map((p) => p.label), 'TEI top labels = /api/predict labels');
   t.ok(new Set(reference.map((p) => p.label)).size === 3, 'the tweets cover all three labels');
+});
+
+t.test('one cache behind every protocol: a text predicted on /api/predict is a cache hit on V2, HF and TEI (same truncation)', async (t) => {
+  const cached = await startTestService({ MODEL_PATH: join(ROOT, 'models', 'twitter-sentiment'), CACHE_SIZE: '1000' });
+  t.teardown(() => cached.close());
+  const text = TWEETS[0]!;
+  const first = await postJson(`${cached.url}/api/predict`, { text });
+  t.equal(first.headers.get('x-cache'), 'miss');
+  const calls: [string, unknown][] = [
+    ['/v2/models/sentiment/infer', { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [text] }] }],
+    ['/hf/text-classification', { inputs: text }],
+    // TEI refuses long texts by default; truncate: true asks for /api/predict's truncation, hence its cached answer.
+    ['/predict', { inputs: text, truncate: true }],
+  ];
+  for (const [path, body] of calls) {
+    const res = await postJson(`${cached.url}${path}`, body);
+    t.equal(res.status, 200, path);
+    t.equal(res.headers.get('x-cache'), 'hit', `${path}: answered from the cache /api/predict filled`);
+  }
 });
