@@ -166,6 +166,13 @@ t.test('API keys and the rate limit apply to the TEI routes as to /api/predict; 
   t.same(statuses, [200, 200, 200, 429], 'RATE_LIMIT_MAX=3 per window');
   t.equal(last!.body.error_type, 'Overloaded');
   t.ok(Number(last!.headers.get('retry-after')) > 0, 'Retry-After');
+  const doc = (await getJson(`${guarded.url}/docs/json`)).body;
+  for (const [path, method] of [['/predict', 'post'], ['/info', 'get'], ['/hf/text-classification', 'post'], ['/v2/models/{name}/infer', 'post']] as const) {
+    const operation = doc.paths[path][method];
+    t.same(operation.security, [{ bearer: [] }, { apiKey: [] }], `OpenAPI: ${path} needs a key`);
+    t.ok(operation.responses['401'] && operation.responses['429'], `OpenAPI: ${path} documents 401 and 429`);
+  }
+  t.notOk(doc.paths['/health'].get.security, 'OpenAPI: /health is open');
 });
 
 t.test('the HTTP metrics are labelled by TEI route', async (t) => {

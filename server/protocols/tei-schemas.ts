@@ -2,6 +2,7 @@
 // document's components (PredictRequest, PredictResponse, Info, TokenizeRequest, ...). They check types and
 // shapes only: text contents, lengths and counts are checked once for every route by core/text-checks.ts, so
 // the limits (MAX_TEXT_CHARS, MAX_CLIENT_BATCH) and their 413s are the same everywhere.
+import { timingHeaders } from '../schemas.js';
 
 export const teiErrorSchema = {
   type: 'object',
@@ -13,7 +14,8 @@ export const teiErrorSchema = {
   },
 } as const;
 
-const teiErrors = { 400: teiErrorSchema, 401: teiErrorSchema, 413: teiErrorSchema, 422: teiErrorSchema, 429: teiErrorSchema, 503: teiErrorSchema, 504: teiErrorSchema } as const;
+// 401 and 429 are added by server/routes/protocol-access.ts when API keys and the rate limit are on.
+const teiErrors = { 400: teiErrorSchema, 413: teiErrorSchema, 422: teiErrorSchema, 503: teiErrorSchema, 504: teiErrorSchema } as const;
 
 const predictionSchema = {
   type: 'object',
@@ -48,6 +50,7 @@ export const teiPredictRouteSchema = {
   response: {
     200: {
       description: 'PredictResponse: a list of {label, score} for a single text, a list of such lists for a batch',
+      headers: timingHeaders,
       anyOf: [
         { type: 'array', items: predictionSchema },
         { type: 'array', items: { type: 'array', items: predictionSchema } },
@@ -99,8 +102,6 @@ export const teiInfoRouteSchema = {
         served_model_name: { type: 'string' },
       },
     },
-    401: teiErrorSchema,
-    429: teiErrorSchema,
     503: teiErrorSchema,
   },
 } as const;
@@ -179,5 +180,5 @@ export const hfTextClassificationRouteSchema = {
     },
     examples: [{ inputs: 'I love this new phone!', parameters: { top_k: 2 } }],
   },
-  response: { 200: { type: 'array', items: { type: 'array', items: predictionSchema } }, ...teiErrors },
+  response: { 200: { type: 'array', items: { type: 'array', items: predictionSchema }, headers: timingHeaders }, ...teiErrors },
 };

@@ -1,6 +1,7 @@
 // Route schemas of the Open Inference Protocol (V2) routes, after the components of
 // open_inference_rest.yaml. Tensor contents (datatype, shape against data, names) are checked by
 // server/protocols/v2.ts with messages in the protocol's terms; texts by core/text-checks.ts.
+import { timingHeaders } from '../schemas.js';
 
 export const v2ErrorSchema = {
   type: 'object',
@@ -9,7 +10,8 @@ export const v2ErrorSchema = {
   properties: { error: { type: 'string' } },
 } as const;
 
-const v2Errors = { 400: v2ErrorSchema, 401: v2ErrorSchema, 404: v2ErrorSchema, 413: v2ErrorSchema, 429: v2ErrorSchema, 503: v2ErrorSchema, 504: v2ErrorSchema } as const;
+// 401 and 429 are added by server/routes/protocol-access.ts when API keys and the rate limit are on.
+const v2Errors = { 400: v2ErrorSchema, 404: v2ErrorSchema, 413: v2ErrorSchema, 503: v2ErrorSchema, 504: v2ErrorSchema } as const;
 
 const parameters = {
   type: 'object',
@@ -134,6 +136,7 @@ export function v2InferRouteSchema(versioned: boolean) {
     response: {
       200: {
         type: 'object',
+        headers: timingHeaders,
         required: ['model_name', 'outputs'],
         properties: {
           model_name: { type: 'string' },

@@ -19,7 +19,7 @@ export interface HfRoutesOptions {
 }
 
 export const hfRoutes: FastifyPluginAsync<HfRoutesOptions> = async (app, { predictor, access }) => {
-  app.post<{ Body: HfTextClassificationRequest }>(HF_TEXT_CLASSIFICATION_PATH, { ...guarded(access, 'tei'), schema: hfTextClassificationRouteSchema }, async (request, reply) => {
+  app.post<{ Body: HfTextClassificationRequest }>(HF_TEXT_CLASSIFICATION_PATH, guarded(access, 'tei', hfTextClassificationRouteSchema), async (request, reply) => {
     const started = performance.now();
     const { inputs, parameters } = request.body;
     const texts = hfTexts(inputs);

@@ -38,23 +38,22 @@ export const teiRoutes: FastifyPluginAsync<TeiRoutesOptions> = async (app, { pre
     return teiPredictResponse(set.model.labels, set.results, batch, body.raw_scores === true);
   };
 
-  app.post<{ Body: TeiPredictRequest }>('/predict', { ...guarded(access, 'tei'), schema: teiPredictRouteSchema }, (request, reply) => predict(request.body, reply));
-  app.post<{ Body: TeiPredictRequest }>('/', {
-    ...guarded(access, 'tei'),
-    schema: { ...teiPredictRouteSchema, summary: 'TEI POST /: the same as POST /predict (TEI routes / to predict for a classifier)' },
-  }, (request, reply) => predict(request.body, reply));
+  app.post<{ Body: TeiPredictRequest }>('/predict', guarded(access, 'tei', teiPredictRouteSchema), (request, reply) => predict(request.body, reply));
+  app.post<{ Body: TeiPredictRequest }>('/', guarded(access, 'tei', {
+    ...teiPredictRouteSchema, summary: 'TEI POST /: the same as POST /predict (TEI routes / to predict for a classifier)',
+  }), (request, reply) => predict(request.body, reply));
 
   // TEI's health check: an empty 200, or 503 with an ErrorResponse (error_type Unhealthy) and Retry-After.
-  app.get('/health', { ...open('tei'), schema: teiHealthRouteSchema }, async (_request, reply) => {
+  app.get('/health', open('tei', teiHealthRouteSchema), async (_request, reply) => {
     const readiness = predictor.readiness();
     const reason = !readiness.ready ? readiness.reason ?? 'not ready' : app.isUnderPressure() ? 'under pressure' : undefined;
     if (reason !== undefined) throw new ServiceError('NOT_READY', `unhealthy: ${reason}`);
     return reply.code(200).send();
   });
 
-  app.get('/info', { ...guarded(access, 'tei'), schema: teiInfoRouteSchema }, async () => teiInfo(predictor.model, predictor.limits, version));
+  app.get('/info', guarded(access, 'tei', teiInfoRouteSchema), async () => teiInfo(predictor.model, predictor.limits, version));
 
-  app.post<{ Body: TokenizeBody }>('/tokenize', { ...guarded(access, 'tei'), schema: teiTokenizeRouteSchema }, async (request) => {
+  app.post<{ Body: TokenizeBody }>('/tokenize', guarded(access, 'tei', teiTokenizeRouteSchema), async (request) => {
     const { inputs, add_special_tokens: addSpecialTokens = true, prompt_name: promptName } = request.body;
     if (promptName !== undefined && promptName !== null) throw new ServiceError('UNSUPPORTED_INPUT', 'prompt_name: this model has no prompts; leave it out');
     const texts = typeof inputs === 'string' ? [inputs] : inputs;
@@ -62,7 +61,7 @@ export const teiRoutes: FastifyPluginAsync<TeiRoutesOptions> = async (app, { pre
     return teiTokens(await predictor.tokenize(texts, { addSpecialTokens }));
   });
 
-  app.post<{ Body: DecodeBody }>('/decode', { ...guarded(access, 'tei'), schema: teiDecodeRouteSchema }, async (request) => {
+  app.post<{ Body: DecodeBody }>('/decode', guarded(access, 'tei', teiDecodeRouteSchema), async (request) => {
     const sequences = teiDecodeSequences(request.body.ids);
     // As many sequences as texts in one call: the same MAX_CLIENT_BATCH.
     if (sequences.length > predictor.limits.maxClientBatch) throw new TooManyTextsError('ids', sequences.length, predictor.limits.maxClientBatch);

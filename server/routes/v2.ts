@@ -34,29 +34,29 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, { predi
     return reason === undefined ? { ready: true } : { ready: false, error: `not ready: ${reason}` };
   };
 
-  app.get('/v2/health/live', { ...open('v2'), schema: v2LiveRouteSchema }, async () => ({ live: true }));
-  app.get('/v2/health/ready', { ...open('v2'), schema: v2ReadyRouteSchema }, async (_request, reply) => {
+  app.get('/v2/health/live', open('v2', v2LiveRouteSchema), async () => ({ live: true }));
+  app.get('/v2/health/ready', open('v2', v2ReadyRouteSchema), async (_request, reply) => {
     const state = readiness();
     return reply.code(state.ready ? 200 : 503).send(state);
   });
 
   for (const path of ['/v2', '/v2/']) {
-    app.get(path, { ...guarded(access, 'v2'), schema: v2ServerMetadataRouteSchema }, async () => v2ServerMetadata(serverName, version));
+    app.get(path, guarded(access, 'v2', v2ServerMetadataRouteSchema), async () => v2ServerMetadata(serverName, version));
   }
 
   for (const versioned of [false, true]) {
     const prefix = versioned ? '/v2/models/:name/versions/:version' : '/v2/models/:name';
 
-    app.get<{ Params: ModelParams }>(prefix, { ...guarded(access, 'v2'), schema: v2ModelMetadataRouteSchema(versioned) }, async (request) =>
+    app.get<{ Params: ModelParams }>(prefix, guarded(access, 'v2', v2ModelMetadataRouteSchema(versioned)), async (request) =>
       v2ModelMetadata(v2Model(predictor.model, request.params.name, request.params.version)));
 
-    app.get<{ Params: ModelParams }>(`${prefix}/ready`, { ...open('v2'), schema: v2ModelReadyRouteSchema(versioned) }, async (request, reply) => {
+    app.get<{ Params: ModelParams }>(`${prefix}/ready`, open('v2', v2ModelReadyRouteSchema(versioned)), async (request, reply) => {
       const model = v2Model(predictor.model, request.params.name, request.params.version);
       const state = readiness();
       return reply.code(state.ready ? 200 : 503).send({ name: model.name, ...state });
     });
 
-    app.post<{ Params: ModelParams; Body: V2InferRequest }>(`${prefix}/infer`, { ...guarded(access, 'v2'), schema: v2InferRouteSchema(versioned) }, async (request, reply) => {
+    app.post<{ Params: ModelParams; Body: V2InferRequest }>(`${prefix}/infer`, guarded(access, 'v2', v2InferRouteSchema(versioned)), async (request, reply) => {
       const started = performance.now();
       const { name, version: wanted } = request.params;
       v2Model(predictor.model, name, wanted);
