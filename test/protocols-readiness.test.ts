@@ -32,7 +32,7 @@ const infer = (text: string) => ({ inputs: [{ name: 'text', shape: [1], datatype
 
 t.test('a saturated queue: /health and V2 readiness say 503, work is refused with 503 + Retry-After in each shape', async (t) => {
   // One worker running one text at a time on the slow fixture, and a short queue.
-  const server = await startTestService({ MODEL_PATH: `${FIXTURES}slow-tiny`, WORKERS: '1', MAX_BATCH_SIZE: '1', MAX_QUEUE: '8' });
+  const server = await startTestService({ MODEL_PATH: `${FIXTURES}slow-tiny`, WORKERS: '1', MAX_BATCH_SIZE: '1', MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
   t.teardown(() => server.close());
   const { url } = server;
   // More texts at once than the queue holds, half as TEI calls, half as V2 calls.
