@@ -14,6 +14,7 @@ import type { RouteAccess } from './routes/access.js';
 import { adminRoutes } from './routes/admin.js';
 import { operationsRoutes } from './routes/operations.js';
 import { predictRoutes } from './routes/predict.js';
+import { predictStreamRoutes } from './routes/predict-stream.js';
 import { errorSchema, predictionSchema } from './schemas.js';
 
 export interface AppDependencies {
@@ -97,6 +98,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
 
   await app.register(operationsRoutes, { predictor, access: clientAccess });
   await app.register(predictRoutes, { predictor, access: clientAccess });
+  await app.register(predictStreamRoutes, { predictor, bodyLimit: config.bodyLimit, access: clientAccess });
   await app.register(adminRoutes, { reloader, access: adminAccess });
 
   // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.

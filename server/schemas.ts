@@ -48,7 +48,7 @@ export const timingHeaders = {
   'x-cache': { type: 'string', enum: ['hit', 'miss', 'partial'], description: 'Whether the prediction cache answered every text, none, or some' },
 } as const;
 
-const errorResponses = {
+export const errorResponses = {
   400: { $ref: 'Error#' },
   413: { $ref: 'Error#' },
   415: { $ref: 'Error#' },

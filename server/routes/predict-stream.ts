@@ -1,0 +1,136 @@
+// POST /api/predict/stream: NDJSON in, NDJSON out, one answer per input line, in input order, streamed as
+// the answers come. A thin adapter: lines are cut by bulk/ndjson-lines.ts, read as /api/predict bodies by
+// bulk/stream-input.ts and scored by bulk/ordered-scorer.ts over the one predictor (one queue, one set of
+// limits); access (API key, rate limit: one stream is one request) is the other prediction routes'.
+//
+// The body is never buffered: the application/x-ndjson parser hands the raw request stream to the handler,
+// so Fastify's bodyLimit does not apply to the stream as a whole (a million tweets are ~100 MB). It applies
+// to each line instead, as each line is one /api/predict body. Memory is bounded by the stream's window:
+// lines are read only while fewer than `window` of its texts are in the predictor, and answers are produced
+// only as fast as the client reads them (Readable.from pulls on demand), so a slow reader stops the reading.
+import { Readable } from 'node:stream';
+import createError from '@fastify/error';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { RouteAccess } from './access.js';
+import type { Predictor } from '../../bulk/core-scratch.js';
+import { readLines } from '../../bulk/ndjson-lines.js';
+import { DEFAULT_CHUNK, DEFAULT_WINDOW, scoreInOrder, type ScoreInput, type ScoreOutput } from '../../bulk/ordered-scorer.js';
+import { parseStreamLine, type LineId } from '../../bulk/stream-input.js';
+import { errorResponses } from '../schemas.js';
+
+export interface PredictStreamRoutesOptions {
+  predictor: Predictor;
+  /** BODY_LIMIT: the longest line, in bytes. */
+  bodyLimit: number;
+  access: RouteAccess;
+  /** Most texts of one stream in the predictor at once (default: 256, at most a quarter of MAX_QUEUE). */
+  window?: number;
+}
+
+export const NDJSON = 'application/x-ndjson';
+
+const QueryValidationError = createError<[string]>('FST_ERR_VALIDATION', '%s', 400);
+
+interface LineMeta {
+  line: number;
+  id: LineId | undefined;
+}
+
+export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions> = async (app, options) => {
+  const { predictor, bodyLimit, access } = options;
+  // The stream's share of the queue: well below MAX_QUEUE, so that interactive callers always find room.
+  const window = options.window ?? Math.max(1, Math.min(DEFAULT_WINDOW, Math.floor(predictor.limits.maxQueue / 4)));
+  const chunk = Math.min(DEFAULT_CHUNK, window);
+
+  // Encapsulated in this plugin: no other route reads NDJSON. No parseAs: Fastify reads nothing itself.
+  app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
+
+  app.post<{ Querystring: { on_error?: 'continue' | 'stop' } }>('/api/predict/stream', {
+    ...access,
+    schema: streamRouteSchema(bodyLimit, window),
+    // The body schema documents the NDJSON body (a string) for OpenAPI; what the handler gets is the request
+    // stream, checked line by line. Fastify validates the body before the query string, so the body's
+    // (expected) failure is attached and set aside, and the one query parameter is checked here.
+    attachValidation: true,
+  }, async (request, reply) => {
+    const onError = request.query.on_error ?? 'continue';
+    if (onError !== 'continue' && onError !== 'stop') throw new QueryValidationError('querystring/on_error must be equal to one of the allowed values (continue, stop)');
+    const stopAtFirstError = onError === 'stop';
+    const body = request.body as Readable;
+    const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit);
+    const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply) });
+    void reply.type(NDJSON).header('x-model-version', predictor.model.version);
+    return reply.send(Readable.from(render(outputs, stopAtFirstError), { objectMode: false }));
+  });
+};
+
+async function* linesAsInputs(lines: AsyncIterable<import('../../bulk/ndjson-lines.js').RawLine>, maxTextChars: number, maxLineBytes: number): AsyncGenerator<ScoreInput<LineMeta>> {
+  for await (const raw of lines) {
+    const input = parseStreamLine(raw, { maxTextChars }, maxLineBytes);
+    const meta = { line: input.line, id: input.id };
+    yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text };
+  }
+}
+
+/** One string per run of answers (one write, not one per line); with on_error=stop, ends after the first error. */
+async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtFirstError: boolean): AsyncGenerator<string> {
+  for await (const run of outputs) {
+    let text = '';
+    for (const out of run) {
+      text += `${JSON.stringify(answerLine(out))}\n`;
+      if (out.error !== undefined && stopAtFirstError) {
+        yield text;
+        return;
+      }
+    }
+    yield text;
+  }
+}
+
+function answerLine(out: ScoreOutput<LineMeta>): Record<string, unknown> {
+  const id = out.meta.id === undefined ? {} : { id: out.meta.id };
+  if (out.error !== undefined) return { line: out.meta.line, ...id, error: out.error };
+  return { ...id, ...out.prediction };
+}
+
+/** Reads as aborted once the client's socket is gone, so that the stream's queued texts leave the queue. */
+function clientGone(reply: FastifyReply): { readonly aborted: boolean } {
+  const socket = reply.raw.socket;
+  return { get aborted() { return socket === null || socket.destroyed; } };
+}
+
+function streamRouteSchema(bodyLimit: number, window: number) {
+  return {
+    summary: 'Predict the sentiment of many texts, streamed: NDJSON in, NDJSON out, in input order',
+    description: [
+      'The body is NDJSON: one JSON object per line, `{"text": "..."}` or `{"id": ..., "text": "..."}` (the id, a string or',
+      'a number, is echoed back). The answer (`application/x-ndjson`) has one line per input line, in the same order, streamed as',
+      'predictions come: the prediction of POST /api/predict (with the id), or `{"line": N, "id": ..., "error": {"code", "message"}}`',
+      `with the code /api/predict would answer for that line as its body. There is no limit on the body's size; each line is`,
+      `at most ${bodyLimit} bytes (BODY_LIMIT). At most ${window} texts of one stream wait in the queue at once: the body is read as`,
+      'answers are read. `?on_error=stop` ends the answer after the first error line.',
+    ].join(' '),
+    tags: ['prediction'],
+    consumes: [NDJSON],
+    produces: [NDJSON],
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        on_error: { type: 'string', enum: ['continue', 'stop'], default: 'continue', description: 'continue: an error line, then the next line; stop: end after the first error line' },
+      },
+    },
+    body: {
+      content: {
+        [NDJSON]: { schema: { type: 'string', format: 'binary', description: 'NDJSON: one {"text": "...", "id"?: string | number} per line' } },
+      },
+    },
+    response: {
+      200: {
+        description: 'NDJSON, one line per input line, in order',
+        content: { [NDJSON]: { schema: { type: 'string', format: 'binary' } } },
+      },
+      ...errorResponses,
+    },
+  };
+}
