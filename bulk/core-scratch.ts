@@ -64,3 +64,17 @@ export function contractPredictor(old: OldPredictor, limits: Limits): Predictor 
     },
   };
 }
+
+import type { Logger } from 'pino';
+import type { Config } from '../server/config.js';
+import { startService } from '../server/service.js';
+
+/** The core without HTTP (the contract's startEngine): today's service, never listening. */
+export async function startEngine(config: Config, logger: Logger): Promise<{ predictor: Predictor; close(): Promise<void> }> {
+  const service = await startService(config, logger);
+  const predictor = contractPredictor(service.predictor, {
+    maxTextChars: config.maxTextChars, maxClientBatch: config.maxClientBatch, maxQueue: config.maxQueue,
+    maxBatchSize: config.maxBatchSize, maxBatchTokens: config.maxBatchTokens, requestTimeoutMs: config.requestTimeoutMs,
+  });
+  return { predictor, close: () => service.close() };
+}

@@ -110,6 +110,8 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
         const run: ScoreOutput<M>[] = [];
         while (slots.peek()?.out !== undefined) run.push(slots.shift()!.out!);
         yield run;
+        // More may have settled while the consumer wrote: look again before waiting.
+        continue;
       }
       if (inputDone && slots.length === 0) return;
       if (!inputDone && nextInput === undefined && unsettled < window) nextInput = iterator.next().then((input) => ({ input }));
