@@ -30,6 +30,7 @@ export interface PredictStreamRoutesOptions {
 export const NDJSON = 'application/x-ndjson';
 
 const QueryValidationError = createError<[string]>('FST_ERR_VALIDATION', '%s', 400);
+const NotNdjsonError = createError<[string]>('FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type: %s; this route reads application/x-ndjson', 415);
 
 interface LineMeta {
   line: number;
@@ -56,7 +57,9 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
     const onError = request.query.on_error ?? 'continue';
     if (onError !== 'continue' && onError !== 'stop') throw new QueryValidationError('querystring/on_error must be equal to one of the allowed values (continue, stop)');
     const stopAtFirstError = onError === 'stop';
-    const body = request.body as Readable;
+    const body = request.body;
+    // Any other content type was parsed by its own parser: this route reads NDJSON only.
+    if (!(body instanceof Readable)) throw new NotNdjsonError(String(request.headers['content-type']));
     const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit);
     const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply) });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
