@@ -14,13 +14,15 @@
 // - When the consumer stops (client gone, ?on_error=stop, Ctrl-C) the texts still queued are dropped at
 //   once: the signal every submission carries reads the consumer's stop as well as the caller's.
 import { Fifo } from '../batching/fifo.js';
-import { toPrediction, type Predictor } from './core-scratch.js';
+import type { Predictor, TextResult } from '../core/predictor.js';
 import { failureOf } from './failures.js';
 import type { LineFailure } from './stream-input.js';
-import type { Prediction } from '../server/predictor.js';
 
 export type ScoreInput<M> = { meta: M; text: string } | { meta: M; error: LineFailure };
-export type ScoreOutput<M> = { meta: M; prediction: Prediction; error?: undefined } | { meta: M; error: LineFailure; prediction?: undefined };
+/** A text's result with the labels of the model that answered it (a reload may swap the model mid-stream). */
+export type ScoreOutput<M> =
+  | { meta: M; result: TextResult; labels: readonly string[]; error?: undefined }
+  | { meta: M; error: LineFailure; result?: undefined };
 
 export interface OrderedScoringOptions {
   /** Most texts of this stream in the predictor at once. */
@@ -69,7 +71,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
   const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline()) => {
     let submitted: ReturnType<Scorer['predictEach']>;
     try {
-      submitted = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal });
+      submitted = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' });
     } catch (error) {
       for (const entry of entries) settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });
       return;
@@ -78,7 +80,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
     results.forEach((result, i) => {
       const entry = entries[i]!;
       result.then(
-        (value) => settle(entry.slot, { meta: entry.slot.meta, prediction: toPrediction(model.labels, value.probabilities, value.truncated) }),
+        (result) => settle(entry.slot, { meta: entry.slot.meta, result, labels: model.labels }),
         (error: unknown) => {
           const code = (error as { code?: unknown }).code;
           const now = performance.now();

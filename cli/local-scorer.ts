@@ -1,7 +1,8 @@
 // In-process scoring (the default): the core without HTTP — the inference pool and the tokenizers of this
 // process — through the same windowed, ordered scorer and the same line checks as POST /api/predict/stream,
 // so that its output is the remote mode's, record for record.
-import type { Predictor } from '../bulk/core-scratch.js';
+import type { Predictor } from '../core/predictor.js';
+import { restPrediction } from '../server/routes/predict.js';
 import { scoreInOrder, type ScoreInput } from '../bulk/ordered-scorer.js';
 import { parseStreamLine } from '../bulk/stream-input.js';
 import type { InputRecord } from './inputs.js';
@@ -15,7 +16,7 @@ export async function* scoreLocally(predictor: Predictor, records: AsyncIterable
   const window = Math.max(1, Math.min(LOCAL_WINDOW, Math.floor(predictor.limits.maxQueue / 2)));
   const chunk = Math.min(LOCAL_CHUNK, window);
   for await (const run of scoreInOrder(predictor, asInputs(records, predictor.limits.maxTextChars, options.bodyLimit), { window, chunk, signal: options.signal })) {
-    yield run.map((out) => ({ record: out.meta, prediction: out.prediction, error: out.error }));
+    yield run.map((out) => (out.error !== undefined ? { record: out.meta, error: out.error } : { record: out.meta, prediction: restPrediction(out.labels, out.result) }));
   }
 }
 

@@ -3,8 +3,8 @@
 // each run whole, so the output is at every moment a valid prefix of the complete one.
 import { statSync } from 'node:fs';
 import { pino } from 'pino';
-import { loadConfig } from '../server/config.js';
-import { startEngine, type Predictor } from '../bulk/core-scratch.js';
+import { loadConfig } from '../core/config.js';
+import { startEngine, type Engine } from '../core/engine.js';
 import type { CliOptions } from './args.js';
 import { openInput, type InputRecord } from './inputs.js';
 import { scoreLocally } from './local-scorer.js';
@@ -26,7 +26,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
   };
   process.on('SIGINT', onSigint);
 
-  let engine: { predictor: Predictor; close(): Promise<void> } | undefined;
+  let engine: Engine | undefined;
   try {
     let labels: readonly string[];
     let lineLimit = DEFAULT_LINE_LIMIT;

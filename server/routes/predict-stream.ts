@@ -10,13 +10,15 @@
 // only as fast as the client reads them (Readable.from pulls on demand), so a slow reader stops the reading.
 import { Readable } from 'node:stream';
 import createError from '@fastify/error';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { RouteAccess } from './access.js';
-import type { Predictor } from '../../bulk/core-scratch.js';
+import type { Predictor } from '../../core/predictor.js';
 import { readLines } from '../../bulk/ndjson-lines.js';
 import { DEFAULT_CHUNK, DEFAULT_WINDOW, scoreInOrder, type ScoreInput, type ScoreOutput } from '../../bulk/ordered-scorer.js';
 import { parseStreamLine, type LineId } from '../../bulk/stream-input.js';
 import { errorResponses } from '../schemas.js';
+import { restPrediction } from './predict.js';
+import { clientGone } from './prediction-reply.js';
 
 export interface PredictStreamRoutesOptions {
   predictor: Predictor;
@@ -93,13 +95,7 @@ async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtF
 function answerLine(out: ScoreOutput<LineMeta>): Record<string, unknown> {
   const id = out.meta.id === undefined ? {} : { id: out.meta.id };
   if (out.error !== undefined) return { line: out.meta.line, ...id, error: out.error };
-  return { ...id, ...out.prediction };
-}
-
-/** Reads as aborted once the client's socket is gone, so that the stream's queued texts leave the queue. */
-function clientGone(reply: FastifyReply): { readonly aborted: boolean } {
-  const socket = reply.raw.socket;
-  return { get aborted() { return socket === null || socket.destroyed; } };
+  return { ...id, ...restPrediction(out.labels, out.result) };
 }
 
 function streamRouteSchema(bodyLimit: number, window: number) {
