@@ -114,8 +114,8 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
     });
     if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
       const seconds = Math.max(0, Number(response.headers['retry-after']) || 1);
-      response.body.destroy();
       attempt++; // stops this attempt's body
+      await response.body.dump().catch(() => undefined);
       options.onRetry?.(response.statusCode, seconds);
       await sleep(seconds * 1000, undefined, { signal: options.signal });
       continue;
