@@ -24,6 +24,14 @@ export interface RemoteOptions {
 
 /** Lines sent in one write of the request body, at most. */
 const LINES_PER_WRITE = 64;
+/**
+ * Lines sent and not yet answered, at most. The service bounds its own memory anyway; this bound is for
+ * proxies. NGINX's HTTP proxy sends the rest of a request body only when the client sends more once the
+ * answer has begun (its upstream write handler is then a no-op): a client that has sent its whole body
+ * while NGINX still holds part of it waits forever. Staying this close to the answers keeps what NGINX
+ * holds within the socket buffers, so it never has to wait for the replica.
+ */
+const MAX_AHEAD = 1024;
 /** A write goes out once the input has paused this long, even if short (a slow producer on stdin). */
 const WRITE_PAUSE_MS = 5;
 
@@ -72,15 +80,17 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
     return pulling;
   };
   let attempt = 0;
+  let answered: (() => void) | undefined;
 
   // The request body of one attempt: what is held from the first unanswered record on, then the input.
   async function* body(mine: number): AsyncGenerator<string> {
     let position = held.start;
     while (attempt === mine) {
+      while (position - held.start >= MAX_AHEAD && attempt === mine) await new Promise<void>((resolve) => { answered = resolve; });
       let text = '';
       let lines = 0;
       let paused: Promise<boolean> | undefined; // one timer per write, not per line
-      while (lines < LINES_PER_WRITE && !sourceDone) {
+      while (lines < LINES_PER_WRITE && position + lines - held.start < MAX_AHEAD && !sourceDone) {
         if (position + lines < held.end) {
           text += `${held.at(position + lines).wire}\n`;
           lines++;
@@ -93,7 +103,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
         }
         await next;
       }
-      while (position + lines < held.end && lines < LINES_PER_WRITE) text += `${held.at(position + lines++).wire}\n`;
+      while (position + lines < held.end && lines < LINES_PER_WRITE && position + lines - held.start < MAX_AHEAD) text += `${held.at(position + lines++).wire}\n`;
       if (lines === 0) return;
       position += lines;
       yield text;
@@ -115,6 +125,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
     if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
       const seconds = Math.max(0, Number(response.headers['retry-after']) || 1);
       attempt++; // stops this attempt's body
+      answered?.();
       await response.body.dump().catch(() => undefined);
       options.onRetry?.(response.statusCode, seconds);
       await sleep(seconds * 1000, undefined, { signal: options.signal });
@@ -135,6 +146,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
         if (record === undefined) throw new Error('the service answered more lines than were sent');
         run.push(scoredFrom(record, JSON.parse(line) as Answer));
       }
+      answered?.();
       yield run;
     }
     if (rest !== '' || held.end > held.start || !sourceDone) {
