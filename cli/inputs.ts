@@ -64,7 +64,8 @@ export function openInput(path: string | undefined, format: InputFormat, column:
     columns: () => columns,
     bytesRead: () => read,
     totalBytes: size,
-    close: () => { if (stream !== process.stdin) stream.destroy(); },
+    // stdin too: after Ctrl-C, a reader waiting for a line that may never come must end.
+    close: () => { stream.destroy(); },
   };
 }
 

@@ -57,6 +57,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
     const progress = startProgress(showBar, input.totalBytes);
     const records = skip(input.records, point.records);
     const signal = interrupt.signal;
+    signal.addEventListener('abort', () => input.close(), { once: true });
     const runs: AsyncGenerator<Scored[]> = engine !== undefined
       ? scoreLocally(engine.predictor, records, { bodyLimit: lineLimit, signal })
       : scoreRemotely(records, {

@@ -13,7 +13,7 @@ import createError from '@fastify/error';
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteAccess } from './access.js';
 import type { Predictor } from '../../core/predictor.js';
-import { readLines } from '../../bulk/ndjson-lines.js';
+import { readLines, type RawLine } from '../../bulk/ndjson-lines.js';
 import { DEFAULT_CHUNK, DEFAULT_WINDOW, scoreInOrder, type ScoreInput, type ScoreOutput } from '../../bulk/ordered-scorer.js';
 import { parseStreamLine, type LineId } from '../../bulk/stream-input.js';
 import { errorResponses } from '../schemas.js';
@@ -69,7 +69,7 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
   });
 };
 
-async function* linesAsInputs(lines: AsyncIterable<import('../../bulk/ndjson-lines.js').RawLine>, maxTextChars: number, maxLineBytes: number): AsyncGenerator<ScoreInput<LineMeta>> {
+async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: number, maxLineBytes: number): AsyncGenerator<ScoreInput<LineMeta>> {
   for await (const raw of lines) {
     const input = parseStreamLine(raw, { maxTextChars }, maxLineBytes);
     const meta = { line: input.line, id: input.id };
@@ -77,13 +77,17 @@ async function* linesAsInputs(lines: AsyncIterable<import('../../bulk/ndjson-lin
   }
 }
 
-/** One string per run of answers (one write, not one per line); with on_error=stop, ends after the first error. */
+/**
+ * One string per run of answers (one write, not one per line); with on_error=stop, ends after the first
+ * error. A service that is shutting down ends every stream after the first SHUTTING_DOWN line: no later
+ * line could be answered, and the drain must not wait for the rest of a long body.
+ */
 async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtFirstError: boolean): AsyncGenerator<string> {
   for await (const run of outputs) {
     let text = '';
     for (const out of run) {
       text += `${JSON.stringify(answerLine(out))}\n`;
-      if (out.error !== undefined && stopAtFirstError) {
+      if (out.error !== undefined && (stopAtFirstError || out.error.code === 'SHUTTING_DOWN')) {
         yield text;
         return;
       }
