@@ -35,6 +35,12 @@ export interface OrderedScoringOptions {
   signal?: { readonly aborted: boolean };
   /** Longest pause before a text refused with QUEUE_FULL is submitted again, ms. */
   maxRetryDelayMs?: number;
+  /**
+   * Whether the shared queue has room for more of this stream's texts now (default: always). The route
+   * gives "fewer than two chunks of anyone's texts are waiting": the stream then only tops up what keeps
+   * the workers busy, and single calls that arrive wait behind little of it.
+   */
+  queueRoom?: () => boolean;
 }
 
 export const DEFAULT_WINDOW = 256;
@@ -53,6 +59,9 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
   if (!(window >= chunk && chunk >= 1)) throw new RangeError('scoreInOrder needs window ≥ chunk ≥ 1');
   const flushMs = options.flushMs ?? 2;
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 250;
+  const queueRoom = options.queueRoom ?? (() => true);
+  /** While the queue has no room, how often it is looked at again, ms. */
+  const pollMs = 2;
   let stopped = false;
   const signal = { get aborted() { return stopped || options.signal?.aborted === true; } };
 
@@ -116,11 +125,16 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
         continue;
       }
       if (inputDone && slots.length === 0) return;
-      if (!inputDone && nextInput === undefined && unsettled < window) nextInput = iterator.next().then((input) => ({ input }));
+      const room = unsettled < window && (unsettled === pending.length ? true : queueRoom());
+      if (!inputDone && nextInput === undefined && room) nextInput = iterator.next().then((input) => ({ input }));
       if (inputDone || (nextInput === undefined && pending.length > 0)) flush();
       const waits: Promise<Woke>[] = [];
       if (nextInput !== undefined) waits.push(nextInput);
       if (unsettled > pending.length) waits.push(new Promise<Woke>((resolve) => { wake = () => resolve('settled'); }));
+      if (!inputDone && nextInput === undefined && unsettled < window) {
+        // Held back only by the shared queue: look again shortly (a settlement may come first).
+        waits.push(new Promise<Woke>((resolve) => setTimeout(() => resolve('settled'), pollMs)));
+      }
       if (pending.length > 0 && nextInput !== undefined) {
         flushTimer ??= new Promise((resolve) => setTimeout(() => resolve('flush'), flushMs));
         waits.push(flushTimer);

@@ -12,7 +12,7 @@ import { FIXTURES } from './helpers/service.js';
 /**
  * Stated bound on the p99 of single calls while a stream runs: no starvation, every call answered, p99 under
  * 1 s (a tenth of REQUEST_TIMEOUT_MS). Measured on the shared 2-core VM (bert-tiny; server, stream client and
- * load on the same cores): 95-140 ms alone, 250-515 ms with the stream, which meanwhile gets about 90 % of the
+ * load on the same cores): 87-140 ms alone, 250-515 ms with the stream, which meanwhile gets 85-90 % of the
  * texts scored (its 256-text window against 50 one-text callers; the batcher serves the oldest text first).
  */
 const P99_BOUND_MS = 1_000;

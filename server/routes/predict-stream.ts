@@ -41,7 +41,9 @@ interface LineMeta {
 
 export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions> = async (app, options) => {
   const { predictor, bodyLimit, access } = options;
-  // The stream's share of the queue: well below MAX_QUEUE, so that interactive callers always find room.
+  // The stream's share of the queue: well below MAX_QUEUE, so that interactive callers always find room; and
+  // it adds texts only while fewer than two chunks (of anyone's) wait, so it fills what the workers would
+  // leave idle rather than queueing ahead of the callers that come next.
   const window = options.window ?? Math.max(1, Math.min(DEFAULT_WINDOW, Math.floor(predictor.limits.maxQueue / 4)));
   const chunk = Math.min(DEFAULT_CHUNK, window);
 
@@ -63,7 +65,7 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
     // Any other content type was parsed by its own parser: this route reads NDJSON only.
     if (!(body instanceof Readable)) throw new NotNdjsonError(String(request.headers['content-type']));
     const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit);
-    const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply) });
+    const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply), queueRoom: () => predictor.queueDepth < 2 * chunk });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
     return reply.send(Readable.from(render(outputs, stopAtFirstError), { objectMode: false }));
   });
