@@ -142,3 +142,18 @@ t.test('API keys and the rate limit: one stream is one request; its texts are co
   t.equal(limited.status, 429, 'the third request in the window is rate limited');
   await collect(limited.lines).catch(() => undefined);
 });
+
+t.test('per-text deadline: lines that wait past REQUEST_TIMEOUT_MS get DEADLINE_EXCEEDED, and the stream goes on', async (t) => {
+  // One worker running one text at a time on the slow fixture: a chunk's later texts outlive its deadline.
+  const slow = await startTestService({ MODEL_PATH: new URL('./fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '100' });
+  t.teardown(() => slow.close());
+  const answer = await postStream(slow.url, generatedLines(200));
+  const answers = await collect(answer.lines);
+  t.equal(answers.length, 200, 'every line answered');
+  const late = answers.filter((line) => line.error?.code === 'DEADLINE_EXCEEDED');
+  const scored = answers.filter((line) => typeof line.label === 'string');
+  t.ok(late.length > 0 && scored.length > 0, `${scored.length} scored, ${late.length} past their deadline`);
+  t.equal(late.length + scored.length, 200, 'nothing else');
+  t.ok(late.every((line) => line.line === line.id + 1), 'each late line names its own line number (and echoes its id)');
+  t.ok(answers.every((line, i) => line.id === i), 'in order');
+});
