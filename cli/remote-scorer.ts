@@ -39,11 +39,23 @@ function authHeaders(apiKey: string | undefined): Record<string, string> {
   return apiKey === undefined || apiKey === '' ? {} : { authorization: `Bearer ${apiKey}` };
 }
 
-export async function remoteLabels(url: string, apiKey: string | undefined): Promise<string[]> {
-  const response = await request(new URL('/api/model', url), { headers: authHeaders(apiKey) });
-  const body = await response.body.text();
-  if (response.statusCode !== 200) throw new Error(`GET /api/model answered ${response.statusCode}: ${body}`);
-  return (JSON.parse(body) as { labels: string[] }).labels;
+export async function remoteLabels(url: string, apiKey: string | undefined, options: Pick<RemoteOptions, 'attempts' | 'onRetry' | 'signal'>): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await request(new URL('/api/model', url), { headers: authHeaders(apiKey), signal: options.signal });
+    const body = await response.body.text();
+    if ((response.statusCode === 503 || response.statusCode === 429) && attempt < (options.attempts ?? 10)) {
+      const seconds = retryAfter(response.headers['retry-after']);
+      options.onRetry?.(response.statusCode, seconds);
+      await sleep(seconds * 1000, undefined, { signal: options.signal });
+      continue;
+    }
+    if (response.statusCode !== 200) throw new Error(`GET /api/model answered ${response.statusCode}: ${body}`);
+    return (JSON.parse(body) as { labels: string[] }).labels;
+  }
+}
+
+function retryAfter(header: string | string[] | undefined): number {
+  return Math.max(0, Number(header) || 1);
 }
 
 /** Records taken from the input and not yet answered, by absolute position, so that a retry sends them again. */
@@ -123,7 +135,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
       bodyTimeout: 0,
     });
     if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
-      const seconds = Math.max(0, Number(response.headers['retry-after']) || 1);
+      const seconds = retryAfter(response.headers['retry-after']);
       attempt++; // stops this attempt's body
       answered?.();
       await response.body.dump().catch(() => undefined);

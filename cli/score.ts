@@ -27,6 +27,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
   process.on('SIGINT', onSigint);
 
   let engine: Engine | undefined;
+  const onRetry = (status: number, seconds: number) => { if (!options.quiet) process.stderr.write(`the service answered ${status}; retrying in ${seconds} s\n`); };
   try {
     let labels: readonly string[];
     let lineLimit = DEFAULT_LINE_LIMIT;
@@ -36,7 +37,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
       engine = await startEngine(config, pino({ level: config.logLevel }, pino.destination(2)));
       labels = engine.predictor.model.labels;
     } else {
-      labels = await remoteLabels(options.url, options.apiKey);
+      labels = await remoteLabels(options.url, options.apiKey, { attempts: options.retries, signal: interrupt.signal, onRetry });
     }
 
     let point: ResumePoint = { records: 0, bytes: 0, header: undefined };
@@ -62,7 +63,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
       ? scoreLocally(engine.predictor, records, { bodyLimit: lineLimit, signal })
       : scoreRemotely(records, {
         url: options.url!, apiKey: options.apiKey, signal, attempts: options.retries,
-        onRetry: (status, seconds) => { if (!options.quiet) process.stderr.write(`the service answered ${status}; retrying in ${seconds} s\n`); },
+        onRetry,
       });
     try {
       for await (const run of runs) {
