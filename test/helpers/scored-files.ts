@@ -1,7 +1,7 @@
 // Comparing two output files of the command line. Byte-identical is what the two modes write when the
 // model gives every text the same float32 scores whatever batch it ran in; a model whose kernels round
 // differently with the batch's padded shape (the shipped one: 31 of the 2,000 validation tweets differ by
-// at most 6e-8 between two runs) changes the last digits of some scores. So: every field but the scores
+// at most 6e-8 between the two modes; the test model too, now and then) changes the last digits of some scores. So: every field but the scores
 // exactly equal, the scores within SCORE_TOLERANCE, and the tests also say whether the bytes were equal.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
