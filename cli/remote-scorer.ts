@@ -147,6 +147,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
       throw new Error(`POST /api/predict/stream answered ${response.statusCode}: ${(await response.body.text()).slice(0, 500)}`);
     }
     let rest = '';
+    let shuttingDown = false;
     for await (const chunk of response.body) {
       const text = rest + (chunk as Buffer).toString('utf8');
       const lines = text.split('\n');
@@ -154,12 +155,28 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
       if (lines.length === 0) continue;
       const run: Scored[] = [];
       for (const line of lines) {
+        const answer = JSON.parse(line) as Answer;
+        // The replica is shutting down: this record and the ones after it were not scored; they are sent
+        // again (after Retry-After) on a new request, which a load balancer gives to another replica.
+        if ('error' in answer && answer.error.code === 'SHUTTING_DOWN') {
+          shuttingDown = true;
+          break;
+        }
         const record = held.shift();
         if (record === undefined) throw new Error('the service answered more lines than were sent');
-        run.push(scoredFrom(record, JSON.parse(line) as Answer));
+        run.push(scoredFrom(record, answer));
       }
       answered?.();
-      yield run;
+      if (run.length > 0) yield run;
+      if (shuttingDown) break;
+    }
+    if (shuttingDown && mine < attempts) {
+      attempt++; // stops this attempt's body
+      answered?.();
+      await response.body.dump().catch(() => undefined);
+      options.onRetry?.(503, 1);
+      await sleep(1000, undefined, { signal: options.signal });
+      continue;
     }
     if (rest !== '' || held.end > held.start || !sourceDone) {
       throw new Error(`the service's answer ended after ${held.start} records, before the input's end`);

@@ -157,3 +157,26 @@ t.test('per-text deadline: lines that wait past REQUEST_TIMEOUT_MS get DEADLINE_
   t.ok(late.every((line) => line.line === line.id + 1), 'each late line names its own line number (and echoes its id)');
   t.ok(answers.every((line, i) => line.id === i), 'in order');
 });
+
+t.test('closing the service ends a stream whose body is still coming: answered lines, then SHUTTING_DOWN', async (t) => {
+  const closing = await startTestService();
+  let release: () => void = () => undefined;
+  const never = new Promise<void>((resolve) => { release = resolve; });
+  async function* tenThenStall(): AsyncGenerator<string> {
+    for (let i = 0; i < 10; i++) yield `${JSON.stringify({ id: i, text: texts[i] })}\n`;
+    await never; // a client that sends nothing more (a stalled upload)
+  }
+  const answer = await postStream(closing.url, tenThenStall());
+  const answers: any[] = [];
+  // next(), not a for-await with break: breaking would close the reader before the last line.
+  while (answers.length < 10) answers.push((await answer.lines.next()).value);
+  const started = performance.now();
+  const closed = closing.close();
+  const rest = await collect(answer.lines).catch(() => []);
+  await closed;
+  release();
+  const ms = performance.now() - started;
+  t.ok(ms < 2_000, `close() took ${Math.round(ms)} ms: it did not wait for the body`);
+  t.ok(answers.every((line, i) => line.id === i && typeof line.label === 'string'), 'the 10 lines read were answered');
+  t.same(rest.map((line) => [line.line, line.error?.code]), [[11, 'SHUTTING_DOWN']], 'then one line: from line 11 on, send again');
+});

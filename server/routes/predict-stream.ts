@@ -47,6 +47,18 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
   const window = options.window ?? Math.max(1, Math.min(DEFAULT_WINDOW, Math.floor(predictor.limits.maxQueue / 4)));
   const chunk = Math.min(DEFAULT_CHUNK, window);
 
+  // Closing the service (SIGTERM, shutdown) must not wait for the rest of every stream's body, which may be
+  // long or stalled: each stream stops reading, answers what it has read, and ends with a SHUTTING_DOWN line
+  // naming the first line it did not read, from which a client sends again (the CLI does, to any replica).
+  let closing = false;
+  const onClose = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    closing = true;
+    for (const stop of onClose) stop();
+    onClose.clear();
+    done();
+  });
+
   // Encapsulated in this plugin: no other route reads NDJSON. No parseAs: Fastify reads nothing itself.
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
 
@@ -64,16 +76,51 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
     const body = request.body;
     // Any other content type was parsed by its own parser: this route reads NDJSON only.
     if (!(body instanceof Readable)) throw new NotNdjsonError(String(request.headers['content-type']));
-    const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit);
+    const stop = new StopSwitch();
+    const stopIt = () => stop.stop();
+    if (closing) stopIt();
+    else onClose.add(stopIt);
+    reply.raw.once('close', () => onClose.delete(stopIt));
+    const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit, stop);
     const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply), queueRoom: () => predictor.queueDepth < 2 * chunk });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
     return reply.send(Readable.from(render(outputs, stopAtFirstError), { objectMode: false }));
   });
 };
 
-async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: number, maxLineBytes: number): AsyncGenerator<ScoreInput<LineMeta>> {
-  for await (const raw of lines) {
-    const input = parseStreamLine(raw, { maxTextChars }, maxLineBytes);
+/**
+ * Stops a stream's reading. A fresh promise per read, not one raced by every line: a long-lived promise
+ * would keep one reaction per line until it settles (a million of them for a million lines).
+ */
+class StopSwitch {
+  stopped = false;
+  #wake: (() => void) | undefined;
+  stop(): void {
+    this.stopped = true;
+    this.#wake?.();
+  }
+  next<T>(read: Promise<T>): Promise<T | 'stopped'> {
+    if (this.stopped) return Promise.resolve('stopped');
+    read.catch(() => undefined); // settled after a stop: nobody awaits it any more
+    return Promise.race([read, new Promise<'stopped'>((resolve) => { this.#wake = () => resolve('stopped'); })]);
+  }
+}
+
+async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: number, maxLineBytes: number, stop: StopSwitch): AsyncGenerator<ScoreInput<LineMeta>> {
+  const iterator = lines[Symbol.asyncIterator]();
+  let line = 0;
+  for (;;) {
+    const next = stop.stopped ? 'stopped' : await stop.next(iterator.next());
+    if (next === 'stopped') {
+      // The body's rest stays unread (Node discards it); the line not read is named, not guessed at.
+      void iterator.return?.()?.catch?.(() => undefined);
+      const message = `the service is shutting down; lines from ${line + 1} on were not read: send them again`;
+      yield { meta: { line: line + 1, id: undefined }, error: { code: 'SHUTTING_DOWN', message } };
+      return;
+    }
+    if (next.done) return;
+    const input = parseStreamLine(next.value, { maxTextChars }, maxLineBytes);
+    line = input.line;
     const meta = { line: input.line, id: input.id };
     yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text };
   }
