@@ -20,8 +20,9 @@ import { FIXTURES } from './helpers/service.js';
 const MiB = 1024 * 1024;
 /**
  * Stated bound: growth of a process's RSS over its idle level while it streams, whatever its length. Measured
- * (2 cores, bert-tiny, 2026-12-01): server +130 MiB at 200,000 lines, +126 MiB at 1,000,000 (138 s); CLI +143 MiB at
- * 100,000, +152 MiB at 1,000,000 (119 s): reached within the first 100,000 lines and flat after (V8's heap
+ * (2 cores, bert-tiny, 2026-12-01, several runs): server +130-154 MiB at 200,000 lines, +126-149 MiB at 1,000,000
+ * (131-139 s); CLI +143-159 MiB at 100,000, +143-152 MiB at 1,000,000 (119-121 s): reached within the first 100,000
+ * lines and flat after (V8's heap
  * headroom between collections, not the input: a longer stream does not raise it).
  */
 const RSS_BOUND = 200 * MiB;
