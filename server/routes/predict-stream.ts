@@ -81,6 +81,15 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
     if (closing) stopIt();
     else onClose.add(stopIt);
     reply.raw.once('close', () => onClose.delete(stopIt));
+    // Stopped by the shutdown: the connection ends with the answer (FIN after the last line, then closed), so
+    // that the drain does not wait for it to idle out (keepAliveTimeout, 75 s) with the rest of the body unread.
+    const socket = request.raw.socket; // the response lets go of it once finished
+    reply.raw.once('finish', () => {
+      if (!stop.stopped) return;
+      socket.end();
+      // A client that keeps its side open (a proxy's pooled connection) gets a second to read the end.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    });
     const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit, stop);
     const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply), queueRoom: () => predictor.queueDepth < 2 * chunk });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
