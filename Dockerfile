@@ -20,9 +20,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY server ./server
+COPY core ./core
+COPY bulk ./bulk
+COPY cli ./cli
 COPY batching ./batching
 COPY inference ./inference
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -p tsconfig.json && chmod +x dist/cli/main.js
 
 # ---- prod-deps: production dependencies only (every native module ships prebuilt binaries) ------------
 FROM ${NODE_IMAGE} AS prod-deps

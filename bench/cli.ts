@@ -16,6 +16,7 @@ import {
   type RunningSystem, type Sizing, type SystemId,
 } from './systems.js';
 import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
+import { TRAIN_TWEETS, runBulk } from './bulk.js';
 
 interface Scenario {
   description: string;
@@ -38,6 +39,11 @@ export const SCENARIOS: Record<string, Scenario> = {
     description: 'req/s and p99 against connections 1 → 1,000, batching on and off',
     systems: ['service', 'batching-off'],
     connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false,
+  },
+  bulk: {
+    description: 'the training tweets scored by the CLI in-process and through POST /api/predict/stream, against C_bulk = 1/(1/R_ort + 1/R_tok); p99 of 50 connections while a stream runs (bench/bulk.ts)',
+    systems: ['service-direct', 'ort'],
+    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false,
   },
   smoke: {
     description: 'a few seconds of each part, to check that the harness works',
@@ -70,6 +76,9 @@ options:
   --rng-seed N           seed of the tweet order (default 1)
   --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
   --no-progress          no progress lines on stderr
+  --bulk-lines N         bulk: score only the first N tweets (default: all of --tweets, the training set)
+  --fairness-lines N     bulk: lines of the stream that runs during the fairness load (default 200000)
+  --tok-seconds S        bulk: seconds of R_tok (default: --ort-seconds)
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
 `;
@@ -147,7 +156,8 @@ export async function main(argv: string[]): Promise<number> {
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' },
+      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const scenarioName = positionals[0];
@@ -193,6 +203,19 @@ export async function main(argv: string[]): Promise<number> {
   if (sizing.cpuProfDir !== undefined) mkdirSync(sizing.cpuProfDir, { recursive: true });
   const timeoutS = positiveInt('timeout', values.timeout, 10);
   const rngSeed = positiveInt('rng-seed', values['rng-seed'], 1, 0);
+  if (scenarioName === 'bulk') {
+    const ortSeconds = positiveInt('ort-seconds', values['ort-seconds'], durationS);
+    log(`bench bulk: model ${model}; ${cores} cores, 1 replica × ${Math.max(1, Math.floor(cores / intraOpThreads))} workers × ${intraOpThreads} ORT threads`);
+    return runBulk({
+      model, sizing, tweets: fromRoot(values.tweets ?? TRAIN_TWEETS),
+      lines: values['bulk-lines'] === undefined ? undefined : positiveInt('bulk-lines', values['bulk-lines'], 1),
+      ortBatch: positiveInt('ort-batch', values['ort-batch'], 32), ortSeconds,
+      tokSeconds: positiveInt('tok-seconds', values['tok-seconds'], ortSeconds),
+      connections: connections[0]!, loadSeconds: durationS,
+      fairnessLines: positiveInt('fairness-lines', values['fairness-lines'], 200_000),
+      outDir: fromRoot(values.out ?? RESULTS_DIR), tag: values.tag, command: `npm run bench -- ${argv.join(' ')}`, log,
+    });
+  }
   const tweetsPath = fromRoot(values.tweets ?? DEFAULT_TWEETS);
   const tweets = loadTweets(tweetsPath);
   const labels = modelLabels(model.endsWith('.onnx') ? resolve(model, '..') : model);

@@ -16,6 +16,7 @@ import { hfRoutes } from './routes/hf.js';
 import { operationsRoutes } from './routes/operations.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { predictRoutes } from './routes/predict.js';
+import { predictStreamRoutes } from './routes/predict-stream.js';
 import { teiRoutes } from './routes/tei.js';
 import { v2Routes } from './routes/v2.js';
 import { serviceInfo } from './service-info.js';
@@ -102,6 +103,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
 
   await app.register(operationsRoutes, { predictor, access: clientAccess });
   await app.register(predictRoutes, { predictor, access: clientAccess });
+  await app.register(predictStreamRoutes, { predictor, bodyLimit: config.bodyLimit, access: clientAccess });
   await app.register(adminRoutes, { reloader, access: adminAccess });
   await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
   // The protocols other clients speak (issue 12): thin adapters over the same predictor and access.

@@ -67,7 +67,7 @@ export function withAccess<S extends { response: Record<number, unknown> }>(sche
   };
 }
 
-const errorResponses = {
+export const errorResponses = {
   400: { $ref: 'Error#' },
   413: { $ref: 'Error#' },
   415: { $ref: 'Error#' },

@@ -1,0 +1,192 @@
+// `npm run bench -- bulk`: bulk scoring of the training tweets (45,615) by the command line, in-process and
+// through a replica's POST /api/predict/stream, against the composed ceiling of the same run
+// C_bulk = 1 / (1/R_ort + 1/R_tok) (ONNX Runtime alone, bench/ort-throughput.ts, and the tokenizer alone,
+// bench/tokenizer-throughput.ts, on the same cores; every text goes through both). Targets: ≥ 0.9 × C_bulk
+// in-process, ≥ 0.8 × C_bulk through the stream. Then fairness: 50 connections of POST /api/predict alone
+// and while a stream of --fairness-lines lines runs on the same replica, p99 of each.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { runLoad, type LoadStats } from './load.js';
+import { machineInfo } from './machine.js';
+import { BENCH_ROOT } from './paths.js';
+import { runOrt, startSystem, type Sizing } from './systems.js';
+import { tokenizerThroughput } from './tokenizer-throughput.js';
+import { SINGLE_ONLY, loadTweets } from './tweets.js';
+
+export const TRAIN_TWEETS = join(BENCH_ROOT, '../shared/data/tweeteval-sentiment/train.jsonl');
+const CLI = join(BENCH_ROOT, 'dist/cli/main.js');
+
+export interface BulkOptions {
+  model: string;
+  sizing: Sizing;
+  /** Tweets scored (JSONL with "text"); --bulk-lines N keeps the first N (tiny runs that check the harness). */
+  tweets: string;
+  lines: number | undefined;
+  ortBatch: number;
+  ortSeconds: number;
+  tokSeconds: number;
+  connections: number;
+  loadSeconds: number;
+  fairnessLines: number;
+  outDir: string;
+  tag: string | undefined;
+  command: string;
+  log(line: string): void;
+}
+
+interface ScoreRun { texts: number; seconds: number; textsPerSecond: number; exitCode: number | string; stderr: string }
+
+/** The CLI as a user runs it; its summary line gives texts and texts/s (engine start-up not counted). */
+async function runCli(args: string[], env: Record<string, string>): Promise<ScoreRun> {
+  const child = spawn(process.execPath, [CLI, 'score', ...args], { cwd: BENCH_ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const [code, signal] = await once(child, 'exit') as [number | null, string | null];
+  const match = /([\d,]+) texts in ([\d.]+) s \(([\d,]+) texts\/s\)/.exec(stderr);
+  const number = (text: string | undefined) => Number((text ?? 'NaN').replace(/,/g, ''));
+  return { texts: number(match?.[1]), seconds: number(match?.[2]), textsPerSecond: number(match?.[3]), exitCode: code ?? signal ?? -1, stderr: stderr.slice(-2000) };
+}
+
+async function writeLines(path: string, texts: readonly string[], count: number): Promise<void> {
+  const file = createWriteStream(path);
+  for (let i = 0; i < count; i++) {
+    if (!file.write(`${JSON.stringify({ text: texts[i % texts.length] })}\n`)) await once(file, 'drain');
+  }
+  file.end();
+  await once(file, 'finish');
+}
+
+export async function runBulk(options: BulkOptions): Promise<number> {
+  const { sizing, log } = options;
+  const startedAt = new Date();
+  const work = mkdtempSync(join(tmpdir(), 'bench-bulk-'));
+  try {
+    const all = loadTweets(options.tweets);
+    const texts = options.lines === undefined ? all : all.slice(0, options.lines);
+    const input = join(work, 'tweets.jsonl');
+    await writeLines(input, texts, texts.length);
+    const workers = Math.max(1, Math.floor(sizing.cores / sizing.intraOpThreads));
+    const env = {
+      MODEL_PATH: options.model, WORKERS: String(workers), INTRA_OP_THREADS: String(sizing.intraOpThreads),
+      TOKENIZER_THREADS: String(sizing.tokenizerThreads), CACHE_SIZE: '0', LOG_LEVEL: 'warn', ...sizing.serviceEnv,
+    };
+
+    log(`- R_ort: batch ${options.ortBatch}, ${workers} sessions × ${sizing.intraOpThreads} threads, ${options.ortSeconds} s`);
+    // As in compare: a model bench/ort-throughput.ts cannot feed (e.g. one with token_type_ids) leaves R_ort unknown.
+    let ort: Awaited<ReturnType<typeof runOrt>> | { skipped: string };
+    try {
+      ort = await runOrt({ model: options.model, batch: options.ortBatch, threads: sizing.intraOpThreads, sessions: workers, seconds: options.ortSeconds });
+      log(`  R_ort = ${Math.round(ort.tweetsPerSecond)} tweets/s`);
+    } catch (error) {
+      ort = { skipped: (error as Error).message.split('\n').slice(0, 2).join(' ') };
+      log(`  R_ort failed: ${ort.skipped}`);
+    }
+    const rOrt = 'tweetsPerSecond' in ort ? ort.tweetsPerSecond : Number.NaN;
+    log(`- R_tok: ${sizing.cores} threads, ${options.tokSeconds} s`);
+    const tok = await tokenizerThroughput({ model: options.model, threads: sizing.cores, seconds: options.tokSeconds });
+    log(`  R_tok = ${Math.round(tok.tweetsPerSecond)} tweets/s`);
+    const cBulk = 1 / (1 / rOrt + 1 / tok.tweetsPerSecond);
+    log(`  C_bulk = ${Math.round(cBulk)} tweets/s`);
+
+    log(`- in-process: ${texts.length} tweets`);
+    // Not --quiet: the summary is what is read. stderr is a pipe, so there is no progress bar.
+    const inProcess = await runCli([input, '--out', join(work, 'local.jsonl')], env);
+    log(`  ${inProcess.textsPerSecond} texts/s (exit ${inProcess.exitCode})`);
+
+    log('- service-direct: starting a replica');
+    const system = await startSystem('service-direct', { model: options.model, seedModel: options.model, sizing });
+    let stream: ScoreRun;
+    let alone: LoadStats;
+    let shared: LoadStats;
+    let streamedDuringLoad = 0;
+    try {
+      log(`- stream: ${texts.length} tweets through POST /api/predict/stream (the CLI's --url mode)`);
+      stream = await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
+      log(`  ${stream.textsPerSecond} texts/s (exit ${stream.exitCode})`);
+
+      const load = { url: system.url, texts: all, mix: SINGLE_ONLY, timeoutS: 10, progress: false, connections: options.connections, durationS: options.loadSeconds };
+      log(`- fairness: ${options.connections} connections of POST /api/predict, ${options.loadSeconds} s alone, then with a ${options.fairnessLines}-line stream`);
+      await runLoad({ ...load, durationS: Math.min(3, options.loadSeconds), name: 'warm-up' });
+      alone = await runLoad({ ...load, name: 'alone' });
+      const fairnessInput = join(work, 'fairness.jsonl');
+      await writeLines(fairnessInput, all, options.fairnessLines);
+      const fairnessOut = join(work, 'fairness-out.jsonl');
+      const running = runCli([fairnessInput, '--url', system.url, '--out', fairnessOut, '--quiet'], {});
+      await new Promise((r) => setTimeout(r, 1000));
+      const before = lineCount(fairnessOut);
+      shared = await runLoad({ ...load, name: 'with stream' });
+      streamedDuringLoad = lineCount(fairnessOut) - before;
+      await running;
+    } finally {
+      await system.stop();
+    }
+    log(`  p99 alone ${alone.latency.p99} ms (${Math.round(alone.requestsPerSecond)} req/s); with the stream ${shared.latency.p99} ms (${Math.round(shared.requestsPerSecond)} req/s); stream ${Math.round(streamedDuringLoad / options.loadSeconds)} lines/s meanwhile`);
+
+    const checks = [
+      { name: 'In-process bulk scoring', target: '≥ 0.9 × C_bulk', measured: `${(inProcess.textsPerSecond / cBulk).toFixed(2)} × C_bulk (${Math.round(inProcess.textsPerSecond)} texts/s)`, met: Number.isFinite(cBulk) ? inProcess.textsPerSecond >= 0.9 * cBulk : null },
+      { name: 'Bulk scoring through POST /api/predict/stream', target: '≥ 0.8 × C_bulk', measured: `${(stream.textsPerSecond / cBulk).toFixed(2)} × C_bulk (${Math.round(stream.textsPerSecond)} texts/s)`, met: Number.isFinite(cBulk) ? stream.textsPerSecond >= 0.8 * cBulk : null },
+      { name: `p99 of single calls (${options.connections} connections) while a stream runs`, target: 'reported', measured: `${shared.latency.p99} ms (alone ${alone.latency.p99} ms)`, met: null },
+    ];
+    const results = {
+      scenario: 'bulk', startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), command: options.command,
+      machine: machineInfo(sizing.serviceEnv.DEVICE ?? 'cpu'),
+      model: { path: relative(BENCH_ROOT, options.model) },
+      input: { tweets: relative(BENCH_ROOT, options.tweets), count: texts.length },
+      sizing: { ...sizing, workers },
+      ceilings: {
+        ort: 'skipped' in ort ? ort : { tweetsPerSecond: ort.tweetsPerSecond, batch: options.ortBatch, sessions: workers, threads: sizing.intraOpThreads, seconds: options.ortSeconds, command: ort.command },
+        tok, cBulk: Number.isFinite(cBulk) ? cBulk : null,
+      },
+      inProcess, stream,
+      fairness: { connections: options.connections, seconds: options.loadSeconds, streamLines: options.fairnessLines, alone, withStream: shared, streamLinesPerSecondDuringLoad: streamedDuringLoad / options.loadSeconds },
+      checks,
+    };
+    mkdirSync(options.outDir, { recursive: true });
+    const stem = join(options.outDir, `bulk-${results.startedAt.slice(0, 10)}${options.tag ? `-${options.tag}` : ''}`);
+    writeFileSync(`${stem}.json`, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(`${stem}.md`, markdown(results, checks));
+    log(`results: ${relative(process.cwd(), `${stem}.json`)}, ${relative(process.cwd(), `${stem}.md`)}`);
+    for (const check of checks) log(`  ${check.met === null ? '–' : check.met ? 'ok ' : 'NO '} ${check.name}: ${check.measured} (target ${check.target})`);
+    return inProcess.exitCode === 0 && stream.exitCode === 0 ? 0 : 1;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function lineCount(path: string): number {
+  try {
+    const data = readFileSync(path);
+    let n = 0;
+    for (let i = data.indexOf(10); i !== -1; i = data.indexOf(10, i + 1)) n++;
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+function markdown(results: { startedAt: string; command: string; model: { path: string }; input: { count: number }; ceilings: { ort: { tweetsPerSecond?: number; skipped?: string }; tok: { tweetsPerSecond: number }; cBulk: number | null }; inProcess: ScoreRun; stream: ScoreRun; fairness: { connections: number; alone: LoadStats; withStream: LoadStats; streamLinesPerSecondDuringLoad: number } }, checks: { name: string; target: string; measured: string; met: boolean | null }[]): string {
+  const r = Math.round;
+  return [
+    `# Bulk scoring, ${results.startedAt.slice(0, 10)}`,
+    '',
+    `\`${results.command}\`; model \`${results.model.path}\`; ${results.input.count.toLocaleString('en-US')} tweets.`,
+    '',
+    '| Measure | texts/s |',
+    '| --- | ---: |',
+    `| R_ort: ONNX Runtime alone | ${results.ceilings.ort.tweetsPerSecond === undefined ? `not measured: ${results.ceilings.ort.skipped}` : r(results.ceilings.ort.tweetsPerSecond)} |`,
+    `| R_tok: the tokenizer alone | ${r(results.ceilings.tok.tweetsPerSecond)} |`,
+    `| C_bulk = 1 / (1/R_ort + 1/R_tok) | ${results.ceilings.cBulk === null ? '–' : r(results.ceilings.cBulk)} |`,
+    `| CLI in-process | ${r(results.inProcess.textsPerSecond)} |`,
+    `| CLI through POST /api/predict/stream | ${r(results.stream.textsPerSecond)} |`,
+    '',
+    `Fairness: ${results.fairness.connections} connections of POST /api/predict: p99 ${results.fairness.alone.latency.p99} ms alone (${r(results.fairness.alone.requestsPerSecond)} req/s), ${results.fairness.withStream.latency.p99} ms while a stream runs (${r(results.fairness.withStream.requestsPerSecond)} req/s; the stream ${r(results.fairness.streamLinesPerSecondDuringLoad)} lines/s meanwhile).`,
+    '',
+    '| Check | Target | Measured | Met |',
+    '| --- | --- | --- | --- |',
+    ...checks.map((c) => `| ${c.name} | ${c.target} | ${c.measured} | ${c.met === null ? '–' : c.met ? 'yes' : 'no'} |`),
+    '',
+  ].join('\n');
+}
