@@ -89,7 +89,7 @@ export function renderNginxConf(source, { upstreams, listen, dir, tlsDir, limitR
     if (!/^\d+r\/[sm]$/.test(limitReq.rate) || !Number.isInteger(limitReq.burst)) throw new Error('render-local: limitReq is {rate: "NNNr/s", burst: integer}');
     out = replaceCounted(out, /(zone=api_per_client:\S+\s+rate=)\S+;/, `$1${limitReq.rate};`, 1, 'limit_req_zone rate');
     // The API's location and / (whose POST is TEI's predict) share the zone and its burst.
-    out = replaceCounted(out, /(limit_req zone=api_per_client burst=)\d+/, `$1${limitReq.burst}`, 2, 'limit_req burst');
+    out = replaceCounted(out, /(limit_req zone=api_per_client burst=)\d+/, `$1${limitReq.burst}`, 3, 'limit_req burst');
   }
   return out;
 }
