@@ -3,7 +3,7 @@
 // on_error=stop, answers streamed before the body ends, a client that leaves, access and metrics.
 import t from 'tap';
 import { metricSum } from './helpers/deploy-checks.js';
-import { generatedLines, postStream, validationTexts } from './helpers/ndjson.js';
+import { generatedLines, pingPongIds, postStream, validationTexts } from './helpers/ndjson.js';
 import { samePrediction } from './helpers/predictions.js';
 import { startTestService } from './helpers/service.js';
 
@@ -91,21 +91,7 @@ t.test('?on_error=stop ends the answer at the first bad line', async (t) => {
 });
 
 t.test('answers are streamed: each line is answered before the next one is sent', async (t) => {
-  let answered: (() => void) | undefined;
-  async function* pingPong(): AsyncGenerator<string> {
-    for (let i = 0; i < 5; i++) {
-      const next = new Promise<void>((resolve) => { answered = resolve; });
-      yield `${JSON.stringify({ id: i, text: texts[i] })}\n`;
-      await next;
-    }
-  }
-  const answer = await postStream(url, pingPong());
-  let n = 0;
-  for await (const line of answer.lines) {
-    t.equal(line.id, n++);
-    answered?.();
-  }
-  t.equal(n, 5, 'five round trips on one request: nothing waited for the end of the body');
+  t.same(await pingPongIds(url, texts), [0, 1, 2, 3, 4], 'five round trips on one request: nothing waited for the end of the body');
 });
 
 t.test('a client that goes away mid-stream: its texts leave the queue within a second; the service goes on', async (t) => {

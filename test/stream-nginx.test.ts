@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ROOT, killOnExit, startLocalNginx } from '../deploy/local-stack.js';
-import { generatedLines, postStream, validationTexts } from './helpers/ndjson.js';
+import { generatedLines, pingPongIds, validationTexts } from './helpers/ndjson.js';
 import { startTestService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stream-nginx-'));
@@ -44,20 +44,5 @@ t.test('50,000 lines (~4 MB, over the 2 MiB client_max_body_size of /api/) throu
 });
 
 t.test('through NGINX, each line is answered before the next one is sent', async (t) => {
-  const texts = validationTexts();
-  let answered: (() => void) | undefined;
-  async function* pingPong(): AsyncGenerator<string> {
-    for (let i = 0; i < 5; i++) {
-      const next = new Promise<void>((resolve) => { answered = resolve; });
-      yield `${JSON.stringify({ id: i, text: texts[i] })}\n`;
-      await next;
-    }
-  }
-  const answer = await postStream(nginx.url, pingPong());
-  let n = 0;
-  for await (const line of answer.lines) {
-    t.equal(line.id, n++);
-    answered?.();
-  }
-  t.equal(n, 5);
+  t.same(await pingPongIds(nginx.url, validationTexts()), [0, 1, 2, 3, 4]);
 });

@@ -62,3 +62,25 @@ export async function* generatedLines(count: number, texts = validationTexts()):
   }
   if (chunk !== '') yield chunk;
 }
+
+/**
+ * Posts `rounds` lines one at a time, each only after the previous one was answered, and counts the answers in
+ * order: it proves a stream answers line by line rather than after the whole body. Returns the ids seen.
+ */
+export async function pingPongIds(url: string, texts: readonly string[], rounds = 5): Promise<number[]> {
+  let answered: (() => void) | undefined;
+  async function* pingPong(): AsyncGenerator<string> {
+    for (let i = 0; i < rounds; i++) {
+      const next = new Promise<void>((resolve) => { answered = resolve; });
+      yield `${JSON.stringify({ id: i, text: texts[i] })}\n`;
+      await next;
+    }
+  }
+  const answer = await postStream(url, pingPong());
+  const ids: number[] = [];
+  for await (const line of answer.lines) {
+    ids.push((line as { id: number }).id);
+    answered?.();
+  }
+  return ids;
+}
