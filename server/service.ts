@@ -12,6 +12,9 @@ import type { Predictor } from '../core/predictor.js';
 import { buildApp, registerMetricsRoute } from './app.js';
 
 export { createLogger } from '../core/engine.js';
+
+/** Connections the kernel holds for accept(); capped by net.core.somaxconn (4096 on current Linux). */
+const LISTEN_BACKLOG = 4096;
 /** What tests may swap in below the configuration (a worker module that injects faults). */
 export type ServiceInternals = ModelInternals;
 
@@ -48,7 +51,9 @@ export async function startService(config: Config, logger: Logger = createLogger
     config,
     logger,
     async listen() {
-      await app.listen({ host: config.host, port: config.port });
+      // A deep accept queue (Node's default is 511): thousands of clients connecting at once on a busy CPU
+      // otherwise overflow it, and the kernel resets connections the process never got to accept.
+      await app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
       if (metricsApp) await metricsApp.listen({ host: config.host, port: config.metricsPort });
     },
     async close() {
