@@ -4,7 +4,7 @@
 // hot reload of a large model leaves the running service answering.
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import { FP16_FILE, fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { InferencePool } from '../inference/pool.js';
 import type { Device } from '../inference/protocol.js';
 import type { Config } from './config.js';
@@ -69,7 +69,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     file: basename(files.onnxPath),
     labels: files.labels,
     maxTokens: files.maxTokens,
-    precision: basename(files.onnxPath).includes('fp16') ? 'fp16' : 'fp32',
+    precision: basename(files.onnxPath) === FP16_FILE ? 'fp16' : 'fp32',
     device: config.device,
     executionProviders: pool.description.providers,
     workers: pool.workers,

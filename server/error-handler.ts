@@ -25,11 +25,11 @@ const OPAQUE_CODES = new Set(['INFERENCE_FAILED', 'MODEL_LOAD_FAILED', 'INTERNAL
 export function installErrorHandler(app: FastifyInstance, options: ErrorHandlerOptions): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    void send(request, reply, report(request, notFound(request.method, path), options), formatForPath(path));
+    void send(reply, report(request, notFound(request.method, path), options), formatForPath(path));
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const format = request.routeOptions.config?.errorFormat ?? formatForPath(request.url.split('?')[0]!);
-    return send(request, reply, report(request, toServiceError(error, request.body, options), options), format);
+    return send(reply, report(request, toServiceError(error, request.body, options), options), format);
   });
 }
 
@@ -79,7 +79,7 @@ function report(request: FastifyRequest, error: FastifyError & { retryAfterSecon
   return decided;
 }
 
-function send(_request: FastifyRequest, reply: FastifyReply, decided: Decided, format: ErrorFormat) {
+function send(reply: FastifyReply, decided: Decided, format: ErrorFormat) {
   if (decided.retryAfterSeconds !== undefined) void reply.header('retry-after', String(decided.retryAfterSeconds));
   return reply.code(decided.status).send(ERROR_RENDERERS[format](decided));
 }

@@ -12,7 +12,7 @@ export function clientGone(reply: FastifyReply): { readonly aborted: boolean } {
   return { get aborted() { return socket === null || socket.destroyed; } };
 }
 
-/** The predictor options of a request that started at `startedAt` (performance.now()). */
+/** The predictor options of a request: its deadline (from predictor.deadline()) and the client-gone signal. */
 export function predictOptions(reply: FastifyReply, deadline: number, extra: Omit<PredictOptions, 'deadline' | 'signal'> = {}): PredictOptions {
   return { deadline, signal: clientGone(reply), ...extra };
 }
