@@ -24,6 +24,8 @@ const predictionSchema = {
 } as const;
 
 const text = { type: 'string', description: 'A text (MAX_TEXT_CHARS characters at most, not only whitespace)' } as const;
+/** `inputs` of /tokenize and of the Hugging Face task route: one text or a list of texts. */
+const textOrTexts = { oneOf: [text, { type: 'array', minItems: 1, items: text }] } as const;
 
 export const teiPredictRouteSchema = {
   summary: 'TEI /predict: the sentiment of a text or of a batch of texts, every label with its score, highest first',
@@ -126,7 +128,7 @@ export const teiTokenizeRouteSchema = {
     required: ['inputs'],
     additionalProperties: false,
     properties: {
-      inputs: { oneOf: [text, { type: 'array', minItems: 1, items: text }] },
+      inputs: textOrTexts,
       add_special_tokens: { type: 'boolean', description: 'Default true' },
       prompt_name: { type: 'string', nullable: true, description: 'Not supported (this model has no prompts): must be null or absent' },
     },
@@ -168,7 +170,7 @@ export const hfTextClassificationRouteSchema = {
     required: ['inputs'],
     additionalProperties: false,
     properties: {
-      inputs: { oneOf: [text, { type: 'array', minItems: 1, items: text }] },
+      inputs: textOrTexts,
       parameters: {
         type: 'object',
         additionalProperties: false,
