@@ -342,6 +342,7 @@ export async function main(argv: string[]): Promise<number> {
     'The prediction cache is off (CACHE_SIZE=0) in every replica: 2,000 validation tweets asked again and again would otherwise measure the cache, not the model.',
     'Every 2xx body is checked to be a valid prediction for what was sent (labels of the model, probabilities summing to 1, one prediction per text, in order); "Invalid" counts those that are not.',
     'The Flask + PyTorch baseline (seed) is measured directly (gunicorn on its port, no NGINX), as that design ran; bench/baselines/gunicorn.conf.py explains its sizing.',
+    ...(systems.includes('transformersjs') ? ['The transformers.js peer (transformersjs) is bench/transformersjs-server.ts: one pipeline(\'text-classification\') call per request, fp32, from a local layout of the same model (bench/transformersjs-layout.ts), one ONNX Runtime session per replica with the replica\'s cores as intra-op threads, behind the same NGINX; it reports truncated: false for every text.'] : []),
     'Latency percentiles are autocannon\'s over 2xx responses; texts/s counts the texts of valid 2xx answers.',
   );
   if (model === FIXTURE_MODEL || relative(BENCH_ROOT, model).startsWith('test/fixtures')) {
