@@ -8,7 +8,9 @@
 //     class feeds token_type_ids only when the graph has that input).
 //   - tokenizer_config.json's model_max_length is set to the service's token limit where it is missing or
 //     the "no limit" sentinel (1e30, as in the RoBERTa tokenizers): transformers.js truncates at
-//     model_max_length, the service at the limit loadModelFiles derives, and both must cut long texts alike.
+//     model_max_length, the service at the limit loadModelFiles derives; without it a long text would reach
+//     the model with more positions than it has. (Even so transformers.js cuts the ids after adding the
+//     special tokens, dropping the closing one the service keeps: texts over the limit score differently.)
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
