@@ -72,7 +72,6 @@ export function composedCeiling(ort: number | undefined, http: number | undefine
 
 const runAt = (system: SystemResult | undefined, connections: number) => system?.runs.find((r) => r.connections === connections);
 
-/** The issue's targets, at `connections` (500). */
 /**
  * What the service must do against the transformers.js peer: ≥ 2× its texts/s with ≤ ½ its p99 on a small
  * model (the shipped one), where HTTP and hand-offs weigh; ≥ 1.3× with a lower p99 on a heavy one (RoBERTa-base
@@ -80,6 +79,7 @@ const runAt = (system: SystemResult | undefined, connections: number) => system?
  */
 export const PEER_TARGETS = { small: { ratio: 2, p99Factor: 1 / 2 }, heavy: { ratio: 1.3, p99Factor: 1 } } as const;
 
+/** The issue's targets, at `connections` (500). */
 export function computeChecks(results: Pick<Results, 'systems' | 'ceilings'>, connections: number, peerTarget: { ratio: number; p99Factor: number } = PEER_TARGETS.small): Check[] {
   const find = (id: SystemId) => results.systems.find((s) => s.id === id);
   const service = runAt(find('service'), connections);
