@@ -72,8 +72,15 @@ export function composedCeiling(ort: number | undefined, http: number | undefine
 
 const runAt = (system: SystemResult | undefined, connections: number) => system?.runs.find((r) => r.connections === connections);
 
+/**
+ * What the service must do against the transformers.js peer: ≥ 2× its texts/s with ≤ ½ its p99 on a small
+ * model (the shipped one), where HTTP and hand-offs weigh; ≥ 1.3× with a lower p99 on a heavy one (RoBERTa-base
+ * sized), where both spend their time in the same ONNX Runtime.
+ */
+export const PEER_TARGETS = { small: { ratio: 2, p99Factor: 1 / 2 }, heavy: { ratio: 1.3, p99Factor: 1 } } as const;
+
 /** The issue's targets, at `connections` (500). */
-export function computeChecks(results: Pick<Results, 'systems' | 'ceilings'>, connections: number): Check[] {
+export function computeChecks(results: Pick<Results, 'systems' | 'ceilings'>, connections: number, peerTarget: { ratio: number; p99Factor: number } = PEER_TARGETS.small): Check[] {
   const find = (id: SystemId) => results.systems.find((s) => s.id === id);
   const service = runAt(find('service'), connections);
   const off = runAt(find('batching-off'), connections);
@@ -106,6 +113,8 @@ export function computeChecks(results: Pick<Results, 'systems' | 'ceilings'>, co
   };
   ratio('Batching on vs off (both through NGINX)', service, off, 1.6, 1);
   ratio('Service vs the Flask + PyTorch design it replaces (seed)', service, seed, 5, 1 / 3);
+  const peer = runAt(find('transformersjs'), connections);
+  if (peer) ratio('Service vs the transformers.js peer (both through NGINX, same cores)', service, peer, peerTarget.ratio, peerTarget.p99Factor);
   const c = results.ceilings.composed;
   if (service && c !== null) {
     const r = service.textsPerSecond / c;

@@ -1,5 +1,5 @@
 // The systems a benchmark can measure (started by bench/systems.ts), with their names in tables and charts.
-export const SYSTEM_IDS = ['service', 'service-direct', 'batching-off', 'batching-off-direct', 'seed', 'noop', 'ort'] as const;
+export const SYSTEM_IDS = ['service', 'service-direct', 'batching-off', 'batching-off-direct', 'seed', 'transformersjs', 'noop', 'ort'] as const;
 export type SystemId = (typeof SYSTEM_IDS)[number];
 
 export const SYSTEM_TITLES: Record<SystemId, string> = {
@@ -8,6 +8,7 @@ export const SYSTEM_TITLES: Record<SystemId, string> = {
   'batching-off': 'Service, batching off (MAX_BATCH_SIZE=1), NGINX + replicas',
   'batching-off-direct': 'Service, batching off, 1 replica direct',
   seed: 'The Flask + PyTorch design this service replaces (seed): gunicorn, per-request inference',
+  transformersjs: 'transformers.js peer: Fastify, same schemas, one pipeline() call per request, NGINX + replicas',
   noop: 'R_http: no-op Fastify, same schemas, NGINX + replicas',
   ort: 'R_ort: ONNX Runtime alone, batched loop, no HTTP',
 };
@@ -19,6 +20,7 @@ export const SYSTEM_SHORT: Record<SystemId, string> = {
   'batching-off': 'batching off (NGINX + replicas)',
   'batching-off-direct': 'batching off (1 replica, direct)',
   seed: 'seed: Flask + PyTorch',
+  transformersjs: 'transformers.js (NGINX + replicas)',
   noop: 'R_http: no-op Fastify via NGINX',
   ort: 'R_ort: ONNX Runtime alone',
 };

@@ -5,6 +5,7 @@
 //   batching-off     as `service`, with MAX_BATCH_SIZE=1
 //   batching-off-direct  as `service-direct`, with MAX_BATCH_SIZE=1
 //   seed             the seed's design: Flask + PyTorch under gunicorn (bench/baselines/), direct
+//   transformersjs   the peer a TypeScript team would write: bench/transformersjs-server.ts replicas behind the same NGINX
 //   noop             R_http: bench/noop-server.ts replicas behind the same NGINX
 //   ort              R_ort: bench/ort-throughput.ts (ONNX Runtime alone, batched, same threads; no HTTP)
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -79,6 +80,7 @@ export function unavailable(id: SystemId, options: Pick<StartOptions, 'model' | 
   }
   if (id === 'ort' && !existsSync(ORT_SCRIPT)) return 'bench/ort-throughput.ts is missing';
   if (id === 'noop' && !existsSync(join(BENCH_ROOT, 'bench/noop-server.ts'))) return 'bench/noop-server.ts is missing';
+  if (id === 'transformersjs' && !existsSync(join(BENCH_ROOT, 'node_modules/@huggingface/transformers'))) return '@huggingface/transformers is not installed (npm ci)';
   return undefined;
 }
 
@@ -158,7 +160,6 @@ async function healthy(url: string, proc: ManagedProcess, timeoutMs: number): Pr
 }
 
 export const NOOP_SERVER = join(BENCH_ROOT, 'bench/noop-server.ts');
-const NOOP_COMPILED = join(BENCH_ROOT, 'dist/bench/noop-server.js');
 const TSX = join(BENCH_ROOT, 'node_modules/.bin/tsx');
 
 /** The labels of a model directory (config.json id2label, in logit order), read as the service reads them. */
@@ -170,18 +171,22 @@ export function modelLabels(modelDir: string): string[] | undefined {
   }
 }
 
-async function startNoop(options: StartOptions): Promise<RunningSystem> {
-  const labels = modelLabels(options.model) ?? ['negative', 'neutral', 'positive'];
-  // The compiled file when `npm run build` made it (no loader in the measured process), else through tsx.
-  const [command, args] = existsSync(NOOP_COMPILED) ? [process.execPath, [NOOP_COMPILED]] : [TSX, [NOOP_SERVER]];
+/**
+ * Replicas of a Node peer server of bench/ (one port each, started one at a time until healthy) behind the
+ * same NGINX as the service: the compiled file when `npm run build` made it (no loader in the measured
+ * process), else through tsx.
+ */
+async function startPeerReplicas(id: 'noop' | 'transformersjs', script: string, env: Record<string, string>, options: StartOptions, timeoutMs: number): Promise<RunningSystem> {
+  const compiled = join(BENCH_ROOT, 'dist', script.replace(/\.ts$/, '.js'));
+  const [command, args] = existsSync(compiled) ? [process.execPath, [compiled]] : [TSX, [join(BENCH_ROOT, script)]];
   const started: { address: string; url: string; process: ManagedProcess }[] = [];
   try {
     for (let i = 0; i < options.sizing.replicas; i++) {
       const port = await freePort();
-      const proc = launch(`noop :${port}`, command, args, { env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), LABELS: labels.join(',') }) });
+      const proc = launch(`${id} :${port}`, command, args, { env: cleanEnv({ HOST: '127.0.0.1', PORT: String(port), ...env }) });
       const url = `http://127.0.0.1:${port}`;
       started.push({ address: `127.0.0.1:${port}`, url, process: proc });
-      await healthy(url, proc, 30_000);
+      await healthy(url, proc, timeoutMs);
     }
   } catch (error) {
     await Promise.all(started.map((s) => s.process.stop()));
@@ -190,14 +195,14 @@ async function startNoop(options: StartOptions): Promise<RunningSystem> {
   const stopReplicas = () => Promise.all(started.map((s) => s.process.stop())).then(() => undefined);
   let front: { nginx: Nginx; dir: string };
   try {
-    front = await withNginx('noop', started, options);
+    front = await withNginx(id, started, options);
   } catch (error) {
     await stopReplicas();
     throw error;
   }
   return {
-    id: 'noop', url: front.nginx.url, metricsUrls: [],
-    settings: { replicas: started.length, nginx: true, server: existsSync(NOOP_COMPILED) ? 'dist/bench/noop-server.js' : 'bench/noop-server.ts (tsx)' },
+    id, url: front.nginx.url, metricsUrls: [],
+    settings: { replicas: started.length, nginx: true, server: existsSync(compiled) ? `dist/${script.replace(/\.ts$/, '.js')}` : `${script} (tsx)`, env },
     components: { replicas: { pids: started.map((s) => s.process.child.pid!) }, nginx: { pids: [front.nginx.process.child.pid!] } },
     async stop() {
       await front.nginx.stop();
@@ -205,6 +210,19 @@ async function startNoop(options: StartOptions): Promise<RunningSystem> {
       rmSync(front.dir, { recursive: true, force: true });
     },
   };
+}
+
+function startNoop(options: StartOptions): Promise<RunningSystem> {
+  const labels = modelLabels(options.model) ?? ['negative', 'neutral', 'positive'];
+  return startPeerReplicas('noop', 'bench/noop-server.ts', { LABELS: labels.join(',') }, options, 30_000);
+}
+
+/** Each replica gets the cores of a service replica (workers × intra-op threads) as ONNX Runtime threads. */
+function startTransformersJs(options: StartOptions): Promise<RunningSystem> {
+  const { sizing } = options;
+  return startPeerReplicas('transformersjs', 'bench/transformersjs-server.ts', {
+    MODEL_PATH: options.model, THREADS: String(sizing.workers * sizing.intraOpThreads),
+  }, options, 120_000);
 }
 
 async function startSeed(options: StartOptions): Promise<RunningSystem> {
@@ -244,6 +262,7 @@ export async function startSystem(id: Exclude<SystemId, 'ort'>, options: StartOp
     case 'batching-off': return startService(id, options, true, { MAX_BATCH_SIZE: '1' });
     case 'batching-off-direct': return startService(id, options, false, { MAX_BATCH_SIZE: '1' });
     case 'seed': return startSeed(options);
+    case 'transformersjs': return startTransformersJs(options);
     case 'noop': return startNoop(options);
   }
 }

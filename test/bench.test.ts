@@ -7,7 +7,7 @@
 import t from 'tap';
 import { runLoad } from '../bench/load.js';
 import { FIXTURE_MODEL } from '../bench/paths.js';
-import { composedCeiling, computeChecks, chart, markdown, type Results } from '../bench/report.js';
+import { PEER_TARGETS, composedCeiling, computeChecks, chart, markdown, type Results } from '../bench/report.js';
 import { parseTotals, serverSideStats, scrapeTotals } from '../bench/scrape.js';
 import { lastJsonObject, modelLabels, startSystem, type RunningSystem, type Sizing } from '../bench/systems.js';
 import { CallSource, loadTweets, parseMix, protocolCall } from '../bench/tweets.js';
@@ -114,6 +114,20 @@ t.test('results: ceilings, the targets of the issue, table and chart', async (t)
   t.match(lines, /<polyline/);
   t.match(lines, /p99 latency/);
   t.same(lastJsonObject('warming up\n{\n  "tweetsPerSecond": 3100,\n  "batchLatencyMs": { "p50": 9 }\n}\n'), { tweetsPerSecond: 3100, batchLatencyMs: { p50: 9 } });
+});
+
+t.test('the target against the transformers.js peer: 2× and ½ p99 on a small model, 1.3× and a lower p99 on a heavy one', async (t) => {
+  const peerCheck = (service: [number, number], peer: [number, number], target?: { ratio: number; p99Factor: number }) => {
+    const results = benchResults({ service: benchRun(500, ...service), transformersjs: benchRun(500, ...peer) });
+    return computeChecks(results, 500, target).find((c) => /transformers\.js/.test(c.name))!;
+  };
+  t.equal(peerCheck([6000, 90], [3000, 180]).met, true, 'small model (default): 2×, p99 halved');
+  t.equal(peerCheck([6000, 100], [3000, 180]).met, false, 'small model: p99 not halved');
+  t.equal(peerCheck([5000, 90], [3000, 180]).met, false, 'small model: 1.67×');
+  t.equal(peerCheck([65, 900], [50, 1000], PEER_TARGETS.heavy).met, true, 'heavy model: 1.3×, lower p99');
+  t.equal(peerCheck([65, 1000], [50, 1000], PEER_TARGETS.heavy).met, false, 'heavy model: same p99');
+  t.match(peerCheck([65, 900], [50, 1000], PEER_TARGETS.heavy).measured, /1\.30× \(65 vs 50 texts\/s\)/);
+  t.notOk(computeChecks(benchResults({ service: benchRun(500, 100, 10) }), 500).some((c) => /transformers\.js/.test(c.name)), 'no check when the peer did not run');
 });
 
 t.test('500 connections for 10 s through NGINX to 2 replicas, 30% of the calls as TEI, V2 and HF task calls: no errors, no non-2xx, every body valid', async (t) => {
