@@ -1,6 +1,6 @@
 // npm run bench -- <scenario> [options]: starts what the scenario needs on loopback, drives it with
 // autocannon, writes bench/results/<scenario>-<date>.{json,md,svg}. See bench/README.md.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCpus } from '../inference/cpus.js';
@@ -61,7 +61,7 @@ options:
   --model DIR            model directory served (default models/twitter-sentiment; the fixture: test/fixtures/bert-tiny)
   --seed-model DIR       model directory of the seed baseline, with best_model.pt (default: --model)
   --systems a,b,...      systems to run, from: ${SYSTEM_IDS.join(', ')}
-  --connections 1,10,... connection counts (default: the scenario's)
+  --connections 1,10,... connection counts (default: the scenario's; compare on a model of 100 MiB or more: 1,8,32,128,500)
   --duration S           measured seconds per run        --warmup S   warm-up seconds before each run
   --mix SHARE[:N|:A-B]   share of /api/predict/batch calls and their size (default: the scenario's; 0 = single texts only)
   --replicas N           api replicas behind NGINX (default 2)
@@ -83,6 +83,22 @@ options:
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
 `;
+
+/**
+ * compare's connection counts for a model whose ONNX file is at least HEAVY_MODEL_BYTES (about 25 M fp32
+ * parameters): a RoBERTa-base-sized model serves tens of texts a second on a few cores, so 500 connections
+ * only show how it sheds; the counts below it show latency and batching where they matter.
+ */
+const HEAVY_MODEL_BYTES = 100 * 1024 * 1024;
+const HEAVY_CONNECTIONS = [1, 8, 32, 128, 500];
+
+function onnxBytes(model: string): number {
+  try {
+    return statSync(model.endsWith('.onnx') ? model : resolve(model, 'model.onnx')).size;
+  } catch {
+    return 0;
+  }
+}
 
 /** R_ort's batch sizes: the best of them is the ceiling. */
 const ORT_BATCHES = ['1', '8', '32'];
@@ -179,7 +195,9 @@ export async function main(argv: string[]): Promise<number> {
   const seedModel = fromRoot(values['seed-model'] ?? model);
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
-  const connections = (list(values.connections) ?? scenario.connections.map(String)).map((c) => positiveInt('connections', c, 1));
+  const heavy = scenarioName === 'compare' && values.connections === undefined && onnxBytes(model) >= HEAVY_MODEL_BYTES;
+  if (heavy) log(`a heavy model (${Math.round(onnxBytes(model) / 2 ** 20)} MiB of ONNX): connections ${HEAVY_CONNECTIONS.join(', ')} unless --connections says otherwise`);
+  const connections = (list(values.connections) ?? (heavy ? HEAVY_CONNECTIONS.map(String) : scenario.connections.map(String))).map((c) => positiveInt('connections', c, 1));
   const durationS = positiveInt('duration', values.duration, scenario.durationS);
   const warmupS = positiveInt('warmup', values.warmup, scenario.warmupS, 0);
   const mix: Mix = parseMix(values.mix ?? scenario.mix);
