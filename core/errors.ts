@@ -38,7 +38,7 @@ export const ERROR_TABLE = {
   MODEL_LOAD_FAILED: { status: 500, retryable: false, description: 'A worker could not load the model (e.g. a replacement worker after a crash, with the model files gone); logged, with no detail in the response.' },
   INTERNAL_ERROR: { status: 500, retryable: false, description: 'Anything unexpected; logged, with no detail in the response.' },
   UPSTREAM_UNAVAILABLE: { status: 502, retryable: true, description: 'Sent by NGINX: no API replica could be reached (after retrying the others).' },
-  QUEUE_FULL: { status: 503, retryable: true, description: 'MAX_QUEUE texts are already waiting, or those waiting would outlast the request\'s deadline at the measured rate; retry after the Retry-After seconds.' },
+  QUEUE_FULL: { status: 503, retryable: true, description: 'MAX_QUEUE texts are already waiting; retry after the Retry-After seconds.' },
   WORKER_CRASHED: { status: 503, retryable: true, description: 'The worker running this batch died; it is being replaced; retrying is safe.' },
   SHUTTING_DOWN: { status: 503, retryable: true, description: 'The server is draining before exit and takes no new work.' },
   OVERLOADED: { status: 503, retryable: true, description: 'The process is under pressure (event-loop lag, heap or RSS over their limits); retry after Retry-After.' },
