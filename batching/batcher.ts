@@ -13,8 +13,7 @@
 // - Texts whose client went away, or whose deadline passed, are dropped before inference: checked whenever
 //   the queue is looked at (every submission, every finished batch, the wait timer), so no listener or
 //   timer is kept per text.
-// - The queue is bounded: past maxQueue texts a submission is refused at once, whole; so is one whose
-//   deadline would pass before the texts already waiting drain, at the rate batches have been finishing.
+// - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
 import { systemClock, type Clock } from './clock.js';
 import { DrainRate } from './drain-rate.js';
 import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError, type RejectionReason } from './errors.js';
@@ -127,18 +126,10 @@ export class MicroBatcher<P, R> {
       const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue);
       return entries.map(() => Promise.reject(error));
     }
-    // Refused now (503 with Retry-After) rather than after waiting out its whole deadline for a 504: a heavy
-    // model on a CPU drains tens of texts a second, so 500 connections queue far more than a deadline holds.
-    const now = this.#clock.now();
-    const waitMs = this.#drainRate.msToDrain(this.#waiting);
-    if (options.deadline !== undefined && waitMs > options.deadline - now) {
-      this.#notifyReject('queue_full', entries.length);
-      const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue, `the ${this.#waiting} texts waiting take about ${Math.round(waitMs)} ms, past this request's deadline`);
-      return entries.map(() => Promise.reject(error));
-    }
     for (const entry of entries) {
       if (!(Number.isInteger(entry.tokens) && entry.tokens > 0)) throw new RangeError(`tokens must be a positive integer, got ${entry.tokens}`);
     }
+    const now = this.#clock.now();
     const items: Item<P, R>[] = [];
     const promises = entries.map((entry) => new Promise<Completed<R>>((resolve, reject) => {
       items.push({

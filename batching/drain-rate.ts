@@ -14,11 +14,6 @@ export class DrainRate {
     this.#textsPerSecond = this.#textsPerSecond === 0 ? rate : this.#textsPerSecond + SMOOTHING * (rate - this.#textsPerSecond);
   }
 
-  /** Milliseconds until `waiting` texts are drained at the measured rate; 0 before any measurement. */
-  msToDrain(waiting: number): number {
-    return this.#textsPerSecond > 0 ? (waiting * 1000) / this.#textsPerSecond : 0;
-  }
-
   /** Whole seconds until `waiting` texts are drained at the measured rate; 1 before any measurement. */
   secondsToDrain(waiting: number): number {
     if (this.#textsPerSecond <= 0) return 1;

@@ -9,8 +9,8 @@ export abstract class BatcherError extends Error {
 export class QueueFullError extends BatcherError {
   override name = 'QueueFullError';
   readonly code = 'QUEUE_FULL';
-  constructor(readonly retryAfterSeconds: number, capacity: number, why = `${capacity} texts waiting`) {
-    super(`the prediction queue is full (${why}); retry in ${retryAfterSeconds} s`);
+  constructor(readonly retryAfterSeconds: number, capacity: number) {
+    super(`the prediction queue is full (${capacity} texts waiting); retry in ${retryAfterSeconds} s`);
   }
 }
 
