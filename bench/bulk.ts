@@ -75,7 +75,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     };
 
     log(`- R_ort: batch ${options.ortBatch}, ${workers} sessions × ${sizing.intraOpThreads} threads, ${options.ortSeconds} s`);
-    // As in compare: a model bench/ort-throughput.ts cannot feed (e.g. one with token_type_ids) leaves R_ort unknown.
+    // As in compare: a model bench/ort-throughput.ts cannot feed leaves R_ort unknown.
     let ort: Awaited<ReturnType<typeof runOrt>> | { skipped: string };
     try {
       ort = await runOrt({ model: options.model, batch: options.ortBatch, threads: sizing.intraOpThreads, sessions: workers, seconds: options.ortSeconds });

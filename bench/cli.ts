@@ -61,7 +61,7 @@ options:
   --model DIR            model directory served (default models/twitter-sentiment; the fixture: test/fixtures/bert-tiny)
   --seed-model DIR       model directory of the seed baseline, with best_model.pt (default: --model)
   --systems a,b,...      systems to run, from: ${SYSTEM_IDS.join(', ')}
-  --connections 1,10,... connection counts (default: the scenario's)
+  --connections 1,10,... connection counts (default: the scenario's; compare on a model of 100 MiB or more: 1,8,32,128,500)
   --duration S           measured seconds per run        --warmup S   warm-up seconds before each run
   --mix SHARE[:N|:A-B]   share of /api/predict/batch calls and their size (default: the scenario's; 0 = single texts only)
   --replicas N           api replicas behind NGINX (default 2)
@@ -70,7 +70,8 @@ options:
   --cores N              CPU budget of each system (default: the CPUs available)
   --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
   --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
-  --ort-batch N          batch of R_ort (default 32)      --ort-seconds S (default: --duration)
+  --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
+  --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
   --timeout S            autocannon request timeout (default 10)
   --tweets FILE          JSONL with a "text" per line (default ../shared/data/tweeteval-sentiment/validation.jsonl)
   --rng-seed N           seed of the tweet order (default 1)
@@ -82,6 +83,25 @@ options:
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
 `;
+
+/**
+ * compare's connection counts for a model whose ONNX file is at least HEAVY_MODEL_BYTES (about 25 M fp32
+ * parameters): a RoBERTa-base-sized model serves tens of texts a second on a few cores, so 500 connections
+ * only show how it sheds; the counts below it show latency and batching where they matter.
+ */
+const HEAVY_MODEL_BYTES = 100 * 1024 * 1024;
+const HEAVY_CONNECTIONS = [1, 8, 32, 128, 500];
+
+function onnxBytes(model: string): number {
+  try {
+    return statSync(model.endsWith('.onnx') ? model : resolve(model, 'model.onnx')).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** R_ort's batch sizes: the best of them is the ceiling. */
+const ORT_BATCHES = ['1', '8', '32'];
 
 function list(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean);
@@ -175,7 +195,9 @@ export async function main(argv: string[]): Promise<number> {
   const seedModel = fromRoot(values['seed-model'] ?? model);
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
-  const connections = (list(values.connections) ?? scenario.connections.map(String)).map((c) => positiveInt('connections', c, 1));
+  const heavy = scenarioName === 'compare' && values.connections === undefined && onnxBytes(model) >= HEAVY_MODEL_BYTES;
+  if (heavy) log(`a heavy model (${Math.round(onnxBytes(model) / 2 ** 20)} MiB of ONNX): connections ${HEAVY_CONNECTIONS.join(', ')} unless --connections says otherwise`);
+  const connections = (list(values.connections) ?? (heavy ? HEAVY_CONNECTIONS.map(String) : scenario.connections.map(String))).map((c) => positiveInt('connections', c, 1));
   const durationS = positiveInt('duration', values.duration, scenario.durationS);
   const warmupS = positiveInt('warmup', values.warmup, scenario.warmupS, 0);
   const mix: Mix = parseMix(values.mix ?? scenario.mix);
@@ -266,15 +288,22 @@ export async function main(argv: string[]): Promise<number> {
       continue;
     }
     if (id === 'ort') {
+      // R_ort is the best raw figure over batch sizes (each in arrival and length order): on a heavy model
+      // on a CPU, batching pays only when a batch holds texts of similar lengths (issue 13).
+      const batches = (list(values['ort-batch']) ?? ORT_BATCHES).map((b) => positiveInt('ort-batch', b, 1));
       const ortOptions = {
-        model, batch: positiveInt('ort-batch', values['ort-batch'], 32), threads: intraOpThreads,
-        sessions: sizing.replicas * sizing.workers, seconds: positiveInt('ort-seconds', values['ort-seconds'], durationS),
+        model, batch: batches[0]!, ...(batches.length > 1 ? { batches } : {}), threads: intraOpThreads,
+        sessions: sizing.replicas * sizing.workers, seconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
       };
-      log(`- ort: bench/ort-throughput.ts, batch ${ortOptions.batch}, ${ortOptions.sessions} sessions × ${ortOptions.threads} threads, ${ortOptions.seconds} s`);
+      log(`- ort: bench/ort-throughput.ts, batch ${batches.join(',')}, ${ortOptions.sessions} sessions × ${ortOptions.threads} threads, ${ortOptions.seconds} s per run`);
       try {
         const ort = await runOrt(ortOptions);
-        results.ceilings.ort = { ...ortOptions, tweetsPerSecond: ort.tweetsPerSecond, command: ort.command, raw: ort.raw };
-        log(`  R_ort = ${Math.round(ort.tweetsPerSecond).toLocaleString('en-US')} tweets/s`);
+        const best = (ort.raw.best ?? ort.raw) as { batch?: number; grouping?: string; paddingRatio?: number };
+        results.ceilings.ort = {
+          ...ortOptions, batch: best.batch ?? batches[0]!, grouping: best.grouping, paddingRatio: best.paddingRatio,
+          tweetsPerSecond: ort.tweetsPerSecond, command: ort.command, raw: ort.raw,
+        };
+        log(`  R_ort = ${Math.round(ort.tweetsPerSecond).toLocaleString('en-US')} tweets/s (batch ${best.batch}, ${best.grouping} order, padding ratio ${best.paddingRatio})`);
       } catch (error) {
         results.ceilings.ort = { skipped: (error as Error).message.split('\n')[0]! };
         log(`  failed: ${(error as Error).message}`);

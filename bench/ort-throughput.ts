@@ -4,13 +4,18 @@
 //   npx tsx bench/ort-throughput.ts --model models/twitter-sentiment --batch 32 --threads 2 --seconds 10
 //   npx tsx bench/ort-throughput.ts --sessions 2 --threads 1        # 2 worker threads × 1 ORT thread
 //   npx tsx bench/ort-throughput.ts --sweep                         # several layouts, reports the fastest
+//   npx tsx bench/ort-throughput.ts --batches 1,8,32 --sessions 2 --threads 1   # R_ort: best over batch sizes
 //
-// The validation tweets are tokenized once with the server's TextTokenizer, cut into batches of
-// --batch consecutive tweets (so lengths mix as in real traffic), each batch right-padded with the pad
-// id to a multiple of --pad-multiple tokens (attention_mask 0 there), as the server does. Each of
-// --sessions worker threads owns one InferenceSession with intraOpNumThreads = --threads and runs the
-// batches round-robin in a tight loop for --seconds after --warmup seconds. Prints one JSON object
-// (or, with --sweep, one per layout and the fastest) on stdout.
+// The validation tweets are tokenized once with the server's TextTokenizer and cut into batches of up to
+// --batch tweets (bench/ort-batches.ts), --grouping arrival (consecutive tweets, lengths mixed as in
+// traffic) or length (as the service's batcher forms them: nearest lengths first, from --queue waiting
+// texts, within --max-batch-tokens). Each batch is right-padded with the pad id to a multiple of
+// --pad-multiple tokens (attention_mask 0 there; token_type_ids zeros when the model takes them), as the
+// server does. Each of --sessions worker threads owns one InferenceSession with intraOpNumThreads =
+// --threads and runs the batches round-robin in a tight loop for --seconds after --warmup seconds.
+// Prints one JSON object on stdout. With --batches (several sizes, both groupings unless --grouping says
+// one) its tweetsPerSecond is R_ort, the best run, named in `best` with its batch size, grouping and
+// padding ratio (padded ÷ real tokens), every run in `results`. With --sweep, one run per layout.
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
@@ -20,6 +25,7 @@ import { Worker } from 'node:worker_threads';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
+import { GROUPINGS, cutBatches, type Grouping } from './ort-batches.js';
 
 interface Options {
   model: string;
@@ -32,6 +38,10 @@ interface Options {
   warmup: number;
   padMultiple: number;
   limit: number;
+  grouping: Grouping;
+  /** Length grouping: texts waiting, and padded tokens per batch (0: all of them, no limit). */
+  queue: number;
+  maxBatchTokens: number;
 }
 
 interface PreparedBatch {
@@ -57,6 +67,10 @@ const { values } = parseArgs({
     onnx: { type: 'string' },
     data: { type: 'string', default: '../shared/data/tweeteval-sentiment/validation.jsonl' },
     batch: { type: 'string', default: '32' },
+    batches: { type: 'string' },
+    grouping: { type: 'string' },
+    queue: { type: 'string', default: '0' },
+    'max-batch-tokens': { type: 'string', default: '0' },
     threads: { type: 'string', default: '2' },
     sessions: { type: 'string', default: '1' },
     seconds: { type: 'string', default: '10' },
@@ -69,7 +83,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep]');
+  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep] [--batches 1,8,32] [--grouping arrival|length|both] [--queue N] [--max-batch-tokens N]');
   process.exit(0);
 }
 
@@ -90,7 +104,16 @@ const base: Options = {
   warmup: Number(values.warmup),
   padMultiple: positiveInt('pad-multiple', values['pad-multiple']),
   limit: positiveInt('limit', values.limit),
+  grouping: 'arrival',
+  queue: positiveInt('queue', values.queue),
+  maxBatchTokens: positiveInt('max-batch-tokens', values['max-batch-tokens']),
 };
+// --batches runs every size in both groupings unless --grouping names one; --batch alone keeps the
+// arrival order of the first version of this script.
+const batchSizes = (values.batches ?? String(base.batch)).split(',').map((b) => positiveInt('batches', b.trim())).filter((b) => b > 0);
+const groupingArg = values.grouping ?? (values.batches !== undefined ? 'both' : 'arrival');
+if (groupingArg !== 'both' && !(GROUPINGS as readonly string[]).includes(groupingArg)) throw new RangeError(`--grouping must be arrival, length or both, got ${groupingArg}`);
+const groupings: Grouping[] = groupingArg === 'both' ? [...GROUPINGS] : [groupingArg as Grouping];
 
 // The worker is plain CommonJS, evaluated from a string, so it runs the same under tsx and from dist/.
 const WORKER_SOURCE = `
@@ -103,16 +126,21 @@ const ort = require(workerData.ortPath);
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  const feeds = workerData.batches.map((b) => ({
-    input_ids: new ort.Tensor('int64', b.ids, [b.rows, b.seq]),
-    attention_mask: new ort.Tensor('int64', b.mask, [b.rows, b.seq]),
-    rows: b.rows,
-  }));
+  // Any Hugging Face export: BERT-like ones also take token_type_ids (zeros for one text), RoBERTa's do not.
+  const withTypes = session.inputNames.includes('token_type_ids');
+  const feeds = workerData.batches.map((b) => {
+    const inputs = {
+      input_ids: new ort.Tensor('int64', b.ids, [b.rows, b.seq]),
+      attention_mask: new ort.Tensor('int64', b.mask, [b.rows, b.seq]),
+    };
+    if (withTypes) inputs.token_type_ids = new ort.Tensor('int64', new BigInt64Array(b.rows * b.seq), [b.rows, b.seq]);
+    return { inputs, rows: b.rows };
+  });
   let k = workerData.offset % feeds.length;
   const warmEnd = performance.now() + workerData.warmup * 1000;
   while (performance.now() < warmEnd) {
     const f = feeds[k]; k = (k + 1) % feeds.length;
-    await session.run({ input_ids: f.input_ids, attention_mask: f.attention_mask });
+    await session.run(f.inputs);
   }
   parentPort.postMessage({ ready: true });
   await new Promise((resolve) => parentPort.once('message', resolve));
@@ -124,7 +152,7 @@ const ort = require(workerData.ortPath);
   while (now < end) {
     const f = feeds[k]; k = (k + 1) % feeds.length;
     const t0 = performance.now();
-    await session.run({ input_ids: f.input_ids, attention_mask: f.attention_mask });
+    await session.run(f.inputs);
     now = performance.now();
     latencies.push(now - t0);
     tweets += f.rows;
@@ -134,25 +162,38 @@ const ort = require(workerData.ortPath);
 })().catch((error) => { parentPort.postMessage({ error: String(error && error.stack || error) }); });
 `;
 
-function prepare(options: Options) {
+function tokenize(options: Options) {
   // MODEL_PATH semantics: a directory, or with --onnx a named ONNX file inside it.
   const files = loadModelFiles(options.onnxFile !== undefined ? resolve(options.model, options.onnxFile) : options.model);
   const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
   let texts = readFileSync(resolve(options.data), 'utf8').split('\n').filter((l) => l.trim() !== '')
     .map((l) => (JSON.parse(l) as { text: string }).text);
   if (options.limit > 0) texts = texts.slice(0, options.limit);
-  const encoded = texts.map((t) => tokenizer.encode(t).ids);
-  const batches: PreparedBatch[] = [];
-  let realTokens = 0;
-  let paddedTokens = 0;
-  for (let start = 0; start + options.batch <= encoded.length || (start < encoded.length && batches.length === 0); start += options.batch) {
-    const rows = encoded.slice(start, start + options.batch);
-    const padded = padRows(rows, tokenizer.padId, { multiple: options.padMultiple });
-    for (const r of rows) realTokens += r.length;
-    paddedTokens += padded.rows * padded.length;
-    batches.push({ ids: padded.inputIds, mask: padded.attentionMask, rows: padded.rows, seq: padded.length });
-  }
-  return { files, batches, texts: texts.length, realTokens, paddedTokens };
+  return { files, padId: tokenizer.padId, encoded: texts.map((t) => tokenizer.encode(t).ids) };
+}
+
+interface Prepared {
+  files: ReturnType<typeof loadModelFiles>;
+  batches: PreparedBatch[];
+  texts: number;
+  realTokens: number;
+  paddedTokens: number;
+  paddingRatio: number;
+}
+
+/** The batches of one run, laid out as the worker feeds them, with their padding. */
+async function prepare(options: Options, tokenized: ReturnType<typeof tokenize>): Promise<Prepared> {
+  const { encoded, files, padId } = tokenized;
+  const cut = await cutBatches(encoded.map((ids) => ids.length), {
+    grouping: options.grouping, batch: options.batch, maxTokens: files.maxTokens, padMultiple: options.padMultiple,
+    ...(options.maxBatchTokens > 0 ? { maxBatchTokens: options.maxBatchTokens } : {}),
+    ...(options.queue > 0 ? { queue: options.queue } : {}),
+  });
+  const batches: PreparedBatch[] = cut.batches.map((batch) => {
+    const padded = padRows(batch.rows.map((i) => encoded[i]!), padId, { length: batch.length });
+    return { ids: padded.inputIds, mask: padded.attentionMask, rows: padded.rows, seq: padded.length };
+  });
+  return { files, batches, texts: encoded.length, realTokens: cut.realTokens, paddedTokens: cut.paddedTokens, paddingRatio: cut.paddingRatio };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -160,7 +201,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function runLayout(options: Options, prepared: ReturnType<typeof prepare>) {
+async function runLayout(options: Options, prepared: Prepared) {
   const ortPath = requireHere.resolve('onnxruntime-node');
   const workers = Array.from({ length: options.sessions }, (_, i) => new Worker(WORKER_SOURCE, {
     eval: true,
@@ -205,37 +246,65 @@ async function runLayout(options: Options, prepared: ReturnType<typeof prepare>)
 }
 
 async function main() {
-  const prepared = prepare(base);
+  const tokenized = tokenize(base);
+  const first = await prepare({ ...base, batch: batchSizes[0]!, grouping: groupings[0]! }, tokenized);
+  const realTokens = first.realTokens;
   const context = {
-    model: prepared.files.name,
-    onnx: prepared.files.onnxPath,
-    onnxSha256: (await fileSha256(prepared.files.onnxPath)).slice(0, 16),
-    texts: prepared.texts,
-    preparedBatches: prepared.batches.length,
-    meanTokens: Number((prepared.realTokens / Math.max(1, prepared.batches.reduce((n, b) => n + b.rows, 0))).toFixed(1)),
-    paddingOverhead: Number((prepared.paddedTokens / Math.max(1, prepared.realTokens) - 1).toFixed(3)),
+    model: first.files.name,
+    onnx: first.files.onnxPath,
+    onnxSha256: (await fileSha256(first.files.onnxPath)).slice(0, 16),
+    texts: first.texts,
+    meanTokens: Number((realTokens / Math.max(1, first.texts)).toFixed(1)),
     padMultiple: base.padMultiple,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
     node: process.version,
     onnxruntime: (requireHere('onnxruntime-node') as { env: { versions: Record<string, string> } }).env.versions.node,
   };
-  if (!values.sweep) {
-    const result = await runLayout(base, prepared);
-    console.log(JSON.stringify({ ...result, ...context }, null, 2));
+  const describe = (prepared: Prepared, options: Options) => ({
+    grouping: options.grouping,
+    preparedBatches: prepared.batches.length,
+    paddingRatio: Number(prepared.paddingRatio.toFixed(3)),
+    paddingOverhead: Number((prepared.paddingRatio - 1).toFixed(3)),
+    ...(options.grouping === 'length' ? { queue: options.queue || prepared.texts, maxBatchTokens: options.maxBatchTokens || null } : {}),
+  });
+  if (values.sweep) {
+    const cores = availableParallelism();
+    const layouts: Array<[number, number]> = [[1, 1], [1, cores], [cores, 1]];
+    if (cores > 2) layouts.push([Math.max(1, Math.floor(cores / 2)), 2]);
+    const options = { ...base, batch: batchSizes[0]!, grouping: groupings[0]! };
+    const results = [];
+    for (const [sessions, threads] of layouts) {
+      const r = await runLayout({ ...options, sessions, threads }, first);
+      console.error(`sessions=${sessions} threads=${threads}: ${r.tweetsPerSecond} tweets/s, p50 ${r.batchLatencyMs.p50} ms/batch`);
+      results.push(r);
+    }
+    const fastest = results.reduce((a, b) => (b.tweetsPerSecond > a.tweetsPerSecond ? b : a));
+    console.log(JSON.stringify({ fastest: { sessions: fastest.sessions, threads: fastest.threads, tweetsPerSecond: fastest.tweetsPerSecond }, results, ...describe(first, options), ...context }, null, 2));
     return;
   }
-  const cores = availableParallelism();
-  const layouts: Array<[number, number]> = [[1, 1], [1, cores], [cores, 1]];
-  if (cores > 2) layouts.push([Math.max(1, Math.floor(cores / 2)), 2]);
-  const results = [];
-  for (const [sessions, threads] of layouts) {
-    const r = await runLayout({ ...base, sessions, threads }, prepared);
-    console.error(`sessions=${sessions} threads=${threads}: ${r.tweetsPerSecond} tweets/s, p50 ${r.batchLatencyMs.p50} ms/batch`);
-    results.push(r);
+  const runs = [];
+  for (const batch of batchSizes) {
+    // At batch 1 both groupings give the same batches: measured once.
+    for (const grouping of batch === 1 ? groupings.slice(0, 1) : groupings) {
+      const options = { ...base, batch, grouping };
+      const prepared: Prepared = runs.length === 0 ? first : await prepare(options, tokenized);
+      const r = { ...await runLayout(options, prepared), ...describe(prepared, options) };
+      console.error(`batch ${batch}, ${grouping} order: ${r.tweetsPerSecond} tweets/s, padding ratio ${r.paddingRatio}, p50 ${r.batchLatencyMs.p50} ms/batch`);
+      runs.push(r);
+    }
   }
-  const fastest = results.reduce((a, b) => (b.tweetsPerSecond > a.tweetsPerSecond ? b : a));
-  console.log(JSON.stringify({ fastest: { sessions: fastest.sessions, threads: fastest.threads, tweetsPerSecond: fastest.tweetsPerSecond }, results, ...context }, null, 2));
+  if (runs.length === 1) {
+    console.log(JSON.stringify({ ...runs[0], ...context }, null, 2));
+    return;
+  }
+  const best = runs.reduce((a, b) => (b.tweetsPerSecond > a.tweetsPerSecond ? b : a));
+  console.log(JSON.stringify({
+    tweetsPerSecond: best.tweetsPerSecond,
+    best: { batch: best.batch, grouping: best.grouping, paddingRatio: best.paddingRatio, sessions: best.sessions, threads: best.threads },
+    results: runs,
+    ...context,
+  }, null, 2));
 }
 
 main().catch((error: unknown) => {

@@ -28,7 +28,12 @@ export interface SystemResult {
 
 export interface OrtCeiling {
   tweetsPerSecond: number;
+  /** The batch size of the best run (with `batches`: the best over those sizes and both groupings). */
   batch: number;
+  batches?: number[];
+  grouping?: string;
+  /** Padded ÷ real tokens of the best run. */
+  paddingRatio?: number;
   threads: number;
   sessions: number;
   seconds: number;
@@ -170,7 +175,8 @@ export function markdown(results: Results, svgFile: string): string {
   lines.push('## Ceilings', '');
   const ort = results.ceilings.ort;
   if (ort && 'tweetsPerSecond' in ort) {
-    lines.push(`- R_ort (ONNX Runtime alone, batch ${ort.batch}, ${ort.sessions} sessions × ${ort.threads} threads, ${ort.seconds} s): **${formatNumber(ort.tweetsPerSecond)} tweets/s** (≈ ${((ort.sessions * ort.threads * 1000) / ort.tweetsPerSecond).toFixed(3)} CPU ms per tweet, its threads busy throughout)`);
+    const best = ort.batches !== undefined ? `best of batch ${ort.batches.join(', ')} in arrival and length order: batch ${ort.batch}, ${ort.grouping} order, padding ratio ${ort.paddingRatio}` : `batch ${ort.batch}`;
+    lines.push(`- R_ort (ONNX Runtime alone, ${best}, ${ort.sessions} sessions × ${ort.threads} threads, ${ort.seconds} s): **${formatNumber(ort.tweetsPerSecond)} tweets/s** (≈ ${((ort.sessions * ort.threads * 1000) / ort.tweetsPerSecond).toFixed(3)} CPU ms per tweet, its threads busy throughout)`);
   } else {
     lines.push(`- R_ort: not measured${ort && 'skipped' in ort ? ` (${ort.skipped})` : ''}`);
   }

@@ -276,12 +276,17 @@ export interface OrtResult {
   raw: Record<string, unknown>;
 }
 
-/** R_ort: runs bench/ort-throughput.ts (the model engineer's) with the service's threads, parses its JSON. */
-export async function runOrt(options: { model: string; batch: number; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
-  const args = [ORT_SCRIPT, '--model', options.model, '--batch', String(options.batch), '--threads', String(options.threads),
+/**
+ * R_ort: runs bench/ort-throughput.ts (the model engineer's) with the service's threads, parses its JSON.
+ * With `batches`, every size in arrival and length order, and R_ort is the best run (its `best`).
+ */
+export async function runOrt(options: { model: string; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
+  const batchArgs = options.batches !== undefined && options.batches.length > 0 ? ['--batches', options.batches.join(',')] : ['--batch', String(options.batch)];
+  const args = [ORT_SCRIPT, '--model', options.model, ...batchArgs, '--threads', String(options.threads),
     '--sessions', String(options.sessions), '--seconds', String(options.seconds)];
   const proc = launch('ort-throughput', TSX, args, { env: cleanEnv({}) });
-  await waitUntil(() => proc.exitCode() !== undefined, { timeoutMs: (options.seconds + 120) * 1000, intervalMs: 250, what: 'bench/ort-throughput.ts to finish' });
+  const runs = Math.max(1, (options.batches?.length ?? 1) * 2);
+  await waitUntil(() => proc.exitCode() !== undefined, { timeoutMs: ((options.seconds + 5) * runs + 120) * 1000, intervalMs: 250, what: 'bench/ort-throughput.ts to finish' });
   const output = proc.output();
   if (proc.exitCode() !== 0) throw new Error(`bench/ort-throughput.ts exited ${proc.exitCode()}:\n${output.slice(-2000)}`);
   const raw = lastJsonObject(output);

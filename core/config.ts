@@ -24,7 +24,8 @@ export interface Config {
   intraOpThreads: number;
   tokenizerThreads: number;
   maxBatchSize: number;
-  maxBatchTokens: number;
+  /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
+  maxBatchTokens: number | undefined;
   maxBatchWaitMs: number;
   maxQueue: number;
   requestTimeoutMs: number;
@@ -163,9 +164,12 @@ export const SETTINGS = [
     parse: integer('MAX_BATCH_SIZE', 1, 4096, (partial) => (isGpu(partial) ? 128 : 32)),
   },
   {
-    key: 'maxBatchTokens', env: 'MAX_BATCH_TOKENS', defaultText: '16384 (cpu); 65536 (GPU)',
-    description: 'Most padded tokens in one batch (texts × longest padded length)',
-    parse: integer('MAX_BATCH_TOKENS', 1, 16_777_216, (partial) => (isGpu(partial) ? 65_536 : 16_384)),
+    key: 'maxBatchTokens', env: 'MAX_BATCH_TOKENS',
+    defaultText: 'cpu: as many as the model runs in about 500 ms, from its cost per token measured at warm-up (64 to 16384; 16384 for the shipped model); 65536 (GPU)',
+    description: 'Most padded tokens in one batch (texts × longest padded length). The CPU default keeps one batch of a heavy model (RoBERTa-base) from holding the queue for seconds',
+    parse: (raw: string | undefined, partial: Partial<Config>) => (raw === undefined || raw.trim() === ''
+      ? (isGpu(partial) ? 65_536 : undefined)
+      : integer('MAX_BATCH_TOKENS', 1, 16_777_216, 0)(raw, partial)),
   },
   {
     key: 'maxBatchWaitMs', env: 'MAX_BATCH_WAIT_MS', defaultText: '5 (cpu); 2 (GPU)',

@@ -3,6 +3,7 @@
 // batch) → the batchers. The HTTP server (server/service.ts) and the command line both start one of these.
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
+import { autoMaxBatchTokens } from './batch-budget.js';
 import type { Config } from './config.js';
 import { ServiceMetrics } from './metrics.js';
 import { loadServedModel, type ModelInternals, type ServedModel } from './model.js';
@@ -37,9 +38,15 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   const cache = config.cacheSize > 0
     ? new PredictionCache({ size: config.cacheSize, redis: config.cacheRedis ? redis : undefined, ttlSeconds: config.cacheTtlSeconds, metrics, logger })
     : undefined;
+  // Unset on a CPU: sized from the cost per token the first worker measured at warm-up. Chosen once, for the
+  // model served at start-up; a hot reload keeps it (set MAX_BATCH_TOKENS to fix it for every model).
+  const maxBatchTokens = config.maxBatchTokens ?? autoMaxBatchTokens(model.pool.description.msPerToken);
+  if (config.maxBatchTokens === undefined) {
+    logger.info({ maxBatchTokens, msPerToken: model.pool.description.msPerToken }, 'MAX_BATCH_TOKENS chosen from the cost per token measured at warm-up');
+  }
   predictor = new Predictor(
     model,
-    { maxBatchSize: config.maxBatchSize, maxBatchTokens: config.maxBatchTokens, maxWaitMs: config.maxBatchWaitMs, maxQueue: config.maxQueue },
+    { maxBatchSize: config.maxBatchSize, maxBatchTokens, maxWaitMs: config.maxBatchWaitMs, maxQueue: config.maxQueue },
     { maxTextChars: config.maxTextChars, maxClientBatch: config.maxClientBatch, requestTimeoutMs: config.requestTimeoutMs },
     metrics,
     cache,

@@ -79,6 +79,9 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     version: sha256.slice(0, 12),
     loadedAt: new Date(),
   };
-  logger.info({ ...description, path: files.onnxPath, loadMs: Math.round(performance.now() - started) }, 'model loaded and warmed up');
+  logger.info({
+    ...description, path: files.onnxPath, loadMs: Math.round(performance.now() - started),
+    warmupMs: Math.round(pool.description.warmupMs), warmupShapes: pool.description.warmupShapes, msPerToken: pool.description.msPerToken,
+  }, 'model loaded and warmed up');
   return { description, pool };
 }

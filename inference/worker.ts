@@ -1,5 +1,5 @@
 // The Piscina worker, in one of two roles (protocol.ts): a tokenizer worker loads the model's tokenizer; an
-// inference worker also loads one ONNX Runtime session and warms it up at the largest batch shape. Either
+// inference worker also loads one ONNX Runtime session and warms it up within a time budget (warmup.ts). Either
 // then answers tasks. It never throws across the thread boundary: failures come back as
 // { ok: false, code, message } so the pool can tell them from a worker that died.
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
@@ -10,12 +10,14 @@ import {
 } from './protocol.js';
 import { classify, createClassifierSession, type ClassifierSession } from './session.js';
 import { TextTokenizer } from './tokenizer.js';
+import { warmUp, type WarmupReport } from './warmup.js';
 
 interface LoadedModel {
   tokenizer: TextTokenizer;
   /** Absent in a tokenizer worker. */
   classifier: ClassifierSession | undefined;
-  warmupMs: number;
+  /** Absent in a tokenizer worker. */
+  warmup: WarmupReport | undefined;
 }
 
 const config = workerData as WorkerConfig;
@@ -25,18 +27,17 @@ async function load(): Promise<LoadedModel> {
   const tokenizer = new TextTokenizer(tokenizerJson, tokenizerConfig, config.maxTokens);
   if (config.role === 'tokenize') {
     tokenizer.encode('warm up the tokenizer');
-    return { tokenizer, classifier: undefined, warmupMs: 0 };
+    return { tokenizer, classifier: undefined, warmup: undefined };
   }
   const classifier = await createClassifierSession(config.onnxPath, config.device, config.intraOpThreads, config.numLabels);
-  const started = performance.now();
-  // Warm up at the largest shape the batcher can send, so the memory arena reaches its peak now rather than
-  // under the first heavy load, and at the smallest, which a lone request uses.
-  for (const [texts, length] of [[config.warmupBatchSize, config.maxTokens], [1, paddedLength(1, config.maxTokens)]] as const) {
-    const ids = new Int32Array(texts * length).fill(tokenizer.padId);
-    const offsets = Int32Array.from({ length: texts + 1 }, (_, i) => i * length);
+  // Shapes up to the largest the batcher can send, so the memory arena grows now rather than under the first
+  // heavy load, as far as the time budget allows; the run also measures the model's cost per token here.
+  const warmup = await warmUp(async ({ rows, length }) => {
+    const ids = new Int32Array(rows * length).fill(tokenizer.padId);
+    const offsets = Int32Array.from({ length: rows + 1 }, (_, i) => i * length);
     await classify(classifier, ids, offsets, length, tokenizer.padId);
-  }
-  return { tokenizer, classifier, warmupMs: performance.now() - started };
+  }, { maxRows: config.warmupBatchSize, maxTokens: config.maxTokens });
+  return { tokenizer, classifier, warmup };
 }
 
 function encode(tokenizer: TextTokenizer, texts: string[], truncation: Uint8Array): EncodedTexts {
@@ -92,7 +93,7 @@ async function run(model: LoadedModel, task: WorkerTask): Promise<WorkerReply<Ta
     case 'decode':
       return { ok: true, value: task.ids.map((ids) => model.tokenizer.decode(ids, task.skipSpecialTokens)) };
     case 'describe':
-      return { ok: true, value: { providers: model.classifier?.providers ?? [], warmupMs: model.warmupMs } };
+      return { ok: true, value: { providers: model.classifier?.providers ?? [], warmupMs: model.warmup?.ms ?? 0, msPerToken: model.warmup?.msPerToken ?? 0, warmupShapes: model.warmup?.ran.length ?? 0 } };
   }
 }
 

@@ -1,0 +1,26 @@
+// MAX_BATCH_TOKENS on a CPU when the user has not set it: from the model's cost per padded token, measured
+// by the inference workers at warm-up (inference/warmup.ts), so that one batch runs for about
+// TARGET_BATCH_MS whatever the model. A fixed 16,384 tokens suited the shipped 5 M-parameter model (a
+// full batch in tens of ms) but let a RoBERTa-base-sized one run batches of many seconds, holding the
+// queue behind them (issue 13: p99 1,777 ms at 32 connections).
+
+/** The token budget of a small model, and the most any CPU batch holds: the default before issue 13. */
+export const CPU_MAX_BATCH_TOKENS = 16_384;
+
+/** The fewest: one tweet padded to its length, whatever the model costs. */
+export const MIN_BATCH_TOKENS = 64;
+
+/**
+ * How long one batch should run. On a CPU a heavy model gains from batching only up to about 8 tweets of
+ * similar length (bench/ort-throughput.ts --batches 1,8,32: R_ort on the RoBERTa-base-sized model);
+ * beyond that a batch only makes the texts that arrive while it runs wait longer. Half a second holds
+ * about 8 tweets there and leaves a small model's budget at the CPU_MAX_BATCH_TOKENS cap.
+ */
+export const TARGET_BATCH_MS = 500;
+
+/** The padded tokens a batch may hold for a model costing `msPerToken` per padded token (0: unknown). */
+export function autoMaxBatchTokens(msPerToken: number): number {
+  if (!(msPerToken > 0) || !Number.isFinite(msPerToken)) return CPU_MAX_BATCH_TOKENS;
+  const tokens = Math.floor(TARGET_BATCH_MS / msPerToken / 8) * 8;
+  return Math.max(MIN_BATCH_TOKENS, Math.min(CPU_MAX_BATCH_TOKENS, tokens));
+}

@@ -1,0 +1,103 @@
+// The warm-up of an inference worker, bounded in time for any model. Running the largest batch shape
+// (MAX_BATCH_SIZE texts × the model's token limit) once made the memory arena reach its peak before the
+// first request, and cost nothing on the shipped 5 M-parameter model; on a RoBERTa-base-sized one on a CPU
+// that one shape took seconds and the service was ready after about 30 s (issue 13). So the shapes grow
+// step by step, each run only when its cost, estimated from the previous one, still fits the budget:
+//   1 × 8 tokens (a lone request), then rows doubling at a tweet's length (64 tokens) up to MAX_BATCH_SIZE,
+//   then the length doubling at MAX_BATCH_SIZE rows up to the model's limit.
+// Between the two, the last tweet-length shape runs a second time: its steady-state time per padded token
+// is what the service learns of the model's cost here (core/batch-budget.ts sizes MAX_BATCH_TOKENS from it).
+// A small model runs every shape well within the budget; a heavy one stops where the next would overrun it.
+
+/** One batch shape: rows × padded length. */
+export interface WarmupShape {
+  rows: number;
+  length: number;
+}
+
+export interface WarmupReport {
+  /** The shapes run, in order, with their times (the calibration run included). */
+  ran: (WarmupShape & { ms: number })[];
+  /** Shapes left out because their estimated cost would overrun the budget. */
+  skipped: WarmupShape[];
+  /** Steady-state milliseconds per padded token, at a tweet's length. */
+  msPerToken: number;
+  ms: number;
+}
+
+/** The length texts of a tweet's size are padded to: the first phase's shapes use it. */
+export const TWEET_LENGTH = 64;
+
+/**
+ * Wall time one worker's warm-up may take: with ONNX Runtime's load it keeps start-up within about 10 s for
+ * a RoBERTa-base-sized model here, while a small model still warms every shape.
+ */
+export const WARMUP_BUDGET_MS = 3000;
+
+/** The two phases of shapes, smallest first; each shape has at least as many tokens as the one before. */
+export function warmupLadder(maxRows: number, maxTokens: number): { tweetLength: WarmupShape[]; longer: WarmupShape[] } {
+  const tweetLength: WarmupShape[] = [{ rows: 1, length: Math.min(8, maxTokens) }];
+  const length = Math.min(TWEET_LENGTH, maxTokens);
+  if (length > tweetLength[0]!.length) tweetLength.push({ rows: 1, length });
+  for (let rows = 2; rows < maxRows * 2; rows *= 2) tweetLength.push({ rows: Math.min(rows, maxRows), length });
+  const longer: WarmupShape[] = [];
+  for (let next = length * 2; next < maxTokens * 2; next *= 2) longer.push({ rows: maxRows, length: Math.min(next, maxTokens) });
+  return { tweetLength, longer };
+}
+
+/**
+ * The time of `next` guessed from a shape already run: proportional to its tokens, and once more to its
+ * length when longer (attention grows with the square of the length): an over-estimate, so the budget holds.
+ */
+export function estimateMs(ran: WarmupShape & { ms: number }, next: WarmupShape): number {
+  const tokens = (next.rows * next.length) / (ran.rows * ran.length);
+  return ran.ms * tokens * Math.max(1, next.length / ran.length);
+}
+
+/**
+ * Runs the ladder with `run` (one batch of that shape) within `budgetMs`, and measures the cost per token.
+ * `now` is injectable so that tests drive the clock.
+ */
+export async function warmUp(
+  run: (shape: WarmupShape) => Promise<void>,
+  { maxRows, maxTokens, budgetMs = WARMUP_BUDGET_MS, now = () => performance.now() }:
+  { maxRows: number; maxTokens: number; budgetMs?: number; now?: () => number },
+): Promise<WarmupReport> {
+  const started = now();
+  const ran: WarmupReport['ran'] = [];
+  const skipped: WarmupShape[] = [];
+  const timed = async (shape: WarmupShape) => {
+    const t0 = now();
+    await run(shape);
+    const entry = { ...shape, ms: now() - t0 };
+    ran.push(entry);
+    return entry;
+  };
+  /** Runs the shapes in order while each fits; the rest are skipped. Returns the last one run. */
+  const climb = async (shapes: WarmupShape[]) => {
+    let last = ran.at(-1);
+    for (let i = 0; i < shapes.length; i++) {
+      const shape = shapes[i]!;
+      if (last !== undefined && now() - started + estimateMs(last, shape) > budgetMs) {
+        skipped.push(...shapes.slice(i));
+        return false;
+      }
+      last = await timed(shape);
+    }
+    return true;
+  };
+  const { tweetLength, longer } = warmupLadder(maxRows, maxTokens);
+  const climbedAll = await climb(tweetLength);
+  // The calibration: the largest tweet-length shape again, now that its first-run allocations are done.
+  const largest = ran.at(-1)!;
+  let calibration = largest;
+  if (now() - started + largest.ms <= budgetMs) calibration = await timed({ rows: largest.rows, length: largest.length });
+  if (climbedAll) await climb(longer);
+  else skipped.push(...longer);
+  return {
+    ran,
+    skipped,
+    msPerToken: calibration.ms / (calibration.rows * calibration.length),
+    ms: now() - started,
+  };
+}
