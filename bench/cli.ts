@@ -9,7 +9,7 @@ import { cpuSnapshot, cpuUsage } from './cpu.js';
 import { runLoad } from './load.js';
 import { machineInfo } from './machine.js';
 import { BENCH_ROOT, DEFAULT_MODEL, FIXTURE_MODEL, RESULTS_DIR } from './paths.js';
-import { composedCeiling, computeChecks, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
+import { composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
 import { scrapeTotals, serverSideStats } from './scrape.js';
 import {
   DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, startSystem, unavailable,
@@ -17,6 +17,7 @@ import {
 } from './systems.js';
 import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
 import { TRAIN_TWEETS, runBulk } from './bulk.js';
+import { tokenizerThroughput } from './tokenizer-throughput.js';
 
 interface Scenario {
   description: string;
@@ -279,6 +280,30 @@ export async function main(argv: string[]): Promise<number> {
         results.ceilings.ort = { skipped: (error as Error).message.split('\n')[0]! };
         log(`  failed: ${(error as Error).message}`);
       }
+      // R_tok: every text is also tokenized on the same cores (one thread per core, as bulk measures it).
+      log(`- R_tok: bench/tokenizer-throughput.ts, ${cores} threads, ${ortOptions.seconds} s`);
+      try {
+        const tok = await tokenizerThroughput({ model, threads: cores, seconds: ortOptions.seconds, data: tweetsPath });
+        results.ceilings.tok = { tweetsPerSecond: tok.tweetsPerSecond, threads: tok.threads, seconds: tok.seconds, tokensPerTweet: tok.tokensPerTweet };
+        log(`  R_tok = ${Math.round(tok.tweetsPerSecond).toLocaleString('en-US')} tweets/s`);
+      } catch (error) {
+        results.ceilings.tok = { skipped: (error as Error).message.split('\n')[0]! };
+        log(`  failed: ${(error as Error).message}`);
+      }
+      if (connections.includes(1)) {
+        // The latency floor of a lone request: one text through one session, no queue, no HTTP.
+        const single = { ...ortOptions, batch: 1, sessions: 1, seconds: Math.min(ortOptions.seconds, 10) };
+        log(`- one raw inference: bench/ort-throughput.ts, batch 1, 1 session × ${single.threads} threads, ${single.seconds} s`);
+        try {
+          const ort = await runOrt(single);
+          const latency = ort.raw.batchLatencyMs as { p50: number; p99: number };
+          results.ceilings.single = { p50Ms: latency.p50, p99Ms: latency.p99, threads: single.threads, seconds: single.seconds, command: ort.command };
+          log(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms a call`);
+        } catch (error) {
+          results.ceilings.single = { skipped: (error as Error).message.split('\n')[0]! };
+          log(`  failed: ${(error as Error).message}`);
+        }
+      }
       continue;
     }
     log(`- ${id}: starting (${SYSTEM_TITLES[id]})`);
@@ -322,7 +347,11 @@ export async function main(argv: string[]): Promise<number> {
   if (noop) results.ceilings.http = { textsPerSecond: noop.textsPerSecond, connections: primary };
   const ort = results.ceilings.ort && 'tweetsPerSecond' in results.ceilings.ort ? results.ceilings.ort.tweetsPerSecond : undefined;
   results.ceilings.composed = composedCeiling(ort, results.ceilings.http?.textsPerSecond);
+  const tokCeiling = results.ceilings.tok && 'tweetsPerSecond' in results.ceilings.tok ? results.ceilings.tok.tweetsPerSecond : undefined;
+  if (results.ceilings.tok) results.ceilings.composed3 = threeStageCeiling(ort, results.ceilings.http?.textsPerSecond, tokCeiling);
   if (scenarioName !== 'smoke') results.checks = computeChecks(results, primary);
+  const latencyCheck = singleLatencyCheck(results);
+  if (latencyCheck) results.checks.push(latencyCheck);
 
   const seedProbe = probes.get('seed');
   const serviceProbe = probes.get('service') ?? probes.get('service-direct');
