@@ -14,6 +14,7 @@
 //   the queue is looked at (every submission, every finished batch, the wait timer), so no listener or
 //   timer is kept per text.
 // - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
+// - An owner may hold batches back (option `hold`) while the next stage has enough work; it pumps when not.
 import { systemClock, type Clock } from './clock.js';
 import { DrainRate } from './drain-rate.js';
 import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError, type RejectionReason } from './errors.js';
@@ -55,6 +56,7 @@ export class MicroBatcher<P, R> {
   readonly #padTo: (tokens: number) => number;
   readonly #clock: Clock;
   readonly #observer: BatcherObserver;
+  readonly #hold: (() => boolean) | undefined;
   /** Every waiting item in arrival order (entries that left by other ways are skipped lazily). */
   readonly #arrivals = new Fifo<Item<P, R>>();
   /** Waiting items by padded length, each bucket in arrival order. */
@@ -84,6 +86,7 @@ export class MicroBatcher<P, R> {
     this.#buckets = new LengthBuckets(multiple, (item) => item.state === 'waiting');
     this.#clock = options.clock ?? systemClock;
     this.#observer = options.observer ?? {};
+    this.#hold = options.hold;
   }
 
   /** Texts waiting to be batched. */
@@ -113,6 +116,17 @@ export class MicroBatcher<P, R> {
    * or refused together, and each may land in a different batch.
    */
   submitMany(entries: SubmitEntry<P>[], options: SubmitOptions = {}): Promise<Completed<R>>[] {
+    const promises = this.enqueueMany(entries, options);
+    this.#pump();
+    return promises;
+  }
+
+  /**
+   * As submitMany, but cuts no batch now: the caller calls pump() once it has queued everything that
+   * arrived together (e.g. once per event-loop turn), so an idle worker gets them in one task rather than
+   * one task per call. Anything else that looks at the queue (a submitMany, a finished batch) also pumps.
+   */
+  enqueueMany(entries: SubmitEntry<P>[], options: SubmitOptions = {}): Promise<Completed<R>>[] {
     if (this.#closed) {
       this.#notifyReject('closed', entries.length);
       return entries.map(() => Promise.reject(new BatcherClosedError()));
@@ -146,13 +160,20 @@ export class MicroBatcher<P, R> {
       });
     }));
     for (const item of items) this.#enqueue(item);
-    this.#pump();
     return promises;
   }
 
-  /** Seconds after which a refused client may expect room: the queue's drain time at the measured rate. */
-  retryAfterSeconds(): number {
-    return this.#drainRate.secondsToDrain(this.#waiting);
+  /** Cuts the batches that the rules allow now (after enqueueMany). */
+  pump(): void {
+    this.#pump();
+  }
+
+  /**
+   * Seconds after which a refused client may expect room: the queue's drain time at the measured rate, with
+   * `ahead` more texts still on their way to it (an earlier stage's queue).
+   */
+  retryAfterSeconds(ahead = 0): number {
+    return this.#drainRate.secondsToDrain(this.#waiting + ahead);
   }
 
   /**
@@ -219,6 +240,11 @@ export class MicroBatcher<P, R> {
       if (!oldest) {
         this.#schedule(Infinity);
         this.#notifyIdle();
+        return;
+      }
+      if (this.#hold !== undefined && !this.#closed && this.#hold()) {
+        // The owner pumps again when the hold lifts; only a deadline can come first.
+        this.#schedule(oldest.deadline);
         return;
       }
       if (this.#inFlight >= this.concurrency + this.prefetch) {

@@ -41,6 +41,12 @@ export interface BatcherOptions<P, R> {
    * multiple capped at the model's limit). Defaults to rounding up to `lengthMultiple`.
    */
   padTo?: (tokens: number) => number;
+  /**
+   * While this returns true no batch is cut: the stage after this one already has enough work waiting, so a
+   * batch cut now would only cost a worker wake-up earlier than needed. Deadlines and gone clients are still
+   * applied; the owner calls pump() once it turns false. Ignored once closing.
+   */
+  hold?: () => boolean;
   /** Fraction of maxQueue from which `saturated` reports true (readiness turns 503 before the queue sheds). */
   saturationRatio?: number;
   clock?: Clock;

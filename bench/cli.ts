@@ -9,7 +9,7 @@ import { cpuSnapshot, cpuUsage } from './cpu.js';
 import { runLoad } from './load.js';
 import { machineInfo } from './machine.js';
 import { BENCH_ROOT, DEFAULT_MODEL, FIXTURE_MODEL, RESULTS_DIR } from './paths.js';
-import { PEER_TARGETS, composedCeiling, computeChecks, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
+import { PEER_TARGETS, composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
 import { scrapeTotals, serverSideStats } from './scrape.js';
 import {
   DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, startSystem, unavailable,
@@ -17,6 +17,7 @@ import {
 } from './systems.js';
 import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
 import { TRAIN_TWEETS, runBulk } from './bulk.js';
+import { tokenizerThroughput } from './tokenizer-throughput.js';
 
 interface Scenario {
   description: string;
@@ -195,9 +196,11 @@ export async function main(argv: string[]): Promise<number> {
   const seedModel = fromRoot(values['seed-model'] ?? model);
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
-  const heavy = scenarioName === 'compare' && values.connections === undefined && onnxBytes(model) >= HEAVY_MODEL_BYTES;
-  if (heavy) log(`a heavy model (${Math.round(onnxBytes(model) / 2 ** 20)} MiB of ONNX): connections ${HEAVY_CONNECTIONS.join(', ')} unless --connections says otherwise`);
-  const connections = (list(values.connections) ?? (heavy ? HEAVY_CONNECTIONS.map(String) : scenario.connections.map(String))).map((c) => positiveInt('connections', c, 1));
+  // A heavy model (RoBERTa-base sized) gets its own connection counts and its own target against transformers.js.
+  const heavy = onnxBytes(model) >= HEAVY_MODEL_BYTES;
+  const heavyConnections = heavy && scenarioName === 'compare' && values.connections === undefined;
+  if (heavyConnections) log(`a heavy model (${Math.round(onnxBytes(model) / 2 ** 20)} MiB of ONNX): connections ${HEAVY_CONNECTIONS.join(', ')} unless --connections says otherwise`);
+  const connections = (list(values.connections) ?? (heavyConnections ? HEAVY_CONNECTIONS.map(String) : scenario.connections.map(String))).map((c) => positiveInt('connections', c, 1));
   const durationS = positiveInt('duration', values.duration, scenario.durationS);
   const warmupS = positiveInt('warmup', values.warmup, scenario.warmupS, 0);
   const mix: Mix = parseMix(values.mix ?? scenario.mix);
@@ -308,6 +311,30 @@ export async function main(argv: string[]): Promise<number> {
         results.ceilings.ort = { skipped: (error as Error).message.split('\n')[0]! };
         log(`  failed: ${(error as Error).message}`);
       }
+      // R_tok: every text is also tokenized on the same cores (one thread per core, as bulk measures it).
+      log(`- R_tok: bench/tokenizer-throughput.ts, ${cores} threads, ${ortOptions.seconds} s`);
+      try {
+        const tok = await tokenizerThroughput({ model, threads: cores, seconds: ortOptions.seconds, data: tweetsPath });
+        results.ceilings.tok = { tweetsPerSecond: tok.tweetsPerSecond, threads: tok.threads, seconds: tok.seconds, tokensPerTweet: tok.tokensPerTweet };
+        log(`  R_tok = ${Math.round(tok.tweetsPerSecond).toLocaleString('en-US')} tweets/s`);
+      } catch (error) {
+        results.ceilings.tok = { skipped: (error as Error).message.split('\n')[0]! };
+        log(`  failed: ${(error as Error).message}`);
+      }
+      if (connections.includes(1)) {
+        // The latency floor of a lone request: one text through one session, no queue, no HTTP.
+        const single = { ...ortOptions, batch: 1, sessions: 1, seconds: Math.min(ortOptions.seconds, 10) };
+        log(`- one raw inference: bench/ort-throughput.ts, batch 1, 1 session × ${single.threads} threads, ${single.seconds} s`);
+        try {
+          const ort = await runOrt(single);
+          const latency = ort.raw.batchLatencyMs as { p50: number; p99: number };
+          results.ceilings.single = { p50Ms: latency.p50, p99Ms: latency.p99, threads: single.threads, seconds: single.seconds, command: ort.command };
+          log(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms a call`);
+        } catch (error) {
+          results.ceilings.single = { skipped: (error as Error).message.split('\n')[0]! };
+          log(`  failed: ${(error as Error).message}`);
+        }
+      }
       continue;
     }
     log(`- ${id}: starting (${SYSTEM_TITLES[id]})`);
@@ -351,9 +378,11 @@ export async function main(argv: string[]): Promise<number> {
   if (noop) results.ceilings.http = { textsPerSecond: noop.textsPerSecond, connections: primary };
   const ort = results.ceilings.ort && 'tweetsPerSecond' in results.ceilings.ort ? results.ceilings.ort.tweetsPerSecond : undefined;
   results.ceilings.composed = composedCeiling(ort, results.ceilings.http?.textsPerSecond);
-  // The issue's peer targets depend on the model's weight: an ONNX file of 100 MB holds ~25 M fp32 parameters.
-  const heavy = statSync(model.endsWith('.onnx') ? model : resolve(model, 'model.onnx')).size >= 100e6;
+  const tokCeiling = results.ceilings.tok && 'tweetsPerSecond' in results.ceilings.tok ? results.ceilings.tok.tweetsPerSecond : undefined;
+  if (results.ceilings.tok) results.ceilings.composed3 = threeStageCeiling(ort, results.ceilings.http?.textsPerSecond, tokCeiling);
   if (scenarioName !== 'smoke') results.checks = computeChecks(results, primary, heavy ? PEER_TARGETS.heavy : PEER_TARGETS.small);
+  const latencyCheck = singleLatencyCheck(results);
+  if (latencyCheck) results.checks.push(latencyCheck);
 
   const serviceProbe = probes.get('service') ?? probes.get('service-direct');
   const peers: [SystemId, string][] = [['seed', 'the Flask + PyTorch design (seed)'], ['transformersjs', 'the transformers.js peer']];

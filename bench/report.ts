@@ -41,6 +41,22 @@ export interface OrtCeiling {
   raw: Record<string, unknown>;
 }
 
+export interface TokCeiling {
+  tweetsPerSecond: number;
+  threads: number;
+  seconds: number;
+  tokensPerTweet: number;
+}
+
+export interface SingleInference {
+  /** Latency of one session.run of one tweet (validation tweets in file order), ms. */
+  p50Ms: number;
+  p99Ms: number;
+  threads: number;
+  seconds: number;
+  command: string[];
+}
+
 export interface Check {
   name: string;
   target: string;
@@ -65,6 +81,12 @@ export interface Results {
     http: { textsPerSecond: number; connections: number } | null;
     /** C = 1 / (1/R_ort + 1/R_http), texts/s. */
     composed: number | null;
+    /** R_tok: the service's tokenizer alone (bench/tokenizer-throughput.ts), one thread per core. */
+    tok?: TokCeiling | { skipped: string } | null;
+    /** C3 = 1 / (1/R_ort + 1/R_http + 1/R_tok): every text is also tokenized, on the same cores. */
+    composed3?: number | null;
+    /** One raw ONNX Runtime inference of one text (batch 1, one session): the floor of latency at 1 connection. */
+    single?: SingleInference | { skipped: string } | null;
   };
   checks: Check[];
   notes: string[];
@@ -73,6 +95,30 @@ export interface Results {
 export function composedCeiling(ort: number | undefined, http: number | undefined): number | null {
   if (!(ort! > 0) || !(http! > 0)) return null;
   return 1 / (1 / ort! + 1 / http!);
+}
+
+/** C3 = 1 / (1/R_ort + 1/R_http + 1/R_tok): the ceiling when tokenizing also takes its share of the cores. */
+export function threeStageCeiling(ort: number | undefined, http: number | undefined, tok: number | undefined): number | null {
+  const c = composedCeiling(ort, http);
+  if (c === null || !(tok! > 0)) return null;
+  return 1 / (1 / c + 1 / tok!);
+}
+
+/**
+ * The latency target at 1 connection: the service's p50 within 1 ms of one raw inference of a text, i.e. a
+ * lone request waits for no batch window and pays only its hand-offs and HTTP.
+ */
+export function singleLatencyCheck(results: Pick<Results, 'systems' | 'ceilings'>): Check | undefined {
+  const run = runAt(results.systems.find((s) => s.id === 'service'), 1) ?? runAt(results.systems.find((s) => s.id === 'service-direct'), 1);
+  const single = results.ceilings.single;
+  if (!run || !single || !('p50Ms' in single)) return undefined;
+  const over = run.latency.p50 - single.p50Ms;
+  return {
+    name: 'Latency at 1 connection vs one raw inference of one text (ONNX Runtime alone, batch 1)',
+    target: 'p50 ≤ raw p50 + 1 ms',
+    measured: `p50 ${formatNumber(run.latency.p50)} ms vs raw ${single.p50Ms.toFixed(2)} ms (+${over.toFixed(2)} ms; p99 ${formatNumber(run.latency.p99)} vs ${single.p99Ms.toFixed(2)} ms)`,
+    met: over <= 1,
+  };
 }
 
 const runAt = (system: SystemResult | undefined, connections: number) => system?.runs.find((r) => r.connections === connections);
@@ -183,6 +229,24 @@ export function markdown(results: Results, svgFile: string): string {
   const http = results.ceilings.http;
   lines.push(http ? `- R_http (no-op Fastify through the same NGINX and replicas, ${http.connections} connections): **${formatNumber(http.textsPerSecond)} texts/s**` : '- R_http: not measured');
   lines.push(results.ceilings.composed !== null ? `- C = 1 / (1/R_ort + 1/R_http) = **${formatNumber(results.ceilings.composed)} texts/s**` : '- C: not computed (needs R_ort and R_http)');
+  const tok = results.ceilings.tok;
+  if (tok && 'tweetsPerSecond' in tok) {
+    lines.push(`- R_tok (the service's tokenizer alone, ${tok.threads} threads, ${tok.seconds.toFixed(0)} s): **${formatNumber(tok.tweetsPerSecond)} tweets/s** (${((tok.threads * 1000) / tok.tweetsPerSecond).toFixed(4)} CPU ms per tweet)`);
+  } else if (tok) {
+    lines.push(`- R_tok: not measured (${tok.skipped})`);
+  }
+  const c3 = results.ceilings.composed3;
+  if (c3 != null) {
+    const service = results.systems.find((s) => s.id === 'service')?.runs.find((r) => r.connections === 500) ?? results.systems.find((s) => s.id === 'service')?.runs.at(-1);
+    const c = results.ceilings.composed;
+    lines.push(`- C3 = 1 / (1/R_ort + 1/R_http + 1/R_tok) = **${formatNumber(c3)} texts/s**${service ? `; the service (c=${service.connections}) is at ${(service.textsPerSecond / c3).toFixed(2)} × C3${c ? ` and ${(service.textsPerSecond / c).toFixed(2)} × C` : ''}` : ''}`);
+  }
+  const single = results.ceilings.single;
+  if (single && 'p50Ms' in single) {
+    lines.push(`- One raw inference of one text (ONNX Runtime alone, batch 1, 1 session × ${single.threads} threads, ${single.seconds} s): p50 **${single.p50Ms.toFixed(2)} ms**, p99 ${single.p99Ms.toFixed(2)} ms`);
+  } else if (single) {
+    lines.push(`- One raw inference of one text: not measured (${single.skipped})`);
+  }
   lines.push('');
   if (results.checks.length > 0) {
     lines.push('## Targets', '');

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { runLoad } from '../bench/load.js';
 import { FIXTURE_MODEL } from '../bench/paths.js';
-import { PEER_TARGETS, composedCeiling, computeChecks, chart, markdown, type Results } from '../bench/report.js';
+import { PEER_TARGETS, composedCeiling, computeChecks, chart, markdown, singleLatencyCheck, threeStageCeiling, type Results } from '../bench/report.js';
 import { parseTotals, serverSideStats, scrapeTotals } from '../bench/scrape.js';
 import { lastJsonObject, modelLabels, startSystem, type RunningSystem, type Sizing } from '../bench/systems.js';
 import { CallSource, loadTweets, parseMix, protocolCall } from '../bench/tweets.js';
@@ -113,6 +113,19 @@ t.test('results: ceilings, the targets of the issue, table and chart', async (t)
   const lines = chart(sweep);
   t.match(lines, /<polyline/);
   t.match(lines, /p99 latency/);
+  t.ok(Math.abs(threeStageCeiling(3000, 13500, 90000)! - 1 / (1 / 3000 + 1 / 13500 + 1 / 90000)) < 1e-9);
+  t.equal(threeStageCeiling(3000, 13500, undefined), null);
+  results.ceilings.tok = { tweetsPerSecond: 90000, threads: 2, seconds: 10, tokensPerTweet: 30 };
+  results.ceilings.composed3 = threeStageCeiling(3000, 13500, 90000);
+  t.match(markdown(results, 'compare.svg'), /C3 = 1 \/ \(1\/R_ort \+ 1\/R_http \+ 1\/R_tok\) = \*\*2,389 texts\/s\*\*; the service \(c=500\) is at 1\.00 × C3 and 0\.98 × C/);
+  t.equal(singleLatencyCheck(results), undefined, 'no latency check without a run at 1 connection and a raw single inference');
+  const lone = benchResults({ service: [benchRun(1, 100, 12)] });
+  lone.ceilings.single = { p50Ms: 1.6, p99Ms: 2.1, threads: 1, seconds: 10, command: [] };
+  const latency = singleLatencyCheck(lone)!;
+  t.equal(latency.met, false, `p50 ${lone.systems[0]!.runs[0]!.latency.p50} ms is more than 1 ms over 1.6 ms`);
+  lone.ceilings.single.p50Ms = lone.systems[0]!.runs[0]!.latency.p50 - 0.5;
+  t.equal(singleLatencyCheck(lone)!.met, true);
+  t.match(markdown(lone, 'sweep.svg'), /One raw inference of one text \(ONNX Runtime alone, batch 1/);
   t.same(lastJsonObject('warming up\n{\n  "tweetsPerSecond": 3100,\n  "batchLatencyMs": { "p50": 9 }\n}\n'), { tweetsPerSecond: 3100, batchLatencyMs: { p50: 9 } });
 });
 
