@@ -323,7 +323,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       if (connections.includes(1)) {
         // The latency floor of a lone request: one text through one session, no queue, no HTTP.
-        const single = { ...ortOptions, batch: 1, sessions: 1, seconds: Math.min(ortOptions.seconds, 10) };
+        const single = { ...ortOptions, batch: 1, batches: undefined, sessions: 1, seconds: Math.min(ortOptions.seconds, 10) };
         log(`- one raw inference: bench/ort-throughput.ts, batch 1, 1 session × ${single.threads} threads, ${single.seconds} s`);
         try {
           const ort = await runOrt(single);

@@ -27,7 +27,12 @@ const run = (results: Results, id: string, connections = 500): SystemRun => {
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 /** R_ort, which a run may have skipped (then these checks fail, as they should). */
-const ortCeiling = compare.ceilings.ort as { tweetsPerSecond: number; batch: number; sessions: number; threads: number };
+const ortCeiling = compare.ceilings.ort as { tweetsPerSecond: number; batch: number; grouping: string; sessions: number; threads: number };
+/** The result file of one named run, linked from the section as bench/results/<name>.md. */
+function named(name: string): Results {
+  t.ok(section.includes(`(bench/results/${name}.md)`), `the section links bench/results/${name}.md`);
+  return JSON.parse(readFileSync(new URL(`bench/results/${name}.json`, ROOT), 'utf8')) as Results;
+}
 
 t.test('the machine line is the machine of the results', async (t) => {
   const { machine } = compare;
@@ -54,7 +59,12 @@ t.test('the table: req/s, p50, p99 and failures of every system at 500 connectio
     const row = `| ${title} | ${whole(r.requestsPerSecond)} | ${r.latency.p50} | ${whole(r.latency.p99)} | ${failuresText} |`;
     t.ok(section.includes(row), `row ${id}: ${row}`);
   }
-  t.ok(section.includes(`| R_ort: ONNX Runtime alone, batch ${ortCeiling.batch}, ${ortCeiling.sessions} sessions × ${ortCeiling.threads} thread, no HTTP | ${whole(ortCeiling.tweetsPerSecond)} tweets/s |`), 'row R_ort');
+  const peer = run(compare, 'transformersjs');
+  t.ok(section.includes(`| ${whole(peer.requestsPerSecond)} | ${peer.latency.p50} | ${whole(peer.latency.p99)} | ${peer.timeouts} timeouts |`), 'row transformers.js');
+  t.equal(peer.errors, peer.timeouts, 'transformers.js: every error was a timeout');
+  t.equal(peer.non2xx + peer.invalid, 0, 'transformers.js: no other failure');
+  const grouping = ortCeiling.grouping === 'length' ? ' grouped by length' : ' in arrival order';
+  t.ok(section.includes(`| R_ort: ONNX Runtime alone, batch ${ortCeiling.batch}${grouping}, ${ortCeiling.sessions} sessions × ${ortCeiling.threads} thread, no HTTP | ${whole(ortCeiling.tweetsPerSecond)} tweets/s |`), 'row R_ort');
 });
 
 t.test('the ratios and ceilings in the bullets', async (t) => {
@@ -75,6 +85,9 @@ t.test('the ratios and ceilings in the bullets', async (t) => {
     `replicas ${fixed((service.cpu?.cores.replicas ?? NaN) / service.textsPerSecond * 1000, 2)} ms`,
     `ONNX Runtime ≈ ${fixed(Math.floor(2 / ort * 1000 * 100) / 100, 2)} ms (R_ort:\n  2 cores ÷ ${whole(ort)}/s)`,
     `NGINX ${fixed((service.cpu?.cores.nginx ?? NaN) / service.textsPerSecond * 1000, 2)} ms`,
+    `**${fixed(service.textsPerSecond / run(compare, 'transformersjs').textsPerSecond, 2)}×** the throughput with p99 at ${fixed(service.latency.p99 / run(compare, 'transformersjs').latency.p99, 2)}× its p99`,
+    `(R_tok = ${whole((compare.ceilings.tok as { tweetsPerSecond: number }).tweetsPerSecond)} tweets/s on 2 threads), C3 = ${whole(compare.ceilings.composed3!)}/s and the\n  service is at ${fixed(service.textsPerSecond / compare.ceilings.composed3!, 2)} × C3`,
+    `the tokenizer ≈ ${fixed(2 / (compare.ceilings.tok as { tweetsPerSecond: number }).tweetsPerSecond * 1000, 2)} ms`,
   ];
   for (const claim of claims) t.ok(section.includes(claim), claim);
 });
@@ -91,4 +104,33 @@ t.test('one connection and the sweep', async (t) => {
   const failures = sweep.systems.flatMap((system) => system.runs).reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0);
   t.equal(failures, 0, 'and "no errors, timeouts or non-2xx at any point" is true');
   t.match(section, 'no errors, timeouts or non-2xx at any point');
+});
+
+t.test('one connection against one raw inference (shipped model)', async (t) => {
+  const c1 = named('sweep-2026-12-01-c1');
+  const lone = run(c1, 'service', 1);
+  const single = c1.ceilings.single as { p50Ms: number };
+  t.ok(section.includes(`p50 ${lone.latency.p50} ms, mean ${lone.latency.mean} ms, against ${fixed(single.p50Ms, 2)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
+  t.ok(section.includes(`with ${fixed(lone.server!.meanQueueWaitMs!, 3)} ms mean queue\n  wait`), 'queue wait at 1 connection');
+  t.ok(lone.latency.mean - single.p50Ms < 1, '"adds under 1 ms" is true of the mean');
+});
+
+t.test('the RoBERTa-base-sized model: every row, R_ort and the ratios', async (t) => {
+  const heavy = named('compare-2026-12-01-roberta-base');
+  const rate = (r: SystemRun) => fixed(r.textsPerSecond, 1);
+  const cell = (id: string, connections: number) => {
+    const r = run(heavy, id, connections);
+    if (r.textsPerSecond === 0) return `0: ${whole(r.non2xx)} NGINX errors, ${r.timeouts} timeouts`;
+    return `${rate(r)} (${whole(r.latency.p99)})${r.timeouts > 0 ? `, ${r.timeouts} timeouts` : ''}`;
+  };
+  for (const connections of [1, 8, 32, 128, 500]) {
+    const row = `| ${connections} | ${cell('service', connections)} | ${cell('batching-off', connections)} | ${cell('transformersjs', connections)} |`;
+    t.ok(section.includes(row), row);
+  }
+  const ort = heavy.ceilings.ort as { tweetsPerSecond: number; batch: number; paddingRatio: number };
+  t.ok(section.includes(`**${whole(ort.tweetsPerSecond)} tweets/s** at batch\n  ${ort.batch} grouped by length (padding ratio ${ort.paddingRatio})`), 'R_ort');
+  const at128 = run(heavy, 'service', 128);
+  t.ok(section.includes(`At 128 connections the service reaches ${fixed(at128.textsPerSecond / ort.tweetsPerSecond, 2)} × R_ort with padding ${fixed(at128.server!.paddingRatio!, 2)}, ${fixed(at128.textsPerSecond / run(heavy, 'batching-off', 128).textsPerSecond, 2)}× batching off and ${fixed(at128.textsPerSecond / run(heavy, 'transformersjs', 128).textsPerSecond, 2)}× transformers.js`), 'the ratios at 128 connections');
+  const lone = named('compare-2026-12-01-roberta-base-c1');
+  t.ok(section.includes(`p50 ${run(lone, 'service', 1).latency.p50} ms against ${fixed((lone.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
 });
