@@ -24,3 +24,28 @@ export function autoMaxBatchTokens(msPerToken: number): number {
   const tokens = Math.floor(TARGET_BATCH_MS / msPerToken / 8) * 8;
   return Math.max(MIN_BATCH_TOKENS, Math.min(CPU_MAX_BATCH_TOKENS, tokens));
 }
+
+/** The queue bound of a small model, and the most any CPU queue holds: the default before issue 13. */
+export const CPU_MAX_QUEUE = 2048;
+
+/**
+ * Padded tokens of a typical tweet: the validation tweets average 26 (shipped tokenizer) and 29 (Twitter
+ * RoBERTa) real tokens, and the workers pad to a multiple of 8.
+ */
+export const TWEET_PADDED_TOKENS = 32;
+
+/** A full queue drains within this share of REQUEST_TIMEOUT_MS, leaving the rest for the text's own batch and HTTP. */
+export const QUEUE_DRAIN_SHARE = 0.5;
+
+/**
+ * MAX_QUEUE on a CPU when the user has not set it: as many tweets as `workers` run in half the deadline at
+ * `msPerToken`, so that a text the queue accepts can be answered before its deadline, and overload is shed
+ * at once with 503 and Retry-After. With the 2048 of a small model, a RoBERTa-base-sized one at 500
+ * connections queued about 80 s of work and its clients timed out instead (issue 13). Never below
+ * `minimum` (MAX_CLIENT_BATCH: a full batch call must fit).
+ */
+export function autoMaxQueue(msPerToken: number, workers: number, requestTimeoutMs: number, minimum: number): number {
+  if (!(msPerToken > 0) || !Number.isFinite(msPerToken)) return Math.max(minimum, CPU_MAX_QUEUE);
+  const texts = Math.floor((requestTimeoutMs * QUEUE_DRAIN_SHARE * workers) / (msPerToken * TWEET_PADDED_TOKENS));
+  return Math.max(minimum, Math.min(CPU_MAX_QUEUE, texts));
+}

@@ -27,7 +27,8 @@ export interface Config {
   /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
   maxBatchTokens: number | undefined;
   maxBatchWaitMs: number;
-  maxQueue: number;
+  /** Unset on a CPU: chosen at start-up from the model's measured cost (core/batch-budget.ts). */
+  maxQueue: number | undefined;
   requestTimeoutMs: number;
   maxClientBatch: number;
   maxTextChars: number;
@@ -177,8 +178,12 @@ export const SETTINGS = [
     parse: integer('MAX_BATCH_WAIT_MS', 0, 60_000, (partial) => (isGpu(partial) ? 2 : 5)),
   },
   {
-    key: 'maxQueue', env: 'MAX_QUEUE', defaultText: '2048', description: 'Most texts waiting; beyond it requests get 503 with Retry-After',
-    parse: integer('MAX_QUEUE', 1, 1_000_000, 2048),
+    key: 'maxQueue', env: 'MAX_QUEUE',
+    defaultText: 'cpu: as many texts as the workers run in half of REQUEST_TIMEOUT_MS at the cost per token measured at warm-up (MAX_CLIENT_BATCH to 2048; 2048 for the shipped model); 2048 (GPU)',
+    description: 'Most texts waiting; beyond it requests get 503 with Retry-After. The CPU default sheds a heavy model\'s overload with 503 at once rather than letting texts wait out their deadline',
+    parse: (raw: string | undefined, partial: Partial<Config>) => (raw === undefined || raw.trim() === ''
+      ? (isGpu(partial) ? 2048 : undefined)
+      : integer('MAX_QUEUE', 1, 1_000_000, 0)(raw, partial)),
   },
   {
     key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', defaultText: '10000', description: 'Deadline of a request; past it, a waiting text is dropped with 504',
@@ -287,7 +292,7 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
   const config = partial as Config;
   if (config.cacheRedis && config.redisUrl === undefined) throw new ConfigError('CACHE_REDIS=1 needs REDIS_URL');
   // A full batch call must fit in the queue, or it could only ever get 503 QUEUE_FULL.
-  if (config.maxQueue < config.maxClientBatch) {
+  if (config.maxQueue !== undefined && config.maxQueue < config.maxClientBatch) {
     throw new ConfigError(`MAX_QUEUE (${config.maxQueue}) must be at least MAX_CLIENT_BATCH (${config.maxClientBatch}): a full batch call would never fit in the queue`);
   }
   if (config.metricsPort !== undefined && config.metricsPort !== 0 && config.metricsPort === config.port) {

@@ -3,7 +3,7 @@
 // batch) → the batchers. The HTTP server (server/service.ts) and the command line both start one of these.
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { autoMaxBatchTokens } from './batch-budget.js';
+import { autoMaxBatchTokens, autoMaxQueue } from './batch-budget.js';
 import type { Config } from './config.js';
 import { ServiceMetrics } from './metrics.js';
 import { loadServedModel, type ModelInternals, type ServedModel } from './model.js';
@@ -30,10 +30,17 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   const model = await loadServedModel(config, logger, internals);
   const redis = config.redisUrl !== undefined ? connectRedis(config.redisUrl, logger) : undefined;
   let predictor: Predictor | undefined;
+  // Unset on a CPU: as many texts as the workers run in half the deadline (core/batch-budget.ts), measured
+  // like MAX_BATCH_TOKENS below and, like it, chosen once at start-up.
+  const { msPerToken } = model.pool.description;
+  const maxQueue = config.maxQueue ?? autoMaxQueue(msPerToken, model.pool.workers, config.requestTimeoutMs, config.maxClientBatch);
+  if (config.maxQueue === undefined) {
+    logger.info({ maxQueue, msPerToken, workers: model.pool.workers }, 'MAX_QUEUE chosen from the cost per token measured at warm-up');
+  }
   const metrics = new ServiceMetrics({
     depth: () => predictor?.queueDepth ?? 0,
     inFlight: () => predictor?.batchesInFlight ?? 0,
-    capacity: () => config.maxQueue,
+    capacity: () => maxQueue,
   });
   const cache = config.cacheSize > 0
     ? new PredictionCache({ size: config.cacheSize, redis: config.cacheRedis ? redis : undefined, ttlSeconds: config.cacheTtlSeconds, metrics, logger })
@@ -46,7 +53,7 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   }
   predictor = new Predictor(
     model,
-    { maxBatchSize: config.maxBatchSize, maxBatchTokens, maxWaitMs: config.maxBatchWaitMs, maxQueue: config.maxQueue },
+    { maxBatchSize: config.maxBatchSize, maxBatchTokens, maxWaitMs: config.maxBatchWaitMs, maxQueue },
     { maxTextChars: config.maxTextChars, maxClientBatch: config.maxClientBatch, requestTimeoutMs: config.requestTimeoutMs },
     metrics,
     cache,

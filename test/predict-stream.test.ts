@@ -131,7 +131,9 @@ t.test('API keys and the rate limit: one stream is one request; its texts are co
 
 t.test('per-text deadline: lines that wait past REQUEST_TIMEOUT_MS get DEADLINE_EXCEEDED, and the stream goes on', async (t) => {
   // One worker running one text at a time on the slow fixture: a chunk's later texts outlive its deadline.
-  const slow = await startTestService({ MODEL_PATH: new URL('./fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '100' });
+  // MAX_QUEUE set: left unset, it would be sized to what drains within half the deadline (core/batch-budget.ts)
+  // and the stream's window with it, so that no text outlives its deadline, which is not what this tests.
+  const slow = await startTestService({ MODEL_PATH: new URL('./fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1', REQUEST_TIMEOUT_MS: '100', MAX_QUEUE: '2048' });
   t.teardown(() => slow.close());
   const answer = await postStream(slow.url, generatedLines(200));
   const answers = await collect(answer.lines);

@@ -2,7 +2,7 @@
 // cost per token it measures (issue 13). Driven by a fake clock: a "model" whose run advances the clock by
 // a cost of our choosing, so the behaviour is proven without timing anything real.
 import t from 'tap';
-import { autoMaxBatchTokens, CPU_MAX_BATCH_TOKENS, MIN_BATCH_TOKENS, TARGET_BATCH_MS } from '../core/batch-budget.js';
+import { autoMaxBatchTokens, autoMaxQueue, CPU_MAX_BATCH_TOKENS, CPU_MAX_QUEUE, MIN_BATCH_TOKENS, QUEUE_DRAIN_SHARE, TARGET_BATCH_MS, TWEET_PADDED_TOKENS } from '../core/batch-budget.js';
 import { loadConfig } from '../core/config.js';
 import { estimateMs, warmUp, warmupLadder, type WarmupShape } from '../inference/warmup.js';
 import { startTestService, getJson } from './helpers/service.js';
@@ -89,4 +89,31 @@ t.test('the running service: the chosen budget is what TEI /info reports', async
   const fixed = await startTestService({ WORKERS: '1', MAX_BATCH_TOKENS: '1000' });
   t.teardown(() => fixed.close());
   t.equal((await getJson(`${fixed.url}/info`)).body.max_batch_tokens, 1000, 'a set value wins');
+});
+
+t.test('MAX_QUEUE from the cost per token: a full queue drains in half the deadline, within bounds', async (t) => {
+  t.equal(autoMaxQueue(0.007, 2, 10_000, 64), CPU_MAX_QUEUE, 'a small model keeps 2048');
+  // The RoBERTa-base-sized model on this VM: 2.13 ms a padded token, one worker a replica.
+  const heavy = autoMaxQueue(2.13, 1, 10_000, 64);
+  const drainMs = (texts: number, workers: number) => (texts * TWEET_PADDED_TOKENS * 2.13) / workers;
+  t.ok(drainMs(heavy, 1) <= 10_000 * QUEUE_DRAIN_SHARE && drainMs(heavy + 1, 1) > 10_000 * QUEUE_DRAIN_SHARE, `${heavy} texts drain in ${drainMs(heavy, 1).toFixed(0)} ms`);
+  const two = autoMaxQueue(2.13, 2, 10_000, 64);
+  t.ok(two >= 2 * heavy && two <= 2 * heavy + 1, `twice the workers, twice the texts: ${two}`);
+  t.ok(autoMaxQueue(2.13, 1, 60_000, 64) > heavy, 'a longer deadline holds more');
+  t.equal(autoMaxQueue(50, 1, 10_000, 64), 64, 'never below MAX_CLIENT_BATCH: a full batch call fits');
+  t.equal(autoMaxQueue(0, 1, 10_000, 64), CPU_MAX_QUEUE, 'unknown cost: 2048');
+  t.equal(autoMaxQueue(Number.NaN, 1, 10_000, 64), CPU_MAX_QUEUE);
+});
+
+t.test('MAX_QUEUE: unset on a CPU is chosen after warm-up; set, or on a GPU, it is fixed', async (t) => {
+  t.equal(loadConfig({}, []).maxQueue, undefined);
+  t.equal(loadConfig({ MAX_QUEUE: '100' }, []).maxQueue, 100);
+  t.equal(loadConfig({ DEVICE: 'cuda' }, []).maxQueue, 2048);
+  t.throws(() => loadConfig({ MAX_QUEUE: '10' }, []), /MAX_QUEUE \(10\) must be at least MAX_CLIENT_BATCH/);
+  const auto = await startTestService({ WORKERS: '1' });
+  t.teardown(() => auto.close());
+  t.equal((await getJson(`${auto.url}/api/ready`)).body.maxQueue, CPU_MAX_QUEUE, 'the tiny fixture is cheap: 2048');
+  const fixed = await startTestService({ WORKERS: '1', MAX_QUEUE: '100' });
+  t.teardown(() => fixed.close());
+  t.equal((await getJson(`${fixed.url}/info`)).body.max_concurrent_requests, 100, 'a set value wins, and TEI /info says it');
 });
