@@ -117,11 +117,11 @@ t.test('one connection against one raw inference (shipped model)', async (t) => 
 
 t.test('the RoBERTa-base-sized model: every row, R_ort and the ratios', async (t) => {
   const heavy = named('compare-2026-12-01-roberta-base');
-  const rate = (r: SystemRun) => fixed(r.textsPerSecond, 1);
   const cell = (id: string, connections: number) => {
     const r = run(heavy, id, connections);
-    if (r.textsPerSecond === 0) return `0: ${whole(r.non2xx)} NGINX errors, ${r.timeouts} timeouts`;
-    return `${rate(r)} (${whole(r.latency.p99)})${r.timeouts > 0 ? `, ${r.timeouts} timeouts` : ''}`;
+    if (r.textsPerSecond === 0) return `0: ${whole(r.non2xx)} × 502 from NGINX, ${r.timeouts} timeouts`;
+    const shed = r.statusCodes['503'] ?? 0;
+    return `${fixed(r.textsPerSecond, 1)} (${whole(r.latency.p99)})${shed > 0 ? `, ${whole(shed)} × 503` : ''}${r.timeouts > 0 ? `, ${r.timeouts} timeouts` : ''}`;
   };
   for (const connections of [1, 8, 32, 128, 500]) {
     const row = `| ${connections} | ${cell('service', connections)} | ${cell('batching-off', connections)} | ${cell('transformersjs', connections)} |`;
@@ -131,6 +131,8 @@ t.test('the RoBERTa-base-sized model: every row, R_ort and the ratios', async (t
   t.ok(section.includes(`**${whole(ort.tweetsPerSecond)} tweets/s** at batch\n  ${ort.batch} grouped by length (padding ratio ${ort.paddingRatio})`), 'R_ort');
   const at128 = run(heavy, 'service', 128);
   t.ok(section.includes(`At 128 connections the service reaches ${fixed(at128.textsPerSecond / ort.tweetsPerSecond, 2)} × R_ort with padding ${fixed(at128.server!.paddingRatio!, 2)}, ${fixed(at128.textsPerSecond / run(heavy, 'batching-off', 128).textsPerSecond, 2)}× batching off and ${fixed(at128.textsPerSecond / run(heavy, 'transformersjs', 128).textsPerSecond, 2)}× transformers.js`), 'the ratios at 128 connections');
-  const lone = named('compare-2026-12-01-roberta-base-c1');
-  t.ok(section.includes(`p50 ${run(lone, 'service', 1).latency.p50} ms against ${fixed((lone.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
+  const at500 = run(heavy, 'service', 500);
+  t.ok(section.includes(`answers ${at500.statusCodes['200']} requests in time`), 'answered at 500 connections');
+  t.ok(section.includes(`(${fixed(at500.cpu!.cores.replicas!, 2)} cores for ${whole(at500.requestsPerSecond)} req/s): texts served fall\n  to ${fixed(at500.textsPerSecond, 1)}/s`), 'the cost of refusing');
+  t.ok(section.includes(`p50 ${run(heavy, 'service', 1).latency.p50} ms against ${fixed((heavy.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
 });
