@@ -82,6 +82,16 @@ function integer(env: string, min: number, max: number, fallback: number | ((par
   };
 }
 
+/**
+ * A setting that a CPU chooses at start-up from the model's cost measured at warm-up when it is not set
+ * (undefined here; core/batch-budget.ts chooses it), and that a GPU gives `gpuDefault`.
+ */
+function measuredOnCpu(env: string, min: number, max: number, gpuDefault: number) {
+  const parse = integer(env, min, max, gpuDefault);
+  return (raw: string | undefined, partial: Partial<Config>): number | undefined => (
+    (raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : parse(raw, partial));
+}
+
 function oneOf<T extends string>(env: string, values: readonly T[], fallback: T) {
   return (raw: string | undefined): T => {
     if (raw === undefined || raw.trim() === '') return fallback;
@@ -168,9 +178,7 @@ export const SETTINGS = [
     key: 'maxBatchTokens', env: 'MAX_BATCH_TOKENS',
     defaultText: 'cpu: as many as the model runs in about 500 ms, from its cost per token measured at warm-up (64 to 16384; 16384 for the shipped model); 65536 (GPU)',
     description: 'Most padded tokens in one batch (texts × longest padded length). The CPU default keeps one batch of a heavy model (RoBERTa-base) from holding the queue for seconds',
-    parse: (raw: string | undefined, partial: Partial<Config>) => (raw === undefined || raw.trim() === ''
-      ? (isGpu(partial) ? 65_536 : undefined)
-      : integer('MAX_BATCH_TOKENS', 1, 16_777_216, 0)(raw, partial)),
+    parse: measuredOnCpu('MAX_BATCH_TOKENS', 1, 16_777_216, 65_536),
   },
   {
     key: 'maxBatchWaitMs', env: 'MAX_BATCH_WAIT_MS', defaultText: '5 (cpu); 2 (GPU)',
@@ -181,9 +189,7 @@ export const SETTINGS = [
     key: 'maxQueue', env: 'MAX_QUEUE',
     defaultText: 'cpu: as many texts as the workers run in half of REQUEST_TIMEOUT_MS at the cost per token measured at warm-up (MAX_CLIENT_BATCH to 2048; 2048 for the shipped model); 2048 (GPU)',
     description: 'Most texts waiting; beyond it requests get 503 with Retry-After. The CPU default sheds a heavy model\'s overload with 503 at once rather than letting texts wait out their deadline',
-    parse: (raw: string | undefined, partial: Partial<Config>) => (raw === undefined || raw.trim() === ''
-      ? (isGpu(partial) ? 2048 : undefined)
-      : integer('MAX_QUEUE', 1, 1_000_000, 0)(raw, partial)),
+    parse: measuredOnCpu('MAX_QUEUE', 1, 1_000_000, 2048),
   },
   {
     key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', defaultText: '10000', description: 'Deadline of a request; past it, a waiting text is dropped with 504',

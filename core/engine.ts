@@ -47,9 +47,9 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
     : undefined;
   // Unset on a CPU: sized from the cost per token the first worker measured at warm-up. Chosen once, for the
   // model served at start-up; a hot reload keeps it (set MAX_BATCH_TOKENS to fix it for every model).
-  const maxBatchTokens = config.maxBatchTokens ?? autoMaxBatchTokens(model.pool.description.msPerToken);
+  const maxBatchTokens = config.maxBatchTokens ?? autoMaxBatchTokens(msPerToken);
   if (config.maxBatchTokens === undefined) {
-    logger.info({ maxBatchTokens, msPerToken: model.pool.description.msPerToken }, 'MAX_BATCH_TOKENS chosen from the cost per token measured at warm-up');
+    logger.info({ maxBatchTokens, msPerToken }, 'MAX_BATCH_TOKENS chosen from the cost per token measured at warm-up');
   }
   predictor = new Predictor(
     model,

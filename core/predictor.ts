@@ -1,8 +1,9 @@
 // Texts in, per-text model outputs out, for every way into the service (HTTP routes of each protocol,
 // streams, the command line). Two queued stages share one design (batching/): texts are tokenized in a
 // tokenizer worker, several at a time (all that arrived in one event-loop turn, or all that waited while
-// inference had enough queued); their ids join the micro-batcher, whose batches run in the inference workers. Each text settles on its own (predictEach); predict() gathers a call's texts
-// and drops the rest of the call at its first failure. The answer is protocol-neutral (TextResult): each
+// inference had enough queued); their ids join the micro-batcher, whose batches run in the inference
+// workers. Each text settles on its own (predictEach); predict() gathers a call's texts and drops the rest
+// of the call at its first failure. The answer is protocol-neutral (TextResult): each
 // transport writes its own body from it.
 import { MicroBatcher, type BatcherOptions, type Completed, type SubmitOptions } from '../batching/batcher.js';
 import type { InferencePool } from '../inference/pool.js';
