@@ -238,7 +238,7 @@ export const SETTINGS = [
     parse: integer('RATE_LIMIT_WINDOW', 1, 86_400_000, 60_000),
   },
   {
-    key: 'redisUrl', env: 'REDIS_URL', defaultText: '(none)', description: 'Redis (redis://host:port/db) shared by all replicas: rate-limit counters, and the cache with CACHE_REDIS=1',
+    key: 'redisUrl', env: 'REDIS_URL', defaultText: '(none)', description: 'Redis (redis://host:port/db) shared by all replicas: rate-limit counters, and the cache with CACHE_REDIS=1. Start-up waits up to 2 s for it; while it is unreachable the limit allows and the cache misses, counted in sentiment_redis_failures_total',
     parse: (raw: string | undefined) => {
       if (raw === undefined || raw.trim() === '') return undefined;
       if (!/^rediss?:\/\/[^\s]+$/.test(raw.trim())) throw new ConfigError(`REDIS_URL must be a redis:// or rediss:// URL, got '${raw}'`);

@@ -10,7 +10,7 @@ import { loadServedModel, type ModelInternals, type ServedModel } from './model.
 import { ModelReloader } from './model-reloader.js';
 import { PredictionCache } from './prediction-cache.js';
 import { Predictor } from './predictor.js';
-import { connectRedis } from './redis.js';
+import { connectRedis, redisReady } from './redis.js';
 
 export interface Engine {
   predictor: Predictor;
@@ -27,8 +27,17 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
 }
 
 export async function startEngine(config: Config, logger: Logger = createLogger(config), internals: ModelInternals = {}): Promise<Engine> {
-  const model = await loadServedModel(config, logger, internals);
+  // Opened first so that it connects while the model loads; the replica serves once it is ready (or has
+  // failed: Redis down at start-up is logged and the limit fails open, as it does in a later outage).
   const redis = config.redisUrl !== undefined ? connectRedis(config.redisUrl, logger) : undefined;
+  let model: ServedModel;
+  try {
+    model = await loadServedModel(config, logger, internals);
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
+  if (redis !== undefined) await redisReady(redis);
   let predictor: Predictor | undefined;
   // Unset on a CPU: as many texts as the workers run in half the deadline (core/batch-budget.ts), measured
   // like MAX_BATCH_TOKENS below and, like it, chosen once at start-up.

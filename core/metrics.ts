@@ -26,6 +26,8 @@ export class ServiceMetrics {
   readonly predictions: client.Counter<'label'>;
   readonly workerRestarts: client.Counter;
   readonly cacheLookups: client.Counter<'result' | 'source'>;
+  /** Redis commands that failed or timed out; each one a rate-limit check allowed or a cache miss. */
+  readonly redisFailures: client.Counter<'use'>;
   readonly modelReloads: client.Counter<'result'>;
   readonly modelInfo: client.Gauge<'name' | 'sha256' | 'device' | 'provider'>;
   readonly requestsInFlight: client.Gauge;
@@ -83,6 +85,10 @@ export class ServiceMetrics {
       name: 'sentiment_cache_lookups_total', help: 'Texts looked up in the prediction cache: result hit|miss, source memory|redis (the last layer asked)', registers,
       labelNames: ['result', 'source'],
     });
+    this.redisFailures = new client.Counter({
+      name: 'sentiment_redis_failures_total', help: 'Redis commands that failed or timed out, by use: rate_limit (the request was allowed unchecked), cache (treated as a miss, or not stored)', registers,
+      labelNames: ['use'],
+    });
     this.modelReloads = new client.Counter({
       name: 'sentiment_model_reloads_total', help: 'Model reloads, by result (swapped, rejected)', registers,
       labelNames: ['result'],
@@ -97,6 +103,7 @@ export class ServiceMetrics {
     // Every reason appears from the start, at 0, so rate() and alert expressions have a series to read.
     for (const reason of ['queue_full', 'deadline', 'aborted', 'closed', 'worker_crashed'] as const) this.rejections.inc({ reason }, 0);
     for (const result of ['swapped', 'rejected'] as const) this.modelReloads.inc({ result }, 0);
+    for (const use of ['rate_limit', 'cache'] as const) this.redisFailures.inc({ use }, 0);
     this.tokens.inc({ kind: 'real' }, 0);
     this.tokens.inc({ kind: 'padded' }, 0);
   }

@@ -72,6 +72,7 @@ export class PredictionCache {
         this.#lru.set(keys[i]!, found[i]!);
       });
     } catch (error) {
+      this.#metrics.redisFailures.inc({ use: 'cache' });
       this.#logger.debug({ err: (error as Error).message }, 'redis cache lookup failed; treated as misses');
     }
     const fromRedis = missing.filter((i) => found[i] !== undefined).length;
@@ -93,7 +94,10 @@ export class PredictionCache {
     this.#unsent = [];
     const pipeline = this.#redis!.pipeline();
     for (const [key, output] of entries) pipeline.set(REDIS_PREFIX + key, toJson(output), 'EX', this.#ttlSeconds);
-    pipeline.exec().catch((error: Error) => this.#logger.debug({ err: error.message }, 'redis cache store failed'));
+    pipeline.exec().catch((error: Error) => {
+      this.#metrics.redisFailures.inc({ use: 'cache' });
+      this.#logger.debug({ err: error.message }, 'redis cache store failed');
+    });
   }
 }
 

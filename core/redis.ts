@@ -4,11 +4,13 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
+const CONNECT_TIMEOUT_MS = 2000;
+
 export function connectRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: 1000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
   });
@@ -23,4 +25,26 @@ export function connectRedis(url: string, logger: Logger): Redis {
     healthy = false;
   });
   return redis;
+}
+
+/**
+ * Resolves once the connection is ready (true), or after its first failure or `timeoutMs` (false), never
+ * rejects. A replica waits for this before it serves: with no offline queue, a request that came while the
+ * connection was still opening would skip the shared rate limit and the shared cache.
+ */
+export function redisReady(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const settle = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      resolve(ready);
+    };
+    const onReady = () => settle(true);
+    const onError = () => settle(false);
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    redis.once('ready', onReady);
+    redis.once('error', onError);
+  });
 }

@@ -94,7 +94,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   await registerDocs(app);
   await registerHttpMetrics(app, metrics);
   await registerPressureShedding(app, config);
-  await registerRateLimit(app, config, redis);
+  await registerRateLimit(app, config, redis, metrics);
 
   const clientKeys = new KeyRing(config.apiKeys);
   const adminKeys = new KeyRing(config.adminApiKeys);

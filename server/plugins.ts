@@ -86,7 +86,7 @@ export async function registerPressureShedding(app: FastifyInstance, config: Con
 
 }
 
-export async function registerRateLimit(app: FastifyInstance, config: Config, redis: Redis | undefined): Promise<void> {
+export async function registerRateLimit(app: FastifyInstance, config: Config, redis: Redis | undefined, metrics: ServiceMetrics): Promise<void> {
   if (config.rateLimitMax > 0) {
     await app.register(rateLimit, {
       global: false,
@@ -97,8 +97,8 @@ export async function registerRateLimit(app: FastifyInstance, config: Config, re
       keyGenerator: (request) => (request.clientId !== undefined ? `key:${request.clientId}` : `ip:${request.ip}`),
       // In Redis when set, so that every replica counts against one budget; one counter per client for all
       // routes of a group (server/rate-limit-store.ts).
-      store: sharedBudgetStore(redis, 'sentiment:ratelimit:'),
-      // Redis down: allow rather than refuse everyone.
+      store: sharedBudgetStore(redis, 'sentiment:ratelimit:', () => metrics.redisFailures.inc({ use: 'rate_limit' })),
+      // Redis down: allow rather than refuse everyone (counted in sentiment_redis_failures_total).
       skipOnError: true,
       errorResponseBuilder: (_request, context) => rateLimited(context.max, config.rateLimitWindowMs),
     });

@@ -22,8 +22,12 @@ const require = createRequire(import.meta.url);
 const LocalStore = require('@fastify/rate-limit/store/LocalStore.js') as StoreClass;
 const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreClass;
 
-/** The `store` option of @fastify/rate-limit: counters in Redis (shared by replicas) when given, else in memory. */
-export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string): FastifyRateLimitStoreCtor {
+/**
+ * The `store` option of @fastify/rate-limit: counters in Redis (shared by replicas) when given, else in
+ * memory. `onFailure` hears of each count that failed (Redis unreachable or slow), which the plugin's
+ * skipOnError then allows.
+ */
+export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string, onFailure: () => void): FastifyRateLimitStoreCtor {
   return class SharedBudgetStore implements CountingStore {
     private readonly counters: CountingStore;
 
@@ -35,8 +39,11 @@ export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string): 
         : new LocalStore(continueExceeding, exponentialBackoff);
     }
 
-    incr(...args: Parameters<CountingStore['incr']>): void {
-      this.counters.incr(...args);
+    incr(...[key, callback, ...rest]: Parameters<CountingStore['incr']>): void {
+      this.counters.incr(key, (error, result) => {
+        if (error) onFailure();
+        callback(error, result);
+      }, ...rest);
     }
 
     child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0] & { groupId?: string }): FastifyRateLimitStore {
