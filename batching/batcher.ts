@@ -10,10 +10,11 @@
 //   worker that finishes finds its next batch without a round trip through this thread.
 // - A batch is anchored on the oldest waiting text (nothing starves) and filled with texts of the nearest
 //   lengths (less padding).
-// - Texts whose client went away, or whose deadline passed, are dropped before inference: checked whenever
-//   the queue is looked at (every submission, every finished batch, the wait timer), so no listener or
-//   timer is kept per text.
-// - The queue is bounded: past maxQueue texts a submission is refused at once, whole.
+// - Texts whose client went away, or that can no longer be answered by their deadline (it is nearer than
+//   the measured time of a batch), are dropped before inference: checked whenever the queue is looked at
+//   (every submission, every finished batch, the wait timer), so no listener or timer is kept per text.
+// - The queue is bounded: past maxQueue texts, or when the texts already waiting would keep it past its
+//   deadline at the measured drain rate, a submission is refused at once, whole.
 // - An owner may hold batches back (option `hold`) while the next stage has enough work; it pumps when not.
 import { systemClock, type Clock } from './clock.js';
 import { DrainRate } from './drain-rate.js';
@@ -144,6 +145,15 @@ export class MicroBatcher<P, R> {
       if (!(Number.isInteger(entry.tokens) && entry.tokens > 0)) throw new RangeError(`tokens must be a positive integer, got ${entry.tokens}`);
     }
     const now = this.#clock.now();
+    const deadline = options.deadline ?? Infinity;
+    // Refused now, with Retry-After, rather than accepted to wait out a deadline that the texts already
+    // queued make impossible (a heavy model under overload). A call that finds the queue empty is taken:
+    // retrying would not make it fit, and its texts that cannot finish are dropped with 504 at dispatch.
+    if (this.#waiting > 0 && now + this.#drainRate.msToFinish(this.#waiting + entries.length) > deadline) {
+      this.#notifyReject('queue_full', entries.length);
+      const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue, `the ${this.#waiting} texts ahead would keep these past their deadline`);
+      return entries.map(() => Promise.reject(error));
+    }
     const items: Item<P, R>[] = [];
     const promises = entries.map((entry) => new Promise<Completed<R>>((resolve, reject) => {
       items.push({
@@ -152,7 +162,7 @@ export class MicroBatcher<P, R> {
         paddedLength: this.#padTo(entry.tokens),
         group: options.group,
         enqueuedAt: now,
-        deadline: options.deadline ?? Infinity,
+        deadline,
         signal: options.signal,
         state: 'waiting',
         resolve,
@@ -221,8 +231,9 @@ export class MicroBatcher<P, R> {
         this.#arrivals.shift();
         continue;
       }
-      if (head.deadline <= now) {
-        this.#settleWaiting([head], new DeadlineExceededError(now - head.enqueuedAt), 'deadline');
+      if (this.#latestStart(head) <= now) {
+        const error = head.deadline <= now ? new DeadlineExceededError(now - head.enqueuedAt) : new DeadlineExceededError(now - head.enqueuedAt, this.#drainRate.batchMs);
+        this.#settleWaiting([head], error, 'deadline');
         continue;
       }
       if (head.signal?.aborted) {
@@ -231,6 +242,14 @@ export class MicroBatcher<P, R> {
       }
       return head;
     }
+  }
+
+  /**
+   * The last moment a text can start and still be answered by its deadline: its deadline less the measured
+   * time of a batch (the deadline itself before any batch has finished).
+   */
+  #latestStart(item: Item<P, R>): number {
+    return item.deadline - this.#drainRate.batchMs;
   }
 
   #pump(): void {
@@ -244,19 +263,19 @@ export class MicroBatcher<P, R> {
       }
       if (this.#hold !== undefined && !this.#closed && this.#hold()) {
         // The owner pumps again when the hold lifts; only a deadline can come first.
-        this.#schedule(oldest.deadline);
+        this.#schedule(this.#latestStart(oldest));
         return;
       }
       if (this.#inFlight >= this.concurrency + this.prefetch) {
         // Every slot is taken: the next batch to finish pumps again; only a deadline can come first.
-        this.#schedule(oldest.deadline);
+        this.#schedule(this.#latestStart(oldest));
         return;
       }
       const workerIdle = this.#inFlight < this.concurrency;
       const selection = this.#select(oldest, now);
       const sealNow = workerIdle || this.#closed || selection.full || now - oldest.enqueuedAt >= this.maxWaitMs;
       if (!sealNow) {
-        this.#schedule(Math.min(oldest.deadline, oldest.enqueuedAt + this.maxWaitMs));
+        this.#schedule(Math.min(this.#latestStart(oldest), oldest.enqueuedAt + this.maxWaitMs));
         return;
       }
       this.#dispatch(selection.items, now);
@@ -279,7 +298,7 @@ export class MicroBatcher<P, R> {
           this.#settleWaiting([candidate], new RequestAbortedError(), 'aborted');
           continue;
         }
-        if (candidate.deadline <= now) continue; // dropped when it reaches the head of the arrivals
+        if (this.#latestStart(candidate) <= now) continue; // dropped when it reaches the head of the arrivals
         if (items.length >= this.maxBatchSize) { full = true; break; }
         const nextLongest = Math.max(longest, candidate.paddedLength);
         if (nextLongest * (items.length + 1) > this.maxBatchTokens) {

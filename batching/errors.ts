@@ -9,16 +9,20 @@ export abstract class BatcherError extends Error {
 export class QueueFullError extends BatcherError {
   override name = 'QueueFullError';
   readonly code = 'QUEUE_FULL';
-  constructor(readonly retryAfterSeconds: number, capacity: number) {
-    super(`the prediction queue is full (${capacity} texts waiting); retry in ${retryAfterSeconds} s`);
+  /** `why` replaces the default reason (MAX_QUEUE texts waiting). */
+  constructor(readonly retryAfterSeconds: number, capacity: number, why = `${capacity} texts waiting`) {
+    super(`the prediction queue is full (${why}); retry in ${retryAfterSeconds} s`);
   }
 }
 
 export class DeadlineExceededError extends BatcherError {
   override name = 'DeadlineExceededError';
   readonly code = 'DEADLINE_EXCEEDED';
-  constructor(waitedMs: number) {
-    super(`the request waited ${Math.round(waitedMs)} ms in the queue and passed its deadline before inference`);
+  /** `batchMs` given: dropped before its deadline, which a batch of that length would overrun. */
+  constructor(waitedMs: number, batchMs?: number) {
+    super(batchMs === undefined
+      ? `the request waited ${Math.round(waitedMs)} ms in the queue and passed its deadline before inference`
+      : `the request waited ${Math.round(waitedMs)} ms in the queue; a batch takes about ${Math.round(batchMs)} ms now, which would end past its deadline`);
   }
 }
 

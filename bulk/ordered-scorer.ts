@@ -10,9 +10,11 @@
 //   slow producer is answered line by line.
 // - Each text settles on its own; answers are emitted in order as soon as the oldest one is known.
 // - A text refused with QUEUE_FULL (interactive traffic filled the queue) waits and is submitted again
-//   until its deadline: a bulk job backs off instead of failing its lines.
+//   until its deadline: a bulk job backs off instead of failing its lines. One still refused at its
+//   deadline gets DEADLINE_EXCEEDED, like a text that waited it out in the queue.
 // - When the consumer stops (client gone, ?on_error=stop, Ctrl-C) the texts still queued are dropped at
 //   once: the signal every submission carries reads the consumer's stop as well as the caller's.
+import { DeadlineExceededError } from '../batching/errors.js';
 import { Fifo } from '../batching/fifo.js';
 import type { Predictor, TextResult } from '../core/predictor.js';
 import { failureOf } from './failures.js';
@@ -77,7 +79,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
     wake?.();
   };
 
-  const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline()) => {
+  const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline(), since = performance.now()) => {
     let submitted: ReturnType<Scorer['predictEach']>;
     try {
       submitted = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' });
@@ -93,9 +95,14 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
         (error: unknown) => {
           const code = (error as { code?: unknown }).code;
           const now = performance.now();
-          if (code === 'QUEUE_FULL' && !signal.aborted && now < deadline) {
-            const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
-            setTimeout(() => submit([entry], deadline), delay);
+          if (code === 'QUEUE_FULL' && !signal.aborted) {
+            if (now < deadline) {
+              const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
+              setTimeout(() => submit([entry], deadline, since), delay);
+            } else {
+              // Refused until its deadline: the line waited it out, as one dropped from the queue does.
+              settle(entry.slot, { meta: entry.slot.meta, error: failureOf(new DeadlineExceededError(now - since)) });
+            }
             return;
           }
           settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });

@@ -188,11 +188,11 @@ export const SETTINGS = [
   {
     key: 'maxQueue', env: 'MAX_QUEUE',
     defaultText: 'cpu: as many texts as the workers run in half of REQUEST_TIMEOUT_MS at the cost per token measured at warm-up (MAX_CLIENT_BATCH to 2048; 2048 for the shipped model); 2048 (GPU)',
-    description: 'Most texts waiting; beyond it requests get 503 with Retry-After. The CPU default sheds a heavy model\'s overload with 503 at once rather than letting texts wait out their deadline',
+    description: 'Most texts waiting; beyond it requests get 503 with Retry-After. Whatever it is, a request that the texts already waiting would keep past its deadline (at the drain rate measured from finished batches) also gets 503 at once',
     parse: measuredOnCpu('MAX_QUEUE', 1, 1_000_000, 2048),
   },
   {
-    key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', defaultText: '10000', description: 'Deadline of a request; past it, a waiting text is dropped with 504',
+    key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', defaultText: '10000', description: 'Deadline of a request; a waiting text is dropped with 504 once its deadline is nearer than the measured time of a batch',
     parse: integer('REQUEST_TIMEOUT_MS', 1, 600_000, 10_000),
   },
   {

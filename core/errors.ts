@@ -38,12 +38,12 @@ export const ERROR_TABLE = {
   MODEL_LOAD_FAILED: { status: 500, retryable: false, description: 'A worker could not load the model (e.g. a replacement worker after a crash, with the model files gone); logged, with no detail in the response.' },
   INTERNAL_ERROR: { status: 500, retryable: false, description: 'Anything unexpected; logged, with no detail in the response.' },
   UPSTREAM_UNAVAILABLE: { status: 502, retryable: true, description: 'Sent by NGINX: no API replica could be reached (after retrying the others).' },
-  QUEUE_FULL: { status: 503, retryable: true, description: 'MAX_QUEUE texts are already waiting; retry after the Retry-After seconds.' },
+  QUEUE_FULL: { status: 503, retryable: true, description: 'MAX_QUEUE texts are already waiting, or those waiting would keep this request past REQUEST_TIMEOUT_MS at the measured rate; retry after the Retry-After seconds.' },
   WORKER_CRASHED: { status: 503, retryable: true, description: 'The worker running this batch died; it is being replaced; retrying is safe.' },
   SHUTTING_DOWN: { status: 503, retryable: true, description: 'The server is draining before exit and takes no new work.' },
   OVERLOADED: { status: 503, retryable: true, description: 'The process is under pressure (event-loop lag, heap or RSS over their limits); retry after Retry-After.' },
   NOT_READY: { status: 503, retryable: true, description: 'The model is not loaded yet, or the queue is saturated (/api/ready, TEI /health).' },
-  DEADLINE_EXCEEDED: { status: 504, retryable: true, description: 'The request waited longer than REQUEST_TIMEOUT_MS before inference.' },
+  DEADLINE_EXCEEDED: { status: 504, retryable: true, description: 'The request could not be answered within REQUEST_TIMEOUT_MS: it waited past it, or so near it that its batch would end after it.' },
   UPSTREAM_TIMEOUT: { status: 504, retryable: true, description: 'Sent by NGINX: the replica did not answer within proxy_read_timeout.' },
 } as const satisfies Record<string, ErrorEntry>;
 

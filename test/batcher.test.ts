@@ -405,3 +405,65 @@ t.test('padTo counts a text at the length the runner pads it to (capped at the m
   t.equal(started[1]!.size, 2, 'two texts of 130 fit a 260-token budget');
   t.equal(started[1]!.paddedTokens, 260);
 });
+
+t.test('once a batch has been timed, a text that can no longer finish by its deadline is dropped before inference, by the timer', async (t) => {
+  const { fake, batches, submit, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
+  const first = submit();
+  fake.tick(100);
+  batches[0]!.finish();
+  await first; // a batch takes 100 ms: 10 texts/s
+  submit(); // runs from t=100
+  const tooLate = submit(10, { deadline: 250 }); // must start by t=150
+  const onTime = submit(10, { deadline: 10_000 });
+  fake.tick(49);
+  await settle();
+  t.same(rejected, [], 'still possible at t=149');
+  fake.tick(1);
+  await t.rejects(tooLate, { code: 'DEADLINE_EXCEEDED', message: /a batch takes about 100 ms/ }, 'dropped at t=150, 100 ms before its deadline');
+  t.same(rejected, [['deadline', 1]]);
+  batches[1]!.finish();
+  await settle();
+  t.same(batches[2]!.payloads.map((p) => p.id), [3], 'only the text that can finish runs');
+  batches[2]!.finish();
+  t.equal((await onTime).value, 'result-3');
+});
+
+t.test('a call that the texts already waiting would keep past its deadline is refused at once, whole, with Retry-After', async (t) => {
+  const { fake, batches, submit, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
+  const first = submit();
+  fake.tick(100);
+  batches[0]!.finish();
+  await first; // 10 texts/s, 100 ms a batch
+  submit(); // running
+  for (let i = 0; i < 5; i++) submit(10, { deadline: 100_000 });
+  const entries = [50, 51].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 }));
+  // 7 texts at 10/s and one more batch: answered about 800 ms from now (t=100), past a deadline at t=600.
+  for (const refused of batcher.submitMany(entries, { deadline: 600 })) {
+    await t.rejects(refused, { code: 'QUEUE_FULL', retryAfterSeconds: 1, message: /the 5 texts ahead would keep these past their deadline/ });
+  }
+  t.same(rejected, [['queue_full', 2]], 'refused whole, counted as a full queue');
+  t.equal(batcher.depth, 5, 'nothing of the refused call is queued');
+  batcher.submitMany(entries, { deadline: 1_000 });
+  t.equal(batcher.depth, 7, 'a deadline the queue can meet is taken');
+  t.same(rejected, [['queue_full', 2]]);
+});
+
+t.test('with nothing waiting, a call is taken whatever its deadline; its texts that cannot finish get 504, not 503', async (t) => {
+  const { fake, batches, submit, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
+  const first = submit();
+  fake.tick(1_000);
+  batches[0]!.finish();
+  await first; // one text a second
+  // Three texts due in 1.5 s: retrying later would not make them fit, so they are not refused with 503.
+  const call = batcher.submitMany([7, 8, 9].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 })), { deadline: 2_500 });
+  t.same(rejected, [], 'taken');
+  t.same(batches[1]!.payloads.map((p) => p.id), [7], 'the first runs at once');
+  fake.tick(500);
+  await t.rejects(call[1]!, { code: 'DEADLINE_EXCEEDED' }, 'the others could start at 2 s at the earliest and end past 2.5 s: dropped at 1.5 s');
+  await t.rejects(call[2]!, { code: 'DEADLINE_EXCEEDED' });
+  t.same(rejected, [['deadline', 1], ['deadline', 1]], 'each dropped as it reached the head');
+  fake.tick(500);
+  batches[1]!.finish();
+  t.equal((await call[0]!).value, 'result-7');
+  t.equal(batches.length, 2, 'neither ran');
+});
