@@ -30,6 +30,9 @@ export type { BatchInfo, BatchRunner, BatcherObserver, BatcherOptions, Completed
 
 type ItemState = 'waiting' | 'running' | 'done';
 
+/** When a dispatched batch started running in a worker; undefined while it waits for one. */
+interface RunTiming { startedAt: number | undefined; finished: boolean }
+
 interface Item<P, R> {
   payload: P;
   paddedLength: number;
@@ -69,6 +72,12 @@ export class MicroBatcher<P, R> {
   #closed = false;
   #idleWaiters: (() => void)[] = [];
   readonly #drainRate = new DrainRate();
+  /**
+   * Batches handed to the runner ahead of a free worker (prefetch), oldest first: each starts when a running
+   * batch ends. Their run is timed from then, not from their dispatch, so that the drain rate measures the
+   * workers and not the wait at their door.
+   */
+  readonly #waitingForWorker = new Fifo<RunTiming>();
 
   constructor(options: BatcherOptions<P, R>) {
     this.maxBatchSize = positiveInteger('maxBatchSize', options.maxBatchSize);
@@ -232,7 +241,7 @@ export class MicroBatcher<P, R> {
         continue;
       }
       if (this.#latestStart(head) <= now) {
-        const error = head.deadline <= now ? new DeadlineExceededError(now - head.enqueuedAt) : new DeadlineExceededError(now - head.enqueuedAt, this.#drainRate.batchMs);
+        const error = head.deadline <= now ? new DeadlineExceededError(now - head.enqueuedAt) : new DeadlineExceededError(now - head.enqueuedAt, this.#drainRate.batchBoundMs);
         this.#settleWaiting([head], error, 'deadline');
         continue;
       }
@@ -245,11 +254,11 @@ export class MicroBatcher<P, R> {
   }
 
   /**
-   * The last moment a text can start and still be answered by its deadline: its deadline less the measured
-   * time of a batch (the deadline itself before any batch has finished).
+   * The last moment a text can start and still be answered by its deadline: its deadline less the longest
+   * a batch may take, as measured (the deadline itself before any batch has finished).
    */
   #latestStart(item: Item<P, R>): number {
-    return item.deadline - this.#drainRate.batchMs;
+    return item.deadline - this.#drainRate.batchBoundMs;
   }
 
   #pump(): void {
@@ -324,6 +333,8 @@ export class MicroBatcher<P, R> {
       realTokens += item.tokens;
     }
     this.#waiting -= items.length;
+    const timing: RunTiming = { startedAt: this.#inFlight < this.concurrency ? now : undefined, finished: false };
+    if (timing.startedAt === undefined) this.#waitingForWorker.push(timing);
     this.#inFlight++;
     const info: BatchInfo = {
       size: items.length,
@@ -344,7 +355,7 @@ export class MicroBatcher<P, R> {
       (values) => {
         if (!Array.isArray(values) || values.length !== items.length) {
           this.#fail(items, new Error(`the batch runner returned ${Array.isArray(values) ? values.length : typeof values} results for ${items.length} texts`));
-          this.#finish(info, this.#clock.now() - now, true);
+          this.#finish(info, timing, true);
           return;
         }
         const runMs = this.#clock.now() - now;
@@ -353,11 +364,11 @@ export class MicroBatcher<P, R> {
           item.state = 'done';
           item.resolve({ value: values[index] as R, queueMs: now - item.enqueuedAt, runMs });
         }
-        this.#finish(info, runMs, false);
+        this.#finish(info, timing, false);
       },
       (error: unknown) => {
         this.#fail(items, error instanceof Error ? error : new Error(String(error)));
-        this.#finish(info, this.#clock.now() - now, true);
+        this.#finish(info, timing, true);
       },
     );
   }
@@ -369,9 +380,17 @@ export class MicroBatcher<P, R> {
     }
   }
 
-  #finish(info: BatchInfo, runMs: number, failed: boolean): void {
+  #finish(info: BatchInfo, timing: RunTiming, failed: boolean): void {
+    const now = this.#clock.now();
+    timing.finished = true;
     this.#inFlight--;
-    if (!failed) this.#drainRate.observe(info.size, this.concurrency, runMs);
+    if (!failed && timing.startedAt !== undefined) this.#drainRate.observe(info.size, this.concurrency, now - timing.startedAt);
+    // The worker this batch leaves takes the oldest batch handed ahead.
+    for (let next = this.#waitingForWorker.shift(); next !== undefined; next = this.#waitingForWorker.shift()) {
+      if (next.finished) continue;
+      next.startedAt = now;
+      break;
+    }
     this.#pump();
   }
 

@@ -22,7 +22,7 @@ export class DeadlineExceededError extends BatcherError {
   constructor(waitedMs: number, batchMs?: number) {
     super(batchMs === undefined
       ? `the request waited ${Math.round(waitedMs)} ms in the queue and passed its deadline before inference`
-      : `the request waited ${Math.round(waitedMs)} ms in the queue; a batch takes about ${Math.round(batchMs)} ms now, which would end past its deadline`);
+      : `the request waited ${Math.round(waitedMs)} ms in the queue; a batch may take ${Math.round(batchMs)} ms now, which would end past its deadline`);
   }
 }
 
