@@ -134,5 +134,10 @@ t.test('the RoBERTa-base-sized model: every row, R_ort and the ratios', async (t
   const at500 = run(heavy, 'service', 500);
   t.ok(section.includes(`answers ${at500.statusCodes['200']} requests in time`), 'answered at 500 connections');
   t.ok(section.includes(`(${fixed(at500.cpu!.cores.replicas!, 2)} cores for ${whole(at500.requestsPerSecond)} req/s): texts served fall\n  to ${fixed(at500.textsPerSecond, 1)}/s`), 'the cost of refusing');
+  const shedding = named('compare-2026-12-01-roberta-base-c500');
+  const shed500 = run(shedding, 'service', 500);
+  const shed128 = run(shedding, 'service', 128);
+  t.ok(section.includes(`at 500 connections the service answered ${shed500.statusCodes['200']} requests\n  in time, refused ${whole(shed500.statusCodes['503'] ?? 0)} with 503 and ${shed500.statusCodes['504'] ?? 0} with 504, and ${shed500.timeouts} timed out (${at500.timeouts} in the table's run)`), 'deadline shedding at 500 connections');
+  t.ok(section.includes(`at 128\n  connections it answered all ${shed128.statusCodes['200']}, none refused`) && shed128.non2xx === 0 && shed128.timeouts === 0, 'deadline shedding at 128 connections');
   t.ok(section.includes(`p50 ${run(heavy, 'service', 1).latency.p50} ms against ${fixed((heavy.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
 });
