@@ -241,8 +241,8 @@ export class MicroBatcher<P, R> {
         continue;
       }
       if (this.#latestStart(head) <= now) {
-        const error = head.deadline <= now ? new DeadlineExceededError(now - head.enqueuedAt) : new DeadlineExceededError(now - head.enqueuedAt, this.#drainRate.batchBoundMs);
-        this.#settleWaiting([head], error, 'deadline');
+        const bound = head.deadline > now ? this.#drainRate.batchBoundMs : undefined;
+        this.#settleWaiting([head], new DeadlineExceededError(now - head.enqueuedAt, bound), 'deadline');
         continue;
       }
       if (head.signal?.aborted) {

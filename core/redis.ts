@@ -1,6 +1,7 @@
 // The Redis connection shared by the rate limiter and the prediction cache. Redis is an optimisation here,
 // never a dependency of a prediction: commands fail fast while it is unreachable (no offline queue), the
 // callers fall back (rate limit: allow; cache: miss), and ioredis keeps reconnecting in the background.
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -28,23 +29,12 @@ export function connectRedis(url: string, logger: Logger): Redis {
 }
 
 /**
- * Resolves once the connection is ready (true), or after its first failure or `timeoutMs` (false), never
- * rejects. A replica waits for this before it serves: with no offline queue, a request that came while the
- * connection was still opening would skip the shared rate limit and the shared cache.
+ * Resolves once the connection is ready, or at its first failure, or after `timeoutMs`; never rejects. A
+ * replica waits for this before it serves: with no offline queue, a request that came while the connection
+ * was still opening would skip the shared rate limit and the shared cache.
  */
-export function redisReady(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Promise<boolean> {
-  if (redis.status === 'ready') return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const settle = (ready: boolean) => {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      redis.off('error', onError);
-      resolve(ready);
-    };
-    const onReady = () => settle(true);
-    const onError = () => settle(false);
-    const timer = setTimeout(() => settle(false), timeoutMs);
-    redis.once('ready', onReady);
-    redis.once('error', onError);
-  });
+export async function redisReady(redis: Redis, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+  if (redis.status === 'ready') return;
+  // events.once rejects on an 'error' event and on the abort; both mean "serve without it" here.
+  await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
 }

@@ -45,7 +45,14 @@ function setup(options: Partial<BatcherOptions<Payload, string>> = {}) {
     const payload = { id: nextId++, tokens };
     return batcher.submit({ payload, tokens }, extra);
   };
-  return { fake, batcher, batches, started, rejected, submit };
+  /** Runs one text as a batch that takes `ms`, so that the batcher has measured a batch's time and rate. */
+  const timeOneBatch = async (ms: number) => {
+    const first = submit();
+    fake.tick(ms);
+    batches.at(-1)!.finish();
+    await first;
+  };
+  return { fake, batcher, batches, started, rejected, submit, timeOneBatch };
 }
 
 /** Lets promise callbacks run (fake timers do not touch microtasks). */
@@ -407,11 +414,8 @@ t.test('padTo counts a text at the length the runner pads it to (capped at the m
 });
 
 t.test('once a batch has been timed, a text that can no longer finish by its deadline is dropped before inference, by the timer', async (t) => {
-  const { fake, batches, submit, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
-  const first = submit();
-  fake.tick(100);
-  batches[0]!.finish();
-  await first; // a batch takes 100 ms: 10 texts/s
+  const { fake, batches, submit, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
+  await timeOneBatch(100); // a batch takes 100 ms: 10 texts/s
   submit(); // runs from t=100
   const tooLate = submit(10, { deadline: 250 }); // must start by t=150
   const onTime = submit(10, { deadline: 10_000 });
@@ -429,11 +433,8 @@ t.test('once a batch has been timed, a text that can no longer finish by its dea
 });
 
 t.test('a call that the texts already waiting would keep past its deadline is refused at once, whole, with Retry-After', async (t) => {
-  const { fake, batches, submit, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
-  const first = submit();
-  fake.tick(100);
-  batches[0]!.finish();
-  await first; // 10 texts/s, 100 ms a batch
+  const { fake, batches, submit, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
+  await timeOneBatch(100); // 10 texts/s, 100 ms a batch
   submit(); // running
   for (let i = 0; i < 5; i++) submit(10, { deadline: 100_000 });
   const entries = [50, 51].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 }));
@@ -449,11 +450,8 @@ t.test('a call that the texts already waiting would keep past its deadline is re
 });
 
 t.test('with nothing waiting, a call is taken whatever its deadline; its texts that cannot finish get 504, not 503', async (t) => {
-  const { fake, batches, submit, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 1 });
-  const first = submit();
-  fake.tick(1_000);
-  batches[0]!.finish();
-  await first; // one text a second
+  const { fake, batches, submit, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
+  await timeOneBatch(1_000); // one text a second
   // Three texts due in 1.5 s: retrying later would not make them fit, so they are not refused with 503.
   const call = batcher.submitMany([7, 8, 9].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 })), { deadline: 2_500 });
   t.same(rejected, [], 'taken');

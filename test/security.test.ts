@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { getJson, postJson, startTestService } from './helpers/service.js';
 import { startRedis } from './helpers/redis.js';
 import { freePort } from './helpers/process.js';
@@ -16,7 +16,7 @@ const SECOND_KEY = 'second-key-77aa31bb';
 const ADMIN_KEY = 'admin-key-0c9d8e7f6a';
 
 /** sentiment_redis_failures_total{use} as the replica at `url` reports it. */
-async function redisFailures(url: string, use: 'rate_limit' | 'cache'): Promise<number> {
+async function redisFailures(t: Test, url: string, use: 'rate_limit' | 'cache'): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { 'x-api-key': CLIENT_KEY } })).text();
   t.match(text, /sentiment_redis_failures_total\{use="rate_limit"\}/, 'the failure counter is exported');
   return metricSum(text, 'sentiment_redis_failures_total', { use });
@@ -154,7 +154,7 @@ t.test('with REDIS_URL every replica shares one limit', async (t) => {
   t.same(statuses, [200, 200, 200, 200, 200, 429], 'the sixth request, on either replica and route, is over the shared limit of 5');
   for (const replica of [a, b]) {
     // Each replica waited for its connection before serving, so no request skipped the count.
-    t.equal(await redisFailures(replica.url, 'rate_limit'), 0, 'no count failed open');
+    t.equal(await redisFailures(t, replica.url, 'rate_limit'), 0, 'no count failed open');
   }
 });
 
@@ -164,7 +164,7 @@ t.test('Redis unreachable at start-up: the replica still starts, and its limit f
   t.teardown(() => server.close());
   t.ok(Date.now() - started < 30_000, 'start-up is not held by the missing Redis');
   for (let i = 0; i < 3; i++) t.equal((await postJson(`${server.url}/api/predict`, { text: 'no redis' })).status, 200);
-  t.equal(await redisFailures(server.url, 'rate_limit'), 3, 'every unchecked request is counted');
+  t.equal(await redisFailures(t, server.url, 'rate_limit'), 3, 'every unchecked request is counted');
 });
 
 t.test('Redis down: the limit fails open and predictions go on', async (t) => {
@@ -175,7 +175,7 @@ t.test('Redis down: the limit fails open and predictions go on', async (t) => {
   await redis.stop();
   const during = await postJson(`${server.url}/api/predict`, { text: 'during the outage' });
   t.equal(during.status, 200);
-  t.equal(await redisFailures(server.url, 'rate_limit'), 1, 'the unchecked request is counted');
+  t.equal(await redisFailures(t, server.url, 'rate_limit'), 1, 'the unchecked request is counted');
 });
 
 t.test('METRICS_PORT moves /metrics off the public port', async (t) => {
