@@ -67,7 +67,7 @@ options:
   --mix SHARE[:N|:A-B]   share of /api/predict/batch calls and their size (default: the scenario's; 0 = single texts only)
   --replicas N           api replicas behind NGINX (default 2)
   --workers N            inference workers per replica behind NGINX (default: cores ÷ replicas)
-  --intra-op-threads N   ONNX Runtime threads per worker (default 1)   --tokenizer-threads N (default 1)
+  --intra-op-threads N   ONNX Runtime threads per worker (default 1)
   --cores N              CPU budget of each system (default: the CPUs available)
   --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
   --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
@@ -173,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       model: { type: 'string' }, 'seed-model': { type: 'string' }, systems: { type: 'string' }, connections: { type: 'string' },
       duration: { type: 'string' }, warmup: { type: 'string' }, mix: { type: 'string' }, replicas: { type: 'string' },
-      workers: { type: 'string' }, 'intra-op-threads': { type: 'string' }, 'tokenizer-threads': { type: 'string' },
+      workers: { type: 'string' }, 'intra-op-threads': { type: 'string' },
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
@@ -218,7 +218,6 @@ export async function main(argv: string[]): Promise<number> {
     replicas,
     workers: positiveInt('workers', values.workers, Math.max(1, Math.floor(cores / replicas / intraOpThreads))),
     intraOpThreads,
-    tokenizerThreads: positiveInt('tokenizer-threads', values['tokenizer-threads'], 1),
     serviceEnv,
     seedWorkers: positiveInt('seed-workers', values['seed-workers'], cores),
     seedThreads: positiveInt('seed-threads', values['seed-threads'], 4),

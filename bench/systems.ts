@@ -31,7 +31,6 @@ export interface Sizing {
   workers: number;
   /** ONNX Runtime threads per worker (the service's INTRA_OP_THREADS). */
   intraOpThreads: number;
-  tokenizerThreads: number;
   /** Extra service settings for every service replica (e.g. MAX_BATCH_WAIT_MS=2). */
   serviceEnv: Record<string, string>;
   /** gunicorn workers, threads per worker and torch threads per worker of the seed baseline. */
@@ -90,7 +89,6 @@ function serviceEnv(sizing: Sizing, extra: Record<string, string>, workers: numb
   return {
     WORKERS: String(workers),
     INTRA_OP_THREADS: String(sizing.intraOpThreads),
-    TOKENIZER_THREADS: String(sizing.tokenizerThreads),
     // Benchmarks measure the model, not the prediction cache: 2,000 validation tweets would all be cache hits.
     CACHE_SIZE: '0',
     LOG_LEVEL: 'warn',

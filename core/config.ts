@@ -22,7 +22,6 @@ export interface Config {
   modelPrecision: ModelPrecision;
   workers: number;
   intraOpThreads: number;
-  tokenizerThreads: number;
   maxBatchSize: number;
   /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
   maxBatchTokens: number | undefined;
@@ -166,11 +165,6 @@ export const SETTINGS = [
     parse: integer('INTRA_OP_THREADS', 1, 256, (partial) => Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1)))),
   },
   {
-    key: 'tokenizerThreads', env: 'TOKENIZER_THREADS', defaultText: 'CPUs ÷ 8, at least 1',
-    description: 'Tokenizer worker threads (tokenizing costs a few percent of inference)',
-    parse: integer('TOKENIZER_THREADS', 1, 64, () => Math.max(1, Math.floor(availableCpus() / 8))),
-  },
-  {
     key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', defaultText: '32 (cpu); 128 (GPU)', description: 'Most texts in one batch (1 turns batching off)',
     parse: integer('MAX_BATCH_SIZE', 1, 4096, (partial) => (isGpu(partial) ? 128 : 32)),
   },
@@ -305,6 +299,18 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     throw new ConfigError('METRICS_PORT must differ from PORT');
   }
   return config;
+}
+
+/** Settings of earlier versions that no longer do anything, with what replaced them. */
+const RETIRED_SETTINGS: Record<string, string> = {
+  TOKENIZER_THREADS: 'each inference worker tokenizes its own batches (WORKERS)',
+};
+
+/** One warning line for each retired setting that `env` still sets: a start-up log line, not an error. */
+export function retiredSettingsIn(env: Env = process.env): string[] {
+  return Object.entries(RETIRED_SETTINGS)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([name, instead]) => `${name} is no longer used and is ignored: ${instead}`);
 }
 
 function parseFlags(argv: readonly string[]): Map<string, string> {

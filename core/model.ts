@@ -1,5 +1,5 @@
-// A loaded model: its description (what metadata routes and logs read) and, private to the core, the pool
-// of workers serving it. Loading reads the model directory, hashes the ONNX file as a stream and starts the
+// A loaded model: its description (what metadata routes and logs read) and, private to the core, the
+// backend (the pool of workers) serving it and the guess of its texts' token counts. Loading reads the model directory, hashes the ONNX file as a stream and starts the
 // workers (each loads and warms up in its own thread): nothing here blocks the event loop for long, so a
 // hot reload of a large model leaves the running service answering.
 import { basename } from 'node:path';
@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import { FP16_FILE, fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { InferencePool } from '../inference/pool.js';
 import type { Device } from '../inference/protocol.js';
+import type { ScoringBackend } from './backend.js';
 import type { Config } from './config.js';
+import { TokenEstimate } from './token-estimate.js';
 
 /** What clients and operators may know of the model being served. */
 export interface ModelDescription {
@@ -22,7 +24,8 @@ export interface ModelDescription {
   executionProviders: readonly string[];
   workers: number;
   intraOpThreads: number;
-  tokenizerThreads: number;
+  /** Texts per ONNX Runtime run that cost least per token at warm-up: a worker cuts its batches into runs this size. */
+  runRows: number;
   sha256: string;
   /** First 12 hex digits of sha256, sent as x-model-version. */
   version: string;
@@ -32,16 +35,23 @@ export interface ModelDescription {
 /** A model with its workers; only the core holds one. */
 export interface ServedModel {
   description: ModelDescription;
-  pool: InferencePool;
+  backend: ScoringBackend;
+  estimate: TokenEstimate;
 }
 
-/** What tests may swap in below the configuration (a worker module that injects faults). */
+/** What tests may swap in or watch below the configuration. */
 export interface ModelInternals {
+  /** A worker module that injects faults. */
   workerFile?: string;
+  /** Sees each pool started (tests that count its threads). */
+  onPool?: (pool: InferencePool) => void;
 }
 
-/** Loads the model at MODEL_PATH into a new, warmed-up pool of workers. */
-export async function loadServedModel(config: Config, logger: Logger, internals: ModelInternals = {}): Promise<ServedModel> {
+/**
+ * Loads the model at MODEL_PATH into a new, warmed-up pool of workers; `onWorkerCrash` is called whenever
+ * one of its workers dies (it is replaced).
+ */
+export async function loadServedModel(config: Config, logger: Logger, internals: ModelInternals = {}, onWorkerCrash?: () => void): Promise<ServedModel> {
   const precision = config.modelPrecision === 'auto' ? (config.device === 'cpu' ? 'fp32' : 'prefer-fp16') : config.modelPrecision;
   const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, precision, tokenizer: false });
   const started = performance.now();
@@ -53,7 +63,6 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     device: config.device,
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
-    tokenizerThreads: config.tokenizerThreads,
     warmupBatchSize: config.maxBatchSize,
     workerFile: internals.workerFile,
   });
@@ -64,6 +73,8 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     await pool.close();
     throw error;
   }
+  if (onWorkerCrash) pool.onCrash(onWorkerCrash);
+  internals.onPool?.(pool);
   const description: ModelDescription = {
     name: files.name,
     file: basename(files.onnxPath),
@@ -74,7 +85,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     executionProviders: pool.description.providers,
     workers: pool.workers,
     intraOpThreads: pool.intraOpThreads,
-    tokenizerThreads: pool.tokenizerThreads,
+    runRows: Math.min(pool.description.runRows, config.maxBatchSize),
     sha256,
     version: sha256.slice(0, 12),
     loadedAt: new Date(),
@@ -83,5 +94,5 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     ...description, path: files.onnxPath, loadMs: Math.round(performance.now() - started),
     warmupMs: Math.round(pool.description.warmupMs), warmupShapes: pool.description.warmupShapes, msPerToken: pool.description.msPerToken,
   }, 'model loaded and warmed up');
-  return { description, pool };
+  return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens) };
 }

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
-import { overloaded, rateLimited } from '../core/errors.js';
+import { overloaded, rateLimited } from './http-errors.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import { sharedBudgetStore } from './rate-limit-store.js';
 

@@ -181,7 +181,7 @@ export const modelRouteSchema = {
         precision: { type: 'string', enum: ['fp32', 'fp16'] },
         workers: { type: 'integer' },
         intraOpThreads: { type: 'integer' },
-        tokenizerThreads: { type: 'integer' },
+        runRows: { type: 'integer', description: 'Texts per ONNX Runtime run: each worker cuts its batches into runs of texts of similar length, this many at most (the size that cost least per token at warm-up)' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },
         loadedAt: { type: 'string', format: 'date-time' },

@@ -145,7 +145,7 @@ t.test('the target against the transformers.js peer: 2× and ½ p99 on a small m
 
 t.test('500 connections for 10 s through NGINX to 2 replicas, 30% of the calls as TEI, V2 and HF task calls: no errors, no non-2xx, every body valid', async (t) => {
   const sizing: Sizing = {
-    cores: 2, replicas: 2, workers: 1, intraOpThreads: 1, tokenizerThreads: 1, serviceEnv: {}, seedWorkers: 2, seedThreads: 4, torchThreads: 1,
+    cores: 2, replicas: 2, workers: 1, intraOpThreads: 1, serviceEnv: {}, seedWorkers: 2, seedThreads: 4, torchThreads: 1,
   };
   let system: RunningSystem | undefined;
   t.teardown(() => system?.stop());

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { layOutForTransformersJs } from '../bench/transformersjs-layout.js';
 import { startSystem, type RunningSystem, type Sizing } from '../bench/systems.js';
-import type { RestPrediction } from '../server/routes/predict.js';
+import type { RestPrediction } from '../core/rest-prediction.js';
 import { postJson, startTestService } from './helpers/service.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -19,7 +19,7 @@ const TWEETS = readFileSync(join(ROOT, '..', 'shared', 'data', 'tweeteval-sentim
 const TOLERANCE = 1e-4;
 
 const sizing: Sizing = {
-  cores: 1, replicas: 1, workers: 1, intraOpThreads: 1, tokenizerThreads: 1, serviceEnv: {}, seedWorkers: 1, seedThreads: 1, torchThreads: 1,
+  cores: 1, replicas: 1, workers: 1, intraOpThreads: 1, serviceEnv: {}, seedWorkers: 1, seedThreads: 1, torchThreads: 1,
 };
 
 t.test('the layout links the service\'s files and names a model family transformers.js knows', async (t) => {

@@ -2,12 +2,12 @@
 // (../shared/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
 // objects and the predictor's texts and results. No HTTP and no limits here: the routes (server/routes/tei.ts)
 // hand the texts to core/text-checks.ts and predictor.predict like every other way in.
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { PredictorLimits, TextResult, Truncation } from '../../core/predictor.js';
 import type { TokenDetail } from '../../inference/protocol.js';
 
-const unsupported = (message: string) => new ServiceError('UNSUPPORTED_INPUT', message);
+const unsupported = (message: string) => new HttpError('UNSUPPORTED_INPUT', message);
 
 /** TEI's PredictInput: a text, a pair of texts, or a batch of one- or two-text lists. */
 export type TeiPredictInput = string | string[] | string[][];
@@ -96,7 +96,7 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
     max_client_batch_size: limits.maxClientBatch,
     // The TEI routes truncate only when a request says truncate: true.
     auto_truncate: false,
-    tokenization_workers: model.tokenizerThreads,
+    tokenization_workers: model.workers,
     version,
     served_model_name: model.name,
   };

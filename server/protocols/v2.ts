@@ -5,12 +5,12 @@
 //   output label          BYTES [n]             the most likely label
 //   output probabilities  FP32  [n, labels]     softmax, in the order of the model's labels (config.json id2label)
 //   output logits         FP32  [n, labels]     the raw model output, same order
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { TextResult, Truncation } from '../../core/predictor.js';
 
-const invalidTensor = (message: string) => new ServiceError('INVALID_TENSOR', message);
-export const modelNotFound = (message: string) => new ServiceError('MODEL_NOT_FOUND', message);
+const invalidTensor = (message: string) => new HttpError('INVALID_TENSOR', message);
+export const modelNotFound = (message: string) => new HttpError('MODEL_NOT_FOUND', message);
 
 export const V2_INPUT = 'text';
 export const V2_OUTPUTS = ['label', 'probabilities', 'logits'] as const;
