@@ -131,7 +131,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   if (!behindNginx) {
     return {
       id, url: started[0]!.url, metricsUrls: [started[0]!.url], settings,
-      components: { replicas: { pids: started.map((r) => r.process.child.pid!) } },
+      components: { replicas: { pids: started.map((r) => r.process.child.pid!), threads: true } },
       stop: stopReplicas,
     };
   }
@@ -144,7 +144,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   }
   return {
     id, url: front.nginx.url, metricsUrls: started.map((r) => r.url), settings,
-    components: { replicas: { pids: started.map((r) => r.process.child.pid!) }, nginx: { pids: [front.nginx.process.child.pid!] } },
+    components: { replicas: { pids: started.map((r) => r.process.child.pid!), threads: true }, nginx: { pids: [front.nginx.process.child.pid!] } },
     async stop() {
       await front.nginx.stop();
       await stopReplicas();

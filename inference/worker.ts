@@ -3,6 +3,7 @@
 // (score-batch.ts), or the tokenizer alone for TEI's /tokenize and /decode. It never throws across the
 // thread boundary: failures come back as { ok: false, code, message } so the pool can tell them from a
 // worker that died.
+import { writeFileSync } from 'node:fs';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { readTokenizerFiles } from './model-files.js';
 import type { TaskReplies, WorkerConfig, WorkerReply, WorkerTask } from './protocol.js';
@@ -18,6 +19,14 @@ interface LoadedModel {
 }
 
 const config = workerData as WorkerConfig;
+
+/** The OS name of every worker thread (at most 15 characters): `top -H`, `ps -T` and the benchmarks' CPU attribution tell them from Node's own threads by it. */
+export const WORKER_THREAD_NAME = 'sentiment-work';
+try {
+  writeFileSync('/proc/thread-self/comm', WORKER_THREAD_NAME);
+} catch {
+  // Not Linux, or /proc not mounted: the thread keeps its inherited name.
+}
 
 async function load(): Promise<LoadedModel> {
   const { tokenizerJson, tokenizerConfig } = readTokenizerFiles(config.modelDir);
