@@ -15,8 +15,8 @@ import {
   DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, startSystem, unavailable,
   type RunningSystem, type Sizing, type SystemId,
 } from './systems.js';
-import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
-import { TRAIN_TWEETS, runBulk } from './bulk.js';
+import { DEFAULT_TWEETS, TRAIN_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
+import { runBulk } from './bulk.js';
 import { tokenizerThroughput } from './tokenizer-throughput.js';
 
 interface Scenario {
@@ -74,7 +74,7 @@ options:
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
   --timeout S            autocannon request timeout (default 10)
-  --tweets FILE          JSONL with a "text" per line (default ../shared/data/tweeteval-sentiment/validation.jsonl)
+  --tweets FILE          JSONL with a "text" per line (default data/tweeteval-sentiment/validation.jsonl)
   --rng-seed N           seed of the tweet order (default 1)
   --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
   --no-progress          no progress lines on stderr
