@@ -55,6 +55,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     intraOpThreads: config.intraOpThreads,
     tokenizerThreads: config.tokenizerThreads,
     warmupBatchSize: config.maxBatchSize,
+    warmupBudgetMs: config.warmupBudgetMs,
     workerFile: internals.workerFile,
   });
   let sha256: string;

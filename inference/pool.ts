@@ -20,6 +20,7 @@ export interface InferencePoolOptions {
   intraOpThreads: number;
   tokenizerThreads: number;
   warmupBatchSize: number;
+  warmupBudgetMs: number;
   /** The worker module; tests wrap the real one to inject faults. Defaults to worker.js beside this file. */
   workerFile?: string;
 }
@@ -137,6 +138,7 @@ function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: 
     device: options.device,
     intraOpThreads: options.intraOpThreads,
     warmupBatchSize: options.warmupBatchSize,
+    warmupBudgetMs: options.warmupBudgetMs,
   };
   return new Piscina({
     filename: options.workerFile ?? defaultWorkerFile,

@@ -36,7 +36,7 @@ async function load(): Promise<LoadedModel> {
     const ids = new Int32Array(rows * length).fill(tokenizer.padId);
     const offsets = Int32Array.from({ length: rows + 1 }, (_, i) => i * length);
     await classify(classifier, ids, offsets, length, tokenizer.padId);
-  }, { maxRows: config.warmupBatchSize, maxTokens: config.maxTokens });
+  }, { maxRows: config.warmupBatchSize, maxTokens: config.maxTokens, budgetMs: config.warmupBudgetMs });
   return { tokenizer, classifier, warmup };
 }
 
