@@ -16,7 +16,6 @@ import { runOrt, startSystem, type Sizing } from './systems.js';
 import { tokenizerThroughput } from './tokenizer-throughput.js';
 import { SINGLE_ONLY, loadTweets } from './tweets.js';
 
-export const TRAIN_TWEETS = join(BENCH_ROOT, '../shared/data/tweeteval-sentiment/train.jsonl');
 const CLI = join(BENCH_ROOT, 'dist/cli/main.js');
 
 export interface BulkOptions {

@@ -16,7 +16,6 @@
 // Prints one JSON object on stdout. With --batches (several sizes, both groupings unless --grouping says
 // one) its tweetsPerSecond is R_ort, the best run, named in `best` with its batch size, grouping and
 // padding ratio (padded ÷ real tokens), every run in `results`. With --sweep, one run per layout.
-import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
@@ -26,6 +25,7 @@ import { fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 import { GROUPINGS, cutBatches, type Grouping } from './ort-batches.js';
+import { DEFAULT_TWEETS, loadTweets } from './tweets.js';
 
 interface Options {
   model: string;
@@ -65,7 +65,7 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/twitter-sentiment' },
     onnx: { type: 'string' },
-    data: { type: 'string', default: '../shared/data/tweeteval-sentiment/validation.jsonl' },
+    data: { type: 'string', default: DEFAULT_TWEETS },
     batch: { type: 'string', default: '32' },
     batches: { type: 'string' },
     grouping: { type: 'string' },
@@ -166,8 +166,7 @@ function tokenize(options: Options) {
   // MODEL_PATH semantics: a directory, or with --onnx a named ONNX file inside it.
   const files = loadModelFiles(options.onnxFile !== undefined ? resolve(options.model, options.onnxFile) : options.model);
   const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
-  let texts = readFileSync(resolve(options.data), 'utf8').split('\n').filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { text: string }).text);
+  let texts = loadTweets(resolve(options.data));
   if (options.limit > 0) texts = texts.slice(0, options.limit);
   return { files, padId: tokenizer.padId, encoded: texts.map((t) => tokenizer.encode(t).ids) };
 }

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableCpus } from '../inference/cpus.js';
 import { DEVICES, type Device } from '../inference/protocol.js';
+import { WARMUP_BUDGET_MS } from '../inference/warmup.js';
 
 /** The project root: above server/, or above dist/server/ once compiled. */
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,6 +24,7 @@ export interface Config {
   workers: number;
   intraOpThreads: number;
   maxBatchSize: number;
+  warmupBudgetMs: number;
   /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
   maxBatchTokens: number | undefined;
   maxBatchWaitMs: number;
@@ -167,6 +169,11 @@ export const SETTINGS = [
   {
     key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', defaultText: '32 (cpu); 128 (GPU)', description: 'Most texts in one batch (1 turns batching off)',
     parse: integer('MAX_BATCH_SIZE', 1, 4096, (partial) => (isGpu(partial) ? 128 : 32)),
+  },
+  {
+    key: 'warmupBudgetMs', env: 'WARMUP_BUDGET_MS', defaultText: String(WARMUP_BUDGET_MS),
+    description: "Wall time each inference worker's warm-up may take: it runs batch shapes up to MAX_BATCH_SIZE × the model's token limit while the next still fits, and measures the model's cost per token (from which a CPU sizes MAX_BATCH_TOKENS and MAX_QUEUE). Less starts sooner and leaves the largest shapes' first run to the first requests that need them",
+    parse: integer('WARMUP_BUDGET_MS', 0, 600_000, WARMUP_BUDGET_MS),
   },
   {
     key: 'maxBatchTokens', env: 'MAX_BATCH_TOKENS',

@@ -64,6 +64,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     workers: config.workers,
     intraOpThreads: config.intraOpThreads,
     warmupBatchSize: config.maxBatchSize,
+    warmupBudgetMs: config.warmupBudgetMs,
     workerFile: internals.workerFile,
   });
   let sha256: string;

@@ -16,6 +16,7 @@ export interface InferencePoolOptions {
   workers: number;
   intraOpThreads: number;
   warmupBatchSize: number;
+  warmupBudgetMs: number;
   /** The worker module; tests wrap the real one to inject faults. Defaults to worker.js beside this file. */
   workerFile?: string;
 }
@@ -120,6 +121,7 @@ function startPiscina(options: InferencePoolOptions): Piscina {
     device: options.device,
     intraOpThreads: options.intraOpThreads,
     warmupBatchSize: options.warmupBatchSize,
+    warmupBudgetMs: options.warmupBudgetMs,
   };
   return new Piscina({
     filename: options.workerFile ?? defaultWorkerFile,

@@ -25,6 +25,8 @@ export interface WorkerConfig {
   intraOpThreads: number;
   /** The warm-up's largest shape is this many texts at the longest length (run if the time budget allows). */
   warmupBatchSize: number;
+  /** Wall time the warm-up may take (WARMUP_BUDGET_MS). */
+  warmupBudgetMs: number;
   /** Labels of the model (logit width). */
   numLabels: number;
 }

@@ -33,8 +33,9 @@ export interface WarmupReport {
 export const TWEET_LENGTH = 64;
 
 /**
- * Wall time one worker's warm-up may take: with ONNX Runtime's load it keeps start-up within about 10 s for
- * a RoBERTa-base-sized model here, while a small model still warms every shape.
+ * The default of WARMUP_BUDGET_MS, the wall time one worker's warm-up may take: with ONNX Runtime's load it
+ * keeps start-up within about 10 s for a RoBERTa-base-sized model here, while a small model still warms
+ * every shape.
  */
 export const WARMUP_BUDGET_MS = 3000;
 

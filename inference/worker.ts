@@ -38,7 +38,7 @@ async function load(): Promise<LoadedModel> {
   const warmup = await warmUp(async ({ rows, length }) => {
     const row = new Array<number>(length).fill(tokenizer.padId);
     await classify(classifier, Array.from({ length: rows }, () => row), length, tokenizer.padId);
-  }, { maxRows: config.warmupBatchSize, maxTokens: config.maxTokens });
+  }, { maxRows: config.warmupBatchSize, maxTokens: config.maxTokens, budgetMs: config.warmupBudgetMs });
   return { tokenizer, classifier, warmup };
 }
 

@@ -1,14 +1,13 @@
 // Overload and soak, against the real server process: 2,000 connections on one replica for 30 s, then
 // 200,000 requests of every length. The process must live, shed with 503 rather than queue without bound,
 // keep its memory bounded, and be ready again within seconds.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { runLoad } from './helpers/load.js';
 import { startServerProcess } from './helpers/process.js';
 import { rssBytes } from './helpers/rss.js';
 
-const texts = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+const texts = validationTexts();
 
 /** Samples a process's RSS every 100 ms until stopped; returns the samples. */
 function sampleRss(pid: number) {

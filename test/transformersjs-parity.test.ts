@@ -9,12 +9,12 @@ import t, { type Test } from 'tap';
 import { layOutForTransformersJs } from '../bench/transformersjs-layout.js';
 import { startSystem, type RunningSystem, type Sizing } from '../bench/systems.js';
 import type { RestPrediction } from '../core/rest-prediction.js';
+import { validationTexts } from './helpers/data.js';
 import { postJson, startTestService } from './helpers/service.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MODEL = join(ROOT, 'models', 'twitter-sentiment');
-const TWEETS = readFileSync(join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment', 'validation.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).slice(0, 20).map((line) => (JSON.parse(line) as { text: string }).text);
+const TWEETS = validationTexts().slice(0, 20);
 /** The bar for "the same probabilities". */
 const TOLERANCE = 1e-4;
 

@@ -223,8 +223,8 @@ export async function compareLogits(options: CompareOptions): Promise<CompareRes
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-/** ../shared/data/tweeteval-sentiment/validation.jsonl beside the repository (tools/ is one level down). */
-export const DEFAULT_TEXTS = resolve(HERE, '..', '..', 'shared', 'data', 'tweeteval-sentiment', 'validation.jsonl');
+/** The repository's validation tweets (tools/ is one level down). */
+export const DEFAULT_TEXTS = resolve(HERE, '..', 'data', 'tweeteval-sentiment', 'validation.jsonl');
 
 const USAGE = `usage: compare-logits --a MODEL [--b MODEL] [--texts FILE] [--n 200] [--batch 16]
          [--device cpu|webgpu|cuda] [--threads N] [--padding-check K] [--max-tokens N]

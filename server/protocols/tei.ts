@@ -1,5 +1,5 @@
 // Hugging Face Text Embeddings Inference (TEI) as its OpenAPI document defines it
-// (../shared/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
+// (docs/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
 // objects and the predictor's texts and results. No HTTP and no limits here: the routes (server/routes/tei.ts)
 // hand the texts to core/text-checks.ts and predictor.predict like every other way in.
 import { HttpError } from '../http-errors.js';

@@ -1,5 +1,5 @@
 // The Open Inference Protocol, version 2 (KServe V2, spoken by Triton, MLServer, OpenVINO Model Server), REST
-// flavour (../shared/specs/open-inference-protocol/): pure mappings between its tensors and the predictor's
+// flavour (docs/specs/open-inference-protocol/): pure mappings between its tensors and the predictor's
 // texts and results. The model's signature:
 //   input  text           BYTES [n] or [n, 1]   the texts, one per row
 //   output label          BYTES [n]             the most likely label
