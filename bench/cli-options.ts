@@ -17,28 +17,30 @@ export interface Scenario {
   mix: string;
   /** Exit 1 when the service answers anything but valid 2xx. */
   strict: boolean;
+  /** Rounds of every system, in alternating order (runs of the same system vary by 10-40 % on a shared VM). */
+  repeat: number;
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
   compare: {
     description: 'all the systems at 500 connections',
     systems: ['service', 'service-direct', 'batching-off', 'seed', 'transformersjs', 'noop', 'ort'],
-    connections: [500], durationS: 60, warmupS: 5, mix: '0', strict: false,
+    connections: [500], durationS: 60, warmupS: 5, mix: '0', strict: false, repeat: 2,
   },
   sweep: {
     description: 'req/s and p99 against connections 1 → 1,000, batching on and off',
     systems: ['service', 'batching-off'],
-    connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false,
+    connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false, repeat: 1,
   },
   bulk: {
     description: 'the training tweets scored by the CLI in-process and through POST /api/predict/stream, against C_bulk = 1/(1/R_ort + 1/R_tok); p99 of 50 connections while a stream runs (bench/bulk.ts)',
     systems: ['service-direct', 'ort'],
-    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false,
+    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false, repeat: 1,
   },
   smoke: {
     description: 'a few seconds of each part, to check that the harness works',
     systems: ['service', 'noop', 'ort'],
-    connections: [50], durationS: 4, warmupS: 1, mix: '0.1:2-16', strict: true,
+    connections: [50], durationS: 4, warmupS: 1, mix: '0.1:2-16', strict: true, repeat: 1,
   },
 };
 
@@ -70,6 +72,10 @@ options:
   --bulk-lines N         bulk: score only the first N tweets (default: all of --tweets, the training set)
   --fairness-lines N     bulk: lines of the stream that runs during the fairness load (default 200000)
   --tok-seconds S        bulk: seconds of R_tok (default: --ort-seconds)
+  --repeat N             rounds of every system, alternating the order (forward, then back); each figure is the
+                         median of the rounds, every run is kept (default: compare 2, the others 1)
+  --baseline DIR         also run the service built in the checkout DIR (its dist/server/main.js, npm run build
+                         there first) as system 'baseline', right after 'service', with the same sizing
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
 `;
@@ -137,6 +143,10 @@ export interface BenchOptions {
   outDir: string;
   tag: string | undefined;
   progress: boolean;
+  /** Rounds of every system (--repeat). */
+  repeat: number;
+  /** The checkout whose built service is the 'baseline' system. */
+  baselineDir: string | undefined;
   /** Only for the bulk scenario. */
   bulk: BulkSettings | undefined;
   /** What the options chose by themselves, for the log. */
@@ -157,7 +167,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' },
       'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -174,6 +184,9 @@ export function parseCommand(argv: string[]): ParsedCommand {
   }
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
+  const baselineDir = values.baseline === undefined ? undefined : fromRoot(values.baseline);
+  if (baselineDir !== undefined && !systems.includes('baseline')) systems.splice(systems.indexOf('service') + 1, 0, 'baseline');
+  if (systems.includes('baseline') && baselineDir === undefined) throw new Error('the baseline system needs --baseline DIR');
   const heavy = onnxBytes(model) >= HEAVY_MODEL_BYTES;
   const heavyConnections = heavy && scenarioName === 'compare' && values.connections === undefined;
   const notices: string[] = [];
@@ -222,6 +235,8 @@ export function parseCommand(argv: string[]): ParsedCommand {
     tweetsPath: fromRoot(values.tweets ?? (bulk ? TRAIN_TWEETS : DEFAULT_TWEETS)),
     ortBatches: bulk ? [] : (list(values['ort-batch']) ?? ORT_BATCHES).map((b) => positiveInt('ort-batch', b, 1)),
     ortSeconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
+    repeat: positiveInt('repeat', values.repeat, scenario.repeat),
+    baselineDir,
     outDir: fromRoot(values.out ?? RESULTS_DIR),
     tag: values.tag,
     progress: !values['no-progress'],

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CpuUsage } from './cpu.js';
+import { cpuPerText, cpuPerTextMarkdown } from './cpu-per-text.js';
 import type { LoadStats } from './load.js';
 import type { MachineInfo } from './machine.js';
 import type { ServerSideStats } from './scrape.js';
@@ -21,7 +22,10 @@ export interface SystemResult {
   id: SystemId;
   title: string;
   settings?: Record<string, unknown>;
+  /** One run per connection count: with several rounds (--repeat), the median of the rounds' runs. */
   runs: SystemRun[];
+  /** With several rounds: each round's runs, in round order. */
+  rounds?: SystemRun[][];
   /** Why the system was not measured. */
   skipped?: string;
 }
@@ -256,13 +260,27 @@ export function markdown(results: Results, svgFile: string): string {
   }
   lines.push('## Where the CPU went', '');
   lines.push('Average cores busy during each measured window (load = autocannon, other = anything else on the machine; it should be ~0), and the CPU milliseconds each component spent per text answered.', '');
-  lines.push('| System | Conn. | Cores used | CPU ms per text | Padding (padded ÷ real tokens) | Mean inference ms per batch | Texts per tokenizer task |', '|---|---:|---|---|---:|---:|---:|');
+  lines.push('| System | Conn. | Cores used | CPU ms per text | Padding (padded ÷ real tokens) | Mean inference ms per batch | Texts per tokenizing task | Texts per ONNX Runtime run |', '|---|---:|---|---|---:|---:|---:|---:|');
   for (const system of results.systems) {
     for (const run of system.runs) {
-      lines.push(`| ${system.title} | ${run.connections} | ${cpuText(run.cpu)} (machine ${(run.cpu.machineBusy * 100).toFixed(0)}% busy) | ${Object.entries(cpuMsPerText(run)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} | ${ms(run.server?.paddingRatio)} | ${ms(run.server?.meanInferenceMs)} | ${ms(run.server?.meanTextsPerTokenizeTask)} |`);
+      lines.push(`| ${system.title} | ${run.connections} | ${cpuText(run.cpu)} (machine ${(run.cpu.machineBusy * 100).toFixed(0)}% busy) | ${Object.entries(cpuMsPerText(run)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} | ${ms(run.server?.paddingRatio)} | ${ms(run.server?.meanInferenceMs)} | ${ms(run.server?.meanTextsPerTokenizeTask)} | ${ms(run.server?.meanTextsPerRun)} |`);
     }
   }
   lines.push('');
+  const primary = results.systems.some((s) => s.runs.some((r) => r.connections === 500)) ? 500 : results.systems.flatMap((s) => s.runs.map((r) => r.connections)).at(-1);
+  if (primary !== undefined) lines.push(...cpuPerTextMarkdown(cpuPerText(results, primary), primary));
+  const repeated = results.systems.filter((s) => s.rounds !== undefined);
+  if (repeated.length > 0) {
+    lines.push('## Every round', '', `Each figure above is the median of ${repeated[0]!.rounds!.length} rounds (the order of the systems alternating); texts/s and p99 of every run:`, '');
+    lines.push('| System | Conn. | texts/s by round | p99 ms by round |', '|---|---:|---|---|');
+    for (const system of repeated) {
+      system.runs.forEach((run, i) => {
+        const runs = system.rounds!.map((round) => round[i]).filter((r): r is SystemRun => r !== undefined);
+        lines.push(`| ${system.title} | ${run.connections} | ${runs.map((r) => formatNumber(r.textsPerSecond)).join(', ')} | ${runs.map((r) => ms(r.latency.p99)).join(', ')} |`);
+      });
+    }
+    lines.push('');
+  }
   const problems = results.systems.flatMap((s) => s.runs.flatMap((r) => r.problems.map((p) => `${s.id} c=${r.connections}: ${p}`)));
   if (problems.length > 0) {
     lines.push('## Failed or invalid answers (first few)', '', ...problems.slice(0, 20).map((p) => `- \`${p.replace(/`/g, "'")}\``), '');

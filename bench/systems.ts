@@ -1,6 +1,7 @@
 // The systems a benchmark compares, each started on loopback, measured, and stopped before the next one
 // starts (never two at once on a shared CPU):
 //   service          the service, N replicas behind NGINX (the project's nginx.conf rendered for loopback)
+//   baseline         the same, built in another checkout (--baseline DIR): before/after in one run
 //   service-direct   the service, 1 replica, no NGINX, all the cores' workers in it
 //   batching-off     as `service`, with MAX_BATCH_SIZE=1
 //   batching-off-direct  as `service-direct`, with MAX_BATCH_SIZE=1
@@ -61,6 +62,8 @@ export interface StartOptions {
   sizing: Sizing;
   /** NGINX's per-client limit is raised for the load generator (one client IP playing every user). */
   limitReq?: { rate: string; burst: number };
+  /** The checkout whose built service the 'baseline' system runs. */
+  baselineDir?: string;
 }
 
 /** Why a system cannot run with these options, or undefined when it can. */
@@ -108,7 +111,7 @@ async function withNginx(id: SystemId, upstreams: { address: string; process: Ma
   }
 }
 
-async function startService(id: SystemId, options: StartOptions, behindNginx: boolean, extra: Record<string, string>): Promise<RunningSystem> {
+async function startService(id: SystemId, options: StartOptions, behindNginx: boolean, extra: Record<string, string>, serverMain?: string): Promise<RunningSystem> {
   const { sizing } = options;
   const replicas = behindNginx ? sizing.replicas : 1;
   const workers = behindNginx ? sizing.workers : Math.max(1, Math.floor(sizing.cores / sizing.intraOpThreads));
@@ -119,7 +122,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
     for (let i = 0; i < replicas; i++) {
       // Under --cpu-prof every thread (main and workers) writes a .cpuprofile when the replica exits on SIGTERM.
       const nodeArgs = sizing.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', sizing.cpuProfDir];
-      started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs }));
+      started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs, serverMain }));
     }
   } catch (error) {
     await Promise.all(started.map((r) => r.stop()));
@@ -256,6 +259,10 @@ async function startSeed(options: StartOptions): Promise<RunningSystem> {
 export async function startSystem(id: Exclude<SystemId, 'ort'>, options: StartOptions): Promise<RunningSystem> {
   switch (id) {
     case 'service': return startService(id, options, true, {});
+    case 'baseline': {
+      if (options.baselineDir === undefined) throw new Error('the baseline system needs --baseline DIR');
+      return startService(id, options, true, {}, join(options.baselineDir, 'dist/server/main.js'));
+    }
     case 'service-direct': return startService(id, options, false, {});
     case 'batching-off': return startService(id, options, true, { MAX_BATCH_SIZE: '1' });
     case 'batching-off-direct': return startService(id, options, false, { MAX_BATCH_SIZE: '1' });

@@ -161,7 +161,7 @@ function serviceResult(label: string, file: string, levels: Array<[number, numbe
       connections, durationS: 10, requests: okPerSecond * 10, requestsPerSecond: okPerSecond, okPerSecond, textsPerSecond: okPerSecond,
       latency: { mean: 5, p50: 4, p90: 8, p99: 20, max: 40 }, errors: 0, timeouts: 0, non2xx: 0, statusCodes: { 200: okPerSecond * 10 },
       invalid: 0, problems: [],
-      server: { meanBatchSize: connections === 1 ? 1 : 100, meanQueueWaitMs: 2, meanInferenceMs: 30, meanTextsPerTokenizeTask: 4, meanTokenizeMs: 0.5, paddingRatio: 1.5, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
+      server: { meanBatchSize: connections === 1 ? 1 : 100, meanQueueWaitMs: 2, meanInferenceMs: 30, meanTextsPerTokenizeTask: 4, meanTextsPerRun: 8, meanTokenizeMs: 0.5, paddingRatio: 1.5, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
     })),
   };
 }
