@@ -70,11 +70,11 @@ function report(request: FastifyRequest, error: FastifyError & { retryAfterSecon
   if (status === undefined) {
     // Unexpected: log everything, tell the client nothing that reveals internals.
     request.log.error({ err: error }, 'unexpected error');
-    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error' };
+    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error', requestId: request.id };
   }
   if (status >= 500) request.log.warn({ code, message: error.message }, 'request failed');
   const message = code !== undefined && OPAQUE_CODES.has(code) ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].description : error.message;
-  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message };
+  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message, requestId: request.id };
   if (status === 503) decided.retryAfterSeconds = error.retryAfterSeconds ?? options.retryAfterSeconds();
   return decided;
 }
