@@ -13,12 +13,12 @@ export const CORS_ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'X-API-Key
 
 /**
  * Response headers a page may read beyond the CORS-safelisted ones: the timings, model version and cache
- * state of predictions, the request id, and what a client needs to back off (Retry-After, the rate limit's,
- * WWW-Authenticate).
+ * state of predictions, the request id, and what a client needs to recover (Retry-After, the rate limit's,
+ * WWW-Authenticate, a 405's Allow).
  */
 export const CORS_EXPOSED_HEADERS = [
   'x-queue-time', 'x-inference-time', 'x-total-time', 'x-model-version', 'x-cache', 'x-request-id',
-  'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'www-authenticate',
+  'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'www-authenticate', 'allow',
 ];
 
 /** Seconds a browser may reuse a preflight's answer: Chromium caps it at 7,200 (Firefox at 86,400). */
