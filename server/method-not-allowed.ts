@@ -60,10 +60,12 @@ export function answerWrongMethods(app: FastifyInstance, paths: Map<string, Path
       url,
       schema: { hide: true },
       config: { methodNotAllowed: true, ...(errorFormat !== undefined ? { errorFormat } : {}) },
-      handler: async (request, reply) => {
+      // Refused before the body is read: the method is wrong whatever the body holds.
+      onRequest: (request, reply, done) => {
         void reply.header('allow', allow);
-        throw new MethodNotAllowedError(request.method, request.url.split('?')[0]!, allow);
+        done(new MethodNotAllowedError(request.method, request.url.split('?')[0]!, allow));
       },
+      handler: async () => undefined,
     });
   }
 }
