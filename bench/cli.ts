@@ -74,6 +74,9 @@ options:
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
   --timeout S            autocannon request timeout (default 10)
+  --accept-encoding V    Accept-Encoding of every call, e.g. 'gzip, br' as browsers send it (default: none, so no
+                         answer is compressed); single texts only (--mix 0): autocannon cannot check compressed bodies.
+                         With --env COMPRESSION=0 and without, it measures what compression costs
   --tweets FILE          JSONL with a "text" per line (default ../shared/data/tweeteval-sentiment/validation.jsonl)
   --rng-seed N           seed of the tweet order (default 1)
   --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
@@ -177,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, 'accept-encoding': { type: 'string' },
       'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -204,6 +207,9 @@ export async function main(argv: string[]): Promise<number> {
   const durationS = positiveInt('duration', values.duration, scenario.durationS);
   const warmupS = positiveInt('warmup', values.warmup, scenario.warmupS, 0);
   const mix: Mix = parseMix(values.mix ?? scenario.mix);
+  const acceptEncoding = values['accept-encoding'];
+  // A batch answer is over the compression threshold: its body would come back encoded, unchecked.
+  if (acceptEncoding !== undefined && mix.batchShare > 0) throw new Error('--accept-encoding takes single texts only (--mix 0): autocannon cannot check compressed bodies');
   const cores = positiveInt('cores', values.cores, availableCpus());
   const replicas = positiveInt('replicas', values.replicas, 2);
   const intraOpThreads = positiveInt('intra-op-threads', values['intra-op-threads'], 1);
@@ -272,7 +278,7 @@ export async function main(argv: string[]): Promise<number> {
     command: `npm run bench -- ${argv.join(' ')}`,
     machine: machineInfo(serviceEnv.DEVICE ?? 'cpu', nginxBinary),
     model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
-    load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, tweetsPath), tweetCount: tweets.length, durationS, warmupS, timeoutS, rngSeed },
+    load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, tweetsPath), tweetCount: tweets.length, durationS, warmupS, timeoutS, rngSeed, ...(acceptEncoding !== undefined ? { acceptEncoding } : {}) },
     sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
     systems: [],
     ceilings: { ort: null, http: null, composed: null },
@@ -353,7 +359,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       probes.set(id, await probe(system.url, probeTexts));
       for (const c of connections) {
-        const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress };
+        const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress, acceptEncoding };
         if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
         const before = await scrapeTotals(system.metricsUrls);
         const components = { load: { pids: [process.pid], tree: false }, ...system.components };

@@ -55,7 +55,7 @@ t.test('every known path, asked with a method it does not take: 405, Allow, its 
 });
 
 t.test('unknown paths stay 404, whatever the method; the right method still works', async (t) => {
-  for (const [method, path] of [['GET', '/api/nothing'], ['DELETE', '/api/predict/'], ['POST', '/v2/models/sentiment/explain'], ['PUT', '/predictions'], ['OPTIONS', '/nope']]) {
+  for (const [method, path] of [['GET', '/api/nothing'], ['DELETE', '/api/predict/'], ['POST', '/v2/models/sentiment/explain'], ['PUT', '/predictions'], ['OPTIONS', '/nope']] as const) {
     const response = await request(`${server.url}${path}`, { method: method as 'GET' });
     const body = await response.body.json() as Record<string, unknown>;
     t.equal(response.statusCode, 404, `${method} ${path}: 404`);
