@@ -4,7 +4,8 @@
 //
 // The service compresses rather than NGINX: Debian's NGINX has no brotli, direct deployments (npm start, a
 // Kubernetes Service) get it too, and a single prediction (about 200 bytes) stays under the threshold, so
-// the hot path pays one header lookup. NGINX passes the encoded answers through (nginx.conf).
+// the hot path pays only the plugin's checks of each answer (what they cost: `--accept-encoding` in
+// bench/README.md). NGINX passes the encoded answers through (nginx.conf).
 import { constants } from 'node:zlib';
 import compress from '@fastify/compress';
 import type { FastifyInstance } from 'fastify';
@@ -28,8 +29,8 @@ export async function registerCompression(app: FastifyInstance, enabled: boolean
     // compressed in one call, where the flush mode changes nothing.
     zlibOptions: { flush: constants.Z_SYNC_FLUSH },
     brotliOptions: { flush: constants.BROTLI_OPERATION_FLUSH, params: { [constants.BROTLI_PARAM_QUALITY]: 4 } },
-    // Request bodies are not decompressed: no client of these protocols sends them compressed, and a body
-    // with Content-Encoding keeps its current answer (400 or 415, never inflated past BODY_LIMIT's check).
+    // Request bodies are left as they come: no client of these protocols compresses them, and the plugin's
+    // inflating would add errors outside the error table.
     globalDecompression: false,
   });
 }
