@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
 import { startLocalNginx, startReplica, type Nginx, type Replica } from '../deploy/local-stack.js';
+import { ConfigError, loadConfig } from '../core/config.js';
 import { CORS_MAX_AGE_S } from '../server/cors.js';
 import { launchBrowser, type Browser } from './helpers/browser.js';
 import { startTestService, type TestService } from './helpers/service.js';
@@ -196,4 +197,13 @@ t.test('the preflight and the headers, over HTTP', async (t) => {
   const star = await fetch(`${any.url}/api/health`, { headers: { origin: 'https://anywhere.example' } });
   t.equal(star.headers.get('access-control-allow-origin'), '*', 'CORS_ORIGINS=*: any origin');
   await star.arrayBuffer();
+});
+
+t.test('CORS_ORIGINS is checked at start-up: an origin written otherwise would never match a browser\'s', async (t) => {
+  t.same(loadConfig({ CORS_ORIGINS: '' }, []).corsOrigins, [], 'unset: off');
+  t.same(loadConfig({ CORS_ORIGINS: ' https://a.example , http://localhost:3000 ' }, []).corsOrigins, ['https://a.example', 'http://localhost:3000']);
+  t.same(loadConfig({ CORS_ORIGINS: '*' }, []).corsOrigins, ['*']);
+  for (const bad of ['https://a.example/', 'https://a.example/app', 'a.example', 'ftp://a.example', '*,https://a.example']) {
+    t.throws(() => loadConfig({ CORS_ORIGINS: bad }, []), ConfigError, `'${bad}' is refused`);
+  }
 });
