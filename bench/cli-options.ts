@@ -65,6 +65,9 @@ options:
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
   --timeout S            autocannon request timeout (default 10)
+  --accept-encoding V    Accept-Encoding of every call, e.g. 'gzip, br' as browsers send it (default: none, so no
+                         answer is compressed); single texts only (--mix 0): autocannon cannot check compressed bodies.
+                         With --env COMPRESSION=0 and without, it measures what compression costs
   --tweets FILE          JSONL with a "text" per line (default data/tweeteval-sentiment/validation.jsonl)
   --rng-seed N           seed of the tweet order (default 1)
   --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
@@ -145,6 +148,8 @@ export interface BenchOptions {
   progress: boolean;
   /** Rounds of every system (--repeat). */
   repeat: number;
+  /** Accept-Encoding of every call (--accept-encoding); undefined: none. */
+  acceptEncoding: string | undefined;
   /** The checkout whose built service is the 'baseline' system. */
   baselineDir: string | undefined;
   /** Only for the bulk scenario. */
@@ -167,7 +172,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' }, 'accept-encoding': { type: 'string' },
       'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -215,6 +220,10 @@ export function parseCommand(argv: string[]): ParsedCommand {
   };
   if (sizing.cpuProfDir !== undefined) mkdirSync(sizing.cpuProfDir, { recursive: true });
   const bulk = scenarioName === 'bulk';
+  const mix = parseMix(values.mix ?? scenario.mix);
+  const acceptEncoding = values['accept-encoding'];
+  // A batch answer is over the compression threshold: its body would come back encoded, unchecked.
+  if (acceptEncoding !== undefined && mix.batchShare > 0) throw new Error('--accept-encoding takes single texts only (--mix 0): autocannon cannot check compressed bodies');
   // bulk's R_ort runs as long as its loads, at one batch size; the other scenarios' at most 15 s, at several.
   const bulkOrtSeconds = positiveInt('ort-seconds', values['ort-seconds'], durationS);
   const options: BenchOptions = {
@@ -228,7 +237,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
     connections,
     durationS,
     warmupS: positiveInt('warmup', values.warmup, scenario.warmupS, 0),
-    mix: parseMix(values.mix ?? scenario.mix),
+    mix,
     sizing,
     timeoutS: positiveInt('timeout', values.timeout, 10),
     rngSeed: positiveInt('rng-seed', values['rng-seed'], 1, 0),
@@ -236,6 +245,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
     ortBatches: bulk ? [] : (list(values['ort-batch']) ?? ORT_BATCHES).map((b) => positiveInt('ort-batch', b, 1)),
     ortSeconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
     repeat: positiveInt('repeat', values.repeat, scenario.repeat),
+    acceptEncoding,
     baselineDir,
     outDir: fromRoot(values.out ?? RESULTS_DIR),
     tag: values.tag,

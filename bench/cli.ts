@@ -50,7 +50,10 @@ async function startResults(options: BenchOptions, startedAt: Date, tweetCount: 
     command: options.command,
     machine: machineInfo(sizing.serviceEnv.DEVICE ?? 'cpu', nginxBinary),
     model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
-    load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, options.tweetsPath), tweetCount, durationS: options.durationS, warmupS: options.warmupS, timeoutS: options.timeoutS, rngSeed: options.rngSeed },
+    load: {
+      mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, options.tweetsPath), tweetCount, durationS: options.durationS, warmupS: options.warmupS,
+      timeoutS: options.timeoutS, rngSeed: options.rngSeed, ...(options.acceptEncoding !== undefined ? { acceptEncoding: options.acceptEncoding } : {}),
+    },
     sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
     systems: [],
     ceilings: { ort: null, http: null, composed: null },

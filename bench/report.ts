@@ -76,7 +76,7 @@ export interface Results {
   command: string;
   machine: MachineInfo;
   model: { path: string; name: string | null; sha256: string | null; seedModel: string };
-  load: { mix: Mix; mixText: string; tweets: string; tweetCount: number; durationS: number; warmupS: number; timeoutS: number; rngSeed: number };
+  load: { mix: Mix; mixText: string; tweets: string; tweetCount: number; durationS: number; warmupS: number; timeoutS: number; rngSeed: number; acceptEncoding?: string };
   sizing: Record<string, unknown>;
   systems: SystemResult[];
   ceilings: {
@@ -206,7 +206,7 @@ export function markdown(results: Results, svgFile: string): string {
   lines.push(`- Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode ?? '?'}, autocannon ${m.autocannon ?? '?'}, ${m.nginx ?? 'nginx ?'}; device ${m.device}; kernel ${m.kernel}`);
   lines.push(`- Load average at start: ${m.loadAverageAtStart.join(', ')}; commit ${m.git.commit?.slice(0, 12) ?? '?'}${m.git.dirty ? ' (with uncommitted changes)' : ''}`);
   lines.push(`- Model: ${results.model.name ?? '?'} (\`${results.model.path}\`, sha256 ${results.model.sha256?.slice(0, 12) ?? '?'})`);
-  lines.push(`- Load: autocannon from the same machine, ${results.load.mixText}, ${results.load.tweetCount.toLocaleString('en-US')} validation tweets in random order (seed ${results.load.rngSeed}); ${results.load.warmupS} s warm-up, then ${results.load.durationS} s measured; timeout ${results.load.timeoutS} s`);
+  lines.push(`- Load: autocannon from the same machine, ${results.load.mixText}, ${results.load.tweetCount.toLocaleString('en-US')} validation tweets in random order (seed ${results.load.rngSeed}); ${results.load.warmupS} s warm-up, then ${results.load.durationS} s measured; timeout ${results.load.timeoutS} s${results.load.acceptEncoding !== undefined ? `; Accept-Encoding: ${results.load.acceptEncoding}` : ''}`);
   lines.push('');
   lines.push('## Results', '');
   lines.push('| System | Conn. | Duration s | Requests | req/s | texts/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Timeouts | Non-2xx | Invalid | Mean batch | Mean queue wait ms |');

@@ -50,6 +50,9 @@ export interface Config {
   maxHeapUsedBytes: number;
   maxRssBytes: number;
   playground: boolean;
+  /** Origins whose pages may call the API from a browser; ['*'] for any, [] for CORS off. */
+  corsOrigins: string[];
+  compression: boolean;
 }
 
 export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
@@ -115,6 +118,29 @@ function boolean(env: string, fallback: boolean) {
 /** A comma- or newline-separated list; empty entries are dropped. */
 function list(raw: string | undefined): string[] {
   return (raw ?? '').split(/[\n,]/).map((item) => item.trim()).filter((item) => item !== '' && !item.startsWith('#'));
+}
+
+/**
+ * CORS_ORIGINS: `*`, or origins exactly as a browser sends them in `Origin` (scheme, host, port; no path, no
+ * trailing slash): an origin written otherwise would never match, and CORS would fail in the browser with
+ * no word on the server, so it is refused at start-up instead.
+ */
+function origins(raw: string | undefined): string[] {
+  const entries = list(raw);
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new ConfigError(`CORS_ORIGINS is either * or a list of origins, not both, got '${raw}'`);
+    return ['*'];
+  }
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch { /* refused below */ }
+    if (origin !== entry || !/^https?:/.test(entry)) {
+      throw new ConfigError(`CORS_ORIGINS entries are origins such as https://app.example.com or http://localhost:3000 (no path, no trailing slash), got '${entry}'`);
+    }
+  }
+  return entries;
 }
 
 function keysFromFile(env: string, path: string | undefined): string[] {
@@ -282,6 +308,16 @@ export const SETTINGS = [
   {
     key: 'playground', env: 'PLAYGROUND', defaultText: '1', description: 'Serve the playground page at / to browsers (0: / is only the health check)',
     parse: boolean('PLAYGROUND', true),
+  },
+  {
+    key: 'corsOrigins', env: 'CORS_ORIGINS', defaultText: '(none: CORS off)',
+    description: 'Comma-separated origins (https://app.example.com) whose pages may call every route from a browser, or * for any; preflights are answered and cached for 2 h, Authorization and Content-Type allowed, the timing, version, request-id and rate-limit headers exposed',
+    parse: (raw: string | undefined) => origins(raw),
+  },
+  {
+    key: 'compression', env: 'COMPRESSION', defaultText: '1',
+    description: 'Compress responses of 1 KiB or more (gzip or br, as the client accepts) and NDJSON streams chunk by chunk; 0 sends every response as it is',
+    parse: boolean('COMPRESSION', true),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

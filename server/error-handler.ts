@@ -69,12 +69,12 @@ function report(request: FastifyRequest, error: FastifyError & { retryAfterSecon
   if (status === undefined) {
     // Unexpected: log everything, tell the client nothing that reveals internals.
     request.log.error({ err: error }, 'unexpected error');
-    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error' };
+    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error', requestId: request.id };
   }
   if (status >= 500) request.log.warn({ code, message: error.message }, 'request failed');
   // A fault of the service may carry a library's or the file system's words: clients get the table's words.
   const message = entry?.kind === 'internal' ? entry.description : error.message;
-  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message };
+  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message, requestId: request.id };
   if (status === 503) decided.retryAfterSeconds = error.retryAfterSeconds ?? options.retryAfterSeconds();
   return decided;
 }

@@ -11,6 +11,7 @@ export const errorSchema = {
     code: { type: 'string' },
     error: { type: 'string' },
     message: { type: 'string' },
+    requestId: { type: 'string', description: 'The request\'s id, as in the x-request-id header and the service\'s log lines' },
   },
 } as const;
 

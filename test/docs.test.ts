@@ -70,4 +70,8 @@ t.test('OpenAPI says what keys and limits do: security, 401 and 429 on the guard
   t.notOk(doc.paths['/api/health'].get.security, 'health stays open');
   t.ok(doc.paths['/metrics']?.get.responses['200'].content['text/plain'], 'GET /metrics is documented as text');
   t.ok(doc.paths['/api/predict'].post.responses['200'].headers['x-cache'], 'the x-cache header is documented');
+  const responses = Object.values<Record<string, { responses: Record<string, { headers?: Record<string, unknown> }> }>>(doc.paths)
+    .flatMap((operations) => Object.values(operations).flatMap((operation) => Object.values(operation.responses)));
+  t.ok(responses.length > 50 && responses.every((response) => response.headers?.['x-request-id'] !== undefined), `x-request-id is documented on all ${responses.length} responses`);
+  t.match(doc.info.description, /405 with `Allow`.*compressed.*CORS_ORIGINS/, 'the description says what 405, compression and CORS do');
 });
