@@ -21,8 +21,10 @@ export interface Config {
   port: number;
   device: Device;
   modelPrecision: ModelPrecision;
-  workers: number;
-  intraOpThreads: number;
+  /** Unset on a CPU (with INTRA_OP_THREADS unset too): chosen at start-up from the model (core/worker-sizing.ts). */
+  workers: number | undefined;
+  /** Unset when WORKERS is: chosen with it. */
+  intraOpThreads: number | undefined;
   maxBatchSize: number;
   warmupBudgetMs: number;
   /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
@@ -183,14 +185,18 @@ export const SETTINGS = [
     parse: oneOf('MODEL_PRECISION', MODEL_PRECISIONS, 'auto'),
   },
   {
-    key: 'workers', env: 'WORKERS', defaultText: 'CPUs available (cpu); 1 (GPU)',
-    description: 'Inference worker threads, each with its own ONNX Runtime session',
-    parse: integer('WORKERS', 1, 256, (partial) => (isGpu(partial) ? 1 : availableCpus())),
+    key: 'workers', env: 'WORKERS',
+    defaultText: 'cpu, with INTRA_OP_THREADS unset too: chosen at start-up from the model\'s cost measured by a worker using every core (a light model: one worker per CPU; a heavy one, a tweet costing 10 ms or more: one worker); else CPUs ÷ INTRA_OP_THREADS; 1 (GPU)',
+    description: 'Inference worker threads, each with its own ONNX Runtime session (/api/model says how they were chosen)',
+    parse: (raw, partial) => ((raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : integer('WORKERS', 1, 256, 1)(raw, partial)),
   },
   {
-    key: 'intraOpThreads', env: 'INTRA_OP_THREADS', defaultText: 'CPUs ÷ WORKERS, at least 1',
+    key: 'intraOpThreads', env: 'INTRA_OP_THREADS',
+    defaultText: 'chosen with WORKERS (a light model: 1; a heavy one: every CPU); CPUs ÷ WORKERS when WORKERS is set, at least 1',
     description: 'ONNX Runtime threads per session',
-    parse: integer('INTRA_OP_THREADS', 1, 256, (partial) => Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1)))),
+    parse: (raw, partial) => ((raw === undefined || raw.trim() === '') && partial.workers === undefined
+      ? undefined
+      : integer('INTRA_OP_THREADS', 1, 256, Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1))))(raw, partial)),
   },
   {
     key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', defaultText: '32 (cpu); 128 (GPU)', description: 'Most texts in one batch (1 turns batching off)',

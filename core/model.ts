@@ -10,6 +10,8 @@ import type { Device } from '../inference/protocol.js';
 import type { ScoringBackend } from './backend.js';
 import type { Config } from './config.js';
 import { TokenEstimate } from './token-estimate.js';
+import { availableCpus } from '../inference/cpus.js';
+import { chooseSizing, configuredSizing, probeSizing, type WorkerSizing } from './worker-sizing.js';
 
 /** What clients and operators may know of the model being served. */
 export interface ModelDescription {
@@ -24,6 +26,8 @@ export interface ModelDescription {
   executionProviders: readonly string[];
   workers: number;
   intraOpThreads: number;
+  /** How WORKERS × INTRA_OP_THREADS were decided: set, or chosen from the model's measured cost. */
+  sizing: string;
   /** Texts per ONNX Runtime run that cost least per token at warm-up: a worker cuts its batches into runs this size. */
   runRows: number;
   sha256: string;
@@ -58,15 +62,23 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
   // The hash streams on this thread while the workers load and warm up in theirs.
   const hashing = fileSha256(files.onnxPath);
   hashing.catch(() => undefined); // awaited below; a failed pool start must not leave it unhandled
-  const pool = await InferencePool.start({
+  const startPool = (sizing: { workers: number; intraOpThreads: number }) => InferencePool.start({
     files,
     device: config.device,
-    workers: config.workers,
-    intraOpThreads: config.intraOpThreads,
+    ...sizing,
     warmupBatchSize: config.maxBatchSize,
     warmupBudgetMs: config.warmupBudgetMs,
     workerFile: internals.workerFile,
   });
+  let pool: InferencePool;
+  let sizing: WorkerSizing;
+  try {
+    ({ pool, sizing } = await sizedPool(config, startPool));
+  } catch (error) {
+    await hashing.catch(() => undefined);
+    throw error;
+  }
+  logger.info({ workers: sizing.workers, intraOpThreads: sizing.intraOpThreads, reason: sizing.reason }, 'inference workers sized');
   let sha256: string;
   try {
     sha256 = await hashing;
@@ -86,6 +98,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     executionProviders: pool.description.providers,
     workers: pool.workers,
     intraOpThreads: pool.intraOpThreads,
+    sizing: sizing.reason,
     runRows: Math.min(pool.description.runRows, config.maxBatchSize),
     sha256,
     version: sha256.slice(0, 12),
@@ -96,4 +109,21 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     warmupMs: Math.round(pool.description.warmupMs), warmupShapes: pool.description.warmupShapes, msPerToken: pool.description.msPerToken,
   }, 'model loaded and warmed up');
   return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens) };
+}
+
+/**
+ * The pool as the settings size it, or, on a CPU with neither WORKERS nor INTRA_OP_THREADS set, as the
+ * model's cost says (core/worker-sizing.ts): a probe worker with every core's thread loads and warms up
+ * first; a heavy model keeps it, a light one (quick to load again) is started anew, one worker per core.
+ */
+export async function sizedPool<P extends Pick<InferencePool, 'workers' | 'intraOpThreads' | 'description' | 'close'>>(
+  config: Pick<Config, 'workers' | 'intraOpThreads'>, startPool: (sizing: { workers: number; intraOpThreads: number }) => Promise<P>, cpus = availableCpus(),
+): Promise<{ pool: P; sizing: WorkerSizing }> {
+  const set = configuredSizing(config.workers, config.intraOpThreads, cpus);
+  if (set !== undefined) return { pool: await startPool(set), sizing: set };
+  const probe = await startPool(probeSizing(cpus));
+  const chosen = chooseSizing(cpus, probe.description.msPerToken);
+  if (chosen.workers === probe.workers && chosen.intraOpThreads === probe.intraOpThreads) return { pool: probe, sizing: chosen };
+  await probe.close();
+  return { pool: await startPool(chosen), sizing: chosen };
 }

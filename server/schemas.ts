@@ -182,6 +182,7 @@ export const modelRouteSchema = {
         precision: { type: 'string', enum: ['fp32', 'fp16'] },
         workers: { type: 'integer' },
         intraOpThreads: { type: 'integer' },
+        sizing: { type: 'string', description: 'How WORKERS × INTRA_OP_THREADS were decided: set, or chosen at start-up from the model\'s measured cost, with the measurement' },
         runRows: { type: 'integer', description: 'Texts per ONNX Runtime run: each worker cuts its batches into runs of texts of similar length, this many at most (the size that cost least per token at warm-up)' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },

@@ -90,7 +90,7 @@ export class FakeBackend implements ScoringBackend {
 export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16 } = {}): ServedModel {
   const description: ModelDescription = {
     name: 'fake', file: 'model.onnx', labels: LABELS, maxTokens, precision: 'fp32', device: 'cpu',
-    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, runRows: backend.description.runRows,
+    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
   return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens) };
