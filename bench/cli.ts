@@ -5,6 +5,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCpus } from '../inference/cpus.js';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import type { ModelDtype } from '../inference/onnx-files.js';
 import { cpuSnapshot, cpuUsage } from './cpu.js';
 import { runLoad } from './load.js';
 import { machineInfo } from './machine.js';
@@ -12,7 +13,7 @@ import { BENCH_ROOT, DEFAULT_MODEL, FIXTURE_MODEL, RESULTS_DIR } from './paths.j
 import { PEER_TARGETS, composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results, type SystemResult, type SystemRun } from './report.js';
 import { scrapeTotals, serverSideStats } from './scrape.js';
 import {
-  DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, startSystem, unavailable,
+  DEFAULT_LIMIT_REQ, SYSTEM_IDS, SYSTEM_TITLES, findBinary, modelLabels, runOrt, serviceDtype, startSystem, unavailable,
   type RunningSystem, type Sizing, type SystemId,
 } from './systems.js';
 import { DEFAULT_TWEETS, describeMix, loadTweets, parseMix, type Mix } from './tweets.js';
@@ -131,13 +132,13 @@ async function machineBusyCores(ms = 2000): Promise<number> {
   return usage.cores.other ?? 0;
 }
 
-/** The model's name and the sha256 of its ONNX file, read as the service reads them; nulls if unreadable. */
-async function modelIdentity(path: string): Promise<{ name: string | null; sha256: string | null }> {
+/** The model's name, and the ONNX file the service serves with its dtype and sha256, read as the service reads them; nulls if unreadable. */
+async function modelIdentity(path: string, dtype: string): Promise<{ name: string | null; file: string | null; dtype: string | null; sha256: string | null }> {
   try {
-    const files = loadModelFiles(path, { tokenizer: false });
-    return { name: files.name, sha256: await fileSha256(files.onnxPath) };
+    const files = loadModelFiles(path, { tokenizer: false, dtype: dtype as ModelDtype });
+    return { name: files.name, file: relative(files.dir, files.onnxPath), dtype: files.dtype, sha256: await fileSha256(files.onnxPath) };
   } catch {
-    return { name: null, sha256: null };
+    return { name: null, file: null, dtype: null, sha256: null };
   }
 }
 
@@ -271,7 +272,7 @@ export async function main(argv: string[]): Promise<number> {
     finishedAt: '',
     command: `npm run bench -- ${argv.join(' ')}`,
     machine: machineInfo(serviceEnv.DEVICE ?? 'cpu', nginxBinary),
-    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
+    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model, serviceDtype(sizing)), seedModel: relative(BENCH_ROOT, seedModel) },
     load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, tweetsPath), tweetCount: tweets.length, durationS, warmupS, timeoutS, rngSeed },
     sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
     systems: [],
@@ -295,7 +296,7 @@ export async function main(argv: string[]): Promise<number> {
       // on a CPU, batching pays only when a batch holds texts of similar lengths (issue 13).
       const batches = (list(values['ort-batch']) ?? ORT_BATCHES).map((b) => positiveInt('ort-batch', b, 1));
       const ortOptions = {
-        model, batch: batches[0]!, ...(batches.length > 1 ? { batches } : {}), threads: intraOpThreads,
+        model, dtype: serviceDtype(sizing), batch: batches[0]!, ...(batches.length > 1 ? { batches } : {}), threads: intraOpThreads,
         sessions: sizing.replicas * sizing.workers, seconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
       };
       log(`- ort: bench/ort-throughput.ts, batch ${batches.join(',')}, ${ortOptions.sessions} sessions × ${ortOptions.threads} threads, ${ortOptions.seconds} s per run`);
