@@ -40,22 +40,17 @@ function positive(name: string, text: string | undefined): number | undefined {
   return value;
 }
 
+/** The flags; node:util's parse errors (unknown flag, missing value) are usage errors too (isUsageError). */
 export function parseQuantizeArgs(argv: string[]): QuantizeCliOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' }, texts: { type: 'string' }, limit: { type: 'string' }, 'no-check': { type: 'boolean' },
-        threads: { type: 'string' }, weights: { type: 'string' }, 'per-tensor': { type: 'boolean' }, 'full-range': { type: 'boolean' },
-        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' }, texts: { type: 'string' }, limit: { type: 'string' }, 'no-check': { type: 'boolean' },
+      threads: { type: 'string' }, weights: { type: 'string' }, 'per-tensor': { type: 'boolean' }, 'full-range': { type: 'boolean' },
+      json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing the model directory' : `one model directory, got: ${positionals.join(' ')}`);
   const type = values.weights ?? DEFAULT_WEIGHTS.type;
@@ -87,21 +82,18 @@ function describe(result: QuantizeResult): string {
   return lines.join('\n');
 }
 
+function isUsageError(error: unknown): error is Error {
+  return error instanceof UsageError || /^ERR_PARSE_ARGS_/.test(String((error as NodeJS.ErrnoException).code));
+}
+
 /** Runs the subcommand; returns the exit status. */
 export async function runQuantizeCli(argv: string[]): Promise<number> {
-  let options;
   try {
-    options = parseQuantizeArgs(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n\n${QUANTIZE_USAGE}\n`);
-    return 2;
-  }
-  if (options === 'help') {
-    process.stdout.write(`${QUANTIZE_USAGE}\n`);
-    return 0;
-  }
-  try {
+    const options = parseQuantizeArgs(argv);
+    if (options === 'help') {
+      process.stdout.write(`${QUANTIZE_USAGE}\n`);
+      return 0;
+    }
     const result = await quantize({
       model: options.model, out: options.out, weights: options.weights, checkTexts: options.texts, threads: options.threads,
       ...(options.limit !== undefined ? { checkLimit: options.limit } : {}),
@@ -110,7 +102,8 @@ export async function runQuantizeCli(argv: string[]): Promise<number> {
     if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   } catch (error) {
-    process.stderr.write(`tweet-sentiment quantize: ${(error as Error).message}\n`);
-    return 1;
+    const usage = isUsageError(error);
+    process.stderr.write(usage ? `${error.message}\n\n${QUANTIZE_USAGE}\n` : `tweet-sentiment quantize: ${(error as Error).message}\n`);
+    return usage ? 2 : 1;
   }
 }

@@ -129,6 +129,9 @@ t.test('tweet-sentiment quantize: writes and reports; usage errors exit 2, failu
   t.equal(usage.status, 2);
   t.match(usage.stderr, /^missing the model directory\n\nusage: tweet-sentiment quantize DIR/);
   t.equal(cli([dir, '--weights', 'int4']).status, 2);
+  const unknown = cli([dir, '--bogus']);
+  t.equal(unknown.status, 2, 'an unknown flag');
+  t.match(unknown.stderr, /^Unknown option '--bogus'.*\n\nusage: tweet-sentiment quantize DIR/s);
   t.equal(cli([dir, '--no-check', '--texts', VALIDATION]).status, 2);
   t.match(cli(['--help']).stdout, /^usage: tweet-sentiment quantize DIR/);
 
