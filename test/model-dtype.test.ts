@@ -10,6 +10,7 @@ import t, { type Test } from 'tap';
 import { loadConfig } from '../core/config.js';
 import { loadModelFiles } from '../inference/model-files.js';
 import { DTYPES, onnxFileName } from '../inference/onnx-files.js';
+import { spawnServer } from './helpers/process.js';
 import { FIXTURES } from './helpers/service.js';
 
 const BERT = join(FIXTURES, 'bert-tiny');
@@ -118,4 +119,12 @@ t.test('MODEL_DTYPE and its older name MODEL_PRECISION', async (t) => {
   });
   t.throws(() => loadConfig({ MODEL_DTYPE: 'int4' }, []), { name: 'ConfigError', message: /^MODEL_DTYPE must be one of auto, fp32, fp16, int8, uint8, q8, q4, .*got 'int4'$/ });
   t.throws(() => loadConfig({ MODEL_PRECISION: 'half' }, []), { name: 'ConfigError', message: /^MODEL_PRECISION must be one of auto, fp32, fp16, / });
+});
+
+t.test('the server refuses to start with a missing dtype in one line naming the files found', async (t) => {
+  const dir = modelFolder(t, ['onnx/model.onnx', 'onnx/model_fp16.onnx']);
+  const run = spawnServer({ MODEL_PATH: dir, MODEL_DTYPE: 'q8', PORT: '0' });
+  t.equal(await run.exited, 1, 'exit code 1');
+  t.equal(run.stderr(), `start-up failed: MODEL_DTYPE=q8 serves model_quantized.onnx (at the top of ${dir} or in its onnx/ folder), which is not there; ` +
+    `the ONNX files there: onnx/model.onnx (fp32), onnx/model_fp16.onnx (fp16); make it with \`npm run quantize -- ${dir}\`\n`);
 });
