@@ -4,6 +4,7 @@
 // bench/system-runs.ts; this file puts a run together and judges it.
 import { relative, resolve } from 'node:path';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import type { ModelDtype } from '../inference/onnx-files.js';
 import { runBulk } from './bulk.js';
 import { measureCeilings } from './ceilings.js';
 import { parseCommand, type BenchOptions } from './cli-options.js';
@@ -14,7 +15,7 @@ import { BENCH_ROOT, FIXTURE_MODEL } from './paths.js';
 import { PEER_TARGETS, composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results, type SystemResult } from './report.js';
 import { mergeRounds, roundOrder } from './repeats.js';
 import { maxScoreDifference, runSystem, sleep, type Probe } from './system-runs.js';
-import { DEFAULT_LIMIT_REQ, SYSTEM_TITLES, findBinary, modelLabels, unavailable, type RunningSystem, type SystemId } from './systems.js';
+import { DEFAULT_LIMIT_REQ, SYSTEM_TITLES, findBinary, modelLabels, serviceDtype, unavailable, type RunningSystem, type SystemId } from './systems.js';
 import { describeMix, loadTweets } from './tweets.js';
 
 function log(line: string): void {
@@ -29,13 +30,13 @@ async function machineBusyCores(ms = 2000): Promise<number> {
   return usage.cores.other ?? 0;
 }
 
-/** The model's name and the sha256 of its ONNX file, read as the service reads them; nulls if unreadable. */
-async function modelIdentity(path: string): Promise<{ name: string | null; sha256: string | null }> {
+/** The model's name, and the ONNX file the service serves with its dtype and sha256, read as the service reads them; nulls if unreadable. */
+async function modelIdentity(path: string, dtype: string): Promise<{ name: string | null; file: string | null; dtype: string | null; sha256: string | null }> {
   try {
-    const files = loadModelFiles(path, { tokenizer: false });
-    return { name: files.name, sha256: await fileSha256(files.onnxPath) };
+    const files = loadModelFiles(path, { tokenizer: false, dtype: dtype as ModelDtype });
+    return { name: files.name, file: relative(files.dir, files.onnxPath), dtype: files.dtype, sha256: await fileSha256(files.onnxPath) };
   } catch {
-    return { name: null, sha256: null };
+    return { name: null, file: null, dtype: null, sha256: null };
   }
 }
 
@@ -49,7 +50,7 @@ async function startResults(options: BenchOptions, startedAt: Date, tweetCount: 
     finishedAt: '',
     command: options.command,
     machine: machineInfo(sizing.serviceEnv.DEVICE ?? 'cpu', nginxBinary),
-    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
+    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model, serviceDtype(sizing)), seedModel: relative(BENCH_ROOT, seedModel) },
     load: {
       mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, options.tweetsPath), tweetCount, durationS: options.durationS, warmupS: options.warmupS,
       timeoutS: options.timeoutS, rngSeed: options.rngSeed, ...(options.acceptEncoding !== undefined ? { acceptEncoding: options.acceptEncoding } : {}),

@@ -75,7 +75,8 @@ export interface Results {
   finishedAt: string;
   command: string;
   machine: MachineInfo;
-  model: { path: string; name: string | null; sha256: string | null; seedModel: string };
+  /** file and dtype: the ONNX file the service serves (older results lack them). */
+  model: { path: string; name: string | null; sha256: string | null; file?: string | null; dtype?: string | null; seedModel: string };
   load: { mix: Mix; mixText: string; tweets: string; tweetCount: number; durationS: number; warmupS: number; timeoutS: number; rngSeed: number; acceptEncoding?: string };
   sizing: Record<string, unknown>;
   systems: SystemResult[];
@@ -205,7 +206,8 @@ export function markdown(results: Results, svgFile: string): string {
   lines.push(`- CPU: ${m.cpuModel}, ${m.logicalCpus} logical CPUs (${m.availableCpus} available to the run), ${m.memoryGiB} GiB`);
   lines.push(`- Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode ?? '?'}, autocannon ${m.autocannon ?? '?'}, ${m.nginx ?? 'nginx ?'}; device ${m.device}; kernel ${m.kernel}`);
   lines.push(`- Load average at start: ${m.loadAverageAtStart.join(', ')}; commit ${m.git.commit?.slice(0, 12) ?? '?'}${m.git.dirty ? ' (with uncommitted changes)' : ''}`);
-  lines.push(`- Model: ${results.model.name ?? '?'} (\`${results.model.path}\`, sha256 ${results.model.sha256?.slice(0, 12) ?? '?'})`);
+  const served = results.model.file ? `\`${results.model.file}\` (${results.model.dtype}), ` : '';
+  lines.push(`- Model: ${results.model.name ?? '?'} (\`${results.model.path}\`, ${served}sha256 ${results.model.sha256?.slice(0, 12) ?? '?'})`);
   lines.push(`- Load: autocannon from the same machine, ${results.load.mixText}, ${results.load.tweetCount.toLocaleString('en-US')} validation tweets in random order (seed ${results.load.rngSeed}); ${results.load.warmupS} s warm-up, then ${results.load.durationS} s measured; timeout ${results.load.timeoutS} s${results.load.acceptEncoding !== undefined ? `; Accept-Encoding: ${results.load.acceptEncoding}` : ''}`);
   lines.push('');
   lines.push('## Results', '');

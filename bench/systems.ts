@@ -218,12 +218,20 @@ function startNoop(options: StartOptions): Promise<RunningSystem> {
   return startPeerReplicas('noop', 'bench/noop-server.ts', { LABELS: labels.join(',') }, options, 30_000);
 }
 
-/** Each replica gets the cores of a service replica (workers × intra-op threads) as ONNX Runtime threads. */
+/**
+ * Each replica gets the cores of a service replica (workers × intra-op threads) as ONNX Runtime threads, and
+ * the service's dtype setting, so that both run the same ONNX file.
+ */
 function startTransformersJs(options: StartOptions): Promise<RunningSystem> {
   const { sizing } = options;
   return startPeerReplicas('transformersjs', 'bench/transformersjs-server.ts', {
-    MODEL_PATH: options.model, THREADS: String(sizing.workers * sizing.intraOpThreads),
+    MODEL_PATH: options.model, THREADS: String(sizing.workers * sizing.intraOpThreads), MODEL_DTYPE: serviceDtype(sizing),
   }, options, 120_000);
+}
+
+/** The service's MODEL_DTYPE (or its older name MODEL_PRECISION) among the benchmark's --env settings; auto if unset. */
+export function serviceDtype(sizing: Sizing): string {
+  return sizing.serviceEnv.MODEL_DTYPE || sizing.serviceEnv.MODEL_PRECISION || 'auto';
 }
 
 async function startSeed(options: StartOptions): Promise<RunningSystem> {
@@ -285,9 +293,10 @@ export interface OrtResult {
  * R_ort: runs bench/ort-throughput.ts (the model engineer's) with the service's threads, parses its JSON.
  * With `batches`, every size in arrival and length order, and R_ort is the best run (its `best`).
  */
-export async function runOrt(options: { model: string; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
+export async function runOrt(options: { model: string; dtype?: string | undefined; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
   const batchArgs = options.batches !== undefined && options.batches.length > 0 ? ['--batches', options.batches.join(',')] : ['--batch', String(options.batch)];
-  const args = [ORT_SCRIPT, '--model', options.model, ...batchArgs, '--threads', String(options.threads),
+  const dtypeArgs = options.dtype !== undefined && options.dtype !== '' ? ['--dtype', options.dtype] : [];
+  const args = [ORT_SCRIPT, '--model', options.model, ...dtypeArgs, ...batchArgs, '--threads', String(options.threads),
     '--sessions', String(options.sessions), '--seconds', String(options.seconds)];
   const proc = launch('ort-throughput', TSX, args, { env: cleanEnv({}) });
   const runs = Math.max(1, (options.batches?.length ?? 1) * 2);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableCpus } from '../inference/cpus.js';
+import { MODEL_DTYPES, type ModelDtype } from '../inference/onnx-files.js';
 import { DEVICES, type Device } from '../inference/protocol.js';
 import { WARMUP_BUDGET_MS } from '../inference/warmup.js';
 
@@ -20,7 +21,7 @@ export interface Config {
   host: string;
   port: number;
   device: Device;
-  modelPrecision: ModelPrecision;
+  modelDtype: ModelDtype;
   /** Unset on a CPU (with INTRA_OP_THREADS unset too): chosen at start-up from the model (core/worker-sizing.ts). */
   workers: number | undefined;
   /** Unset when WORKERS is: chosen with it. */
@@ -56,9 +57,6 @@ export interface Config {
   corsOrigins: string[];
   compression: boolean;
 }
-
-export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
-export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -164,7 +162,7 @@ const isGpu = (partial: Partial<Config>) => partial.device !== undefined && part
 export const SETTINGS = [
   {
     key: 'modelPath', env: 'MODEL_PATH', flag: '--model_path', defaultText: 'models/twitter-sentiment',
-    description: 'Model directory (model.onnx, tokenizer.json, config.json), or its model.onnx',
+    description: 'Model directory (model.onnx at its top or in onnx/, tokenizer.json, config.json), or one of its ONNX files',
     parse: (raw: string | undefined) => resolve(raw?.trim() || resolve(PROJECT_ROOT, 'models/twitter-sentiment')),
   },
   {
@@ -180,9 +178,22 @@ export const SETTINGS = [
     parse: oneOf('DEVICE', DEVICES, 'cpu'),
   },
   {
-    key: 'modelPrecision', env: 'MODEL_PRECISION', defaultText: 'auto',
-    description: 'fp16 serves model_fp16.onnx, fp32 model.onnx; auto picks fp16 on a GPU when the file exists',
-    parse: oneOf('MODEL_PRECISION', MODEL_PRECISIONS, 'auto'),
+    // Read first, so that MODEL_DTYPE (below) can tell whether it was set.
+    key: 'modelDtype', env: 'MODEL_PRECISION', defaultText: '(none)',
+    description: 'The older name of MODEL_DTYPE, with the same values (MODEL_PRECISION=fp16 is MODEL_DTYPE=fp16)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : oneOf('MODEL_PRECISION', MODEL_DTYPES, 'auto')(raw)) as ModelDtype,
+  },
+  {
+    key: 'modelDtype', env: 'MODEL_DTYPE', defaultText: 'auto',
+    description: 'Which ONNX file of MODEL_PATH to serve (at its top or in its onnx/ folder), by transformers.js dtype: fp32 model.onnx, fp16 model_fp16.onnx, q8 model_quantized.onnx (int8, made by `npm run quantize`), int8, uint8, q4, bnb4, q4f16... model_<dtype>.onnx. auto: the dtype of config.json\'s transformers.js_config, else fp32 on a CPU and fp16 on a GPU, else the first file found',
+    parse: (raw: string | undefined, partial: Partial<Config>): ModelDtype => {
+      const older = partial.modelDtype;
+      const value = oneOf('MODEL_DTYPE', MODEL_DTYPES, older ?? 'auto')(raw);
+      if (older !== undefined && raw !== undefined && raw.trim() !== '' && value !== older) {
+        throw new ConfigError(`MODEL_DTYPE=${value} and MODEL_PRECISION=${older} disagree: MODEL_PRECISION is the older name of MODEL_DTYPE, set one`);
+      }
+      return value;
+    },
   },
   {
     key: 'workers', env: 'WORKERS',

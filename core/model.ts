@@ -2,9 +2,10 @@
 // backend (the pool of workers) serving it and the guess of its texts' token counts. Loading reads the model directory, hashes the ONNX file as a stream and starts the
 // workers (each loads and warms up in its own thread): nothing here blocks the event loop for long, so a
 // hot reload of a large model leaves the running service answering.
-import { basename } from 'node:path';
+import { relative } from 'node:path';
 import type { Logger } from 'pino';
-import { FP16_FILE, fileSha256, loadModelFiles } from '../inference/model-files.js';
+import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import type { Dtype } from '../inference/onnx-files.js';
 import { InferencePool } from '../inference/pool.js';
 import type { Device } from '../inference/protocol.js';
 import type { ScoringBackend } from './backend.js';
@@ -16,12 +17,13 @@ import { chooseSizing, configuredSizing, probeSizing, type WorkerSizing } from '
 /** What clients and operators may know of the model being served. */
 export interface ModelDescription {
   name: string;
-  /** The ONNX file served, within the model directory. */
+  /** The ONNX file served, relative to the model directory (model.onnx, onnx/model_quantized.onnx...). */
   file: string;
+  /** Its dtype, in transformers.js's names (fp32, fp16, q8...). */
+  dtype: Dtype;
   labels: readonly string[];
   /** Tokens per text after which it is truncated. */
   maxTokens: number;
-  precision: 'fp32' | 'fp16';
   device: Device;
   executionProviders: readonly string[];
   workers: number;
@@ -56,8 +58,7 @@ export interface ModelInternals {
  * one of its workers dies (it is replaced).
  */
 export async function loadServedModel(config: Config, logger: Logger, internals: ModelInternals = {}, onWorkerCrash?: () => void): Promise<ServedModel> {
-  const precision = config.modelPrecision === 'auto' ? (config.device === 'cpu' ? 'fp32' : 'prefer-fp16') : config.modelPrecision;
-  const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, precision, tokenizer: false });
+  const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, dtype: config.modelDtype, device: config.device, tokenizer: false });
   const started = performance.now();
   // The hash streams on this thread while the workers load and warm up in theirs.
   const hashing = fileSha256(files.onnxPath);
@@ -90,10 +91,10 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
   internals.onPool?.(pool);
   const description: ModelDescription = {
     name: files.name,
-    file: basename(files.onnxPath),
+    file: relative(files.dir, files.onnxPath),
+    dtype: files.dtype,
     labels: files.labels,
     maxTokens: files.maxTokens,
-    precision: basename(files.onnxPath) === FP16_FILE ? 'fp16' : 'fp32',
     device: config.device,
     executionProviders: pool.description.providers,
     workers: pool.workers,

@@ -41,6 +41,7 @@ t.test('GET /api/model describes the model', async (t) => {
   t.equal(res.body.version, res.body.sha256.slice(0, 12));
   t.ok(Date.parse(res.body.loadedAt) <= Date.now());
   t.equal(res.body.file, 'model.onnx');
+  t.equal(res.body.dtype, 'fp32');
 });
 
 t.test('POST /api/predict returns label, score, every label\'s softmax score, truncation and timings', async (t) => {

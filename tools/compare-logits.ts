@@ -16,12 +16,13 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { LENGTH_MULTIPLE } from '../inference/protocol.js';
 import { loadModelFiles } from '../inference/model-files.js';
+import { findOnnxFiles, onnxFileName } from '../inference/onnx-files.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 export type CompareDevice = 'cpu' | 'webgpu' | 'cuda';
 
 export interface CompareOptions {
-  /** Model directory (its model.onnx) or an .onnx file. */
+  /** Model directory (its fp32 model.onnx, at the top or in onnx/) or an .onnx file. */
   a: string;
   /** Model directory or .onnx file; default: model_fp16.onnx beside a. */
   b?: string | undefined;
@@ -62,10 +63,11 @@ export interface CompareResult {
   b: ModelRun;
 }
 
-/** model.onnx of a directory, or the file itself. */
+/** The fp32 file of a model directory (model.onnx, at its top or in onnx/), or the file itself. */
 export function onnxFileOf(path: string): string {
   const absolute = resolve(path);
-  return existsSync(absolute) && statSync(absolute).isDirectory() ? join(absolute, 'model.onnx') : absolute;
+  if (!(existsSync(absolute) && statSync(absolute).isDirectory())) return absolute;
+  return join(absolute, findOnnxFiles(absolute).find((file) => file.dtype === 'fp32')?.file ?? onnxFileName('fp32'));
 }
 
 /** Texts of a JSONL file ({"text": ...} a line) or of a plain text file (one a line). */
@@ -229,7 +231,7 @@ export const DEFAULT_TEXTS = resolve(HERE, '..', 'data', 'tweeteval-sentiment', 
 const USAGE = `usage: compare-logits --a MODEL [--b MODEL] [--texts FILE] [--n 200] [--batch 16]
          [--device cpu|webgpu|cuda] [--threads N] [--padding-check K] [--max-tokens N]
          [--max-diff X] [--max-padding-diff X] [--json]
-MODEL is a model directory (its model.onnx) or an .onnx file; --b defaults to model_fp16.onnx beside --a.`;
+MODEL is a model directory (its model.onnx, at the top or in onnx/) or an .onnx file; --b defaults to model_fp16.onnx beside --a.`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

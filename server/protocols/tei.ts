@@ -5,6 +5,7 @@
 import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { PredictorLimits, TextResult, Truncation } from '../../core/predictor.js';
+import type { Dtype } from '../../inference/onnx-files.js';
 import type { TokenDetail } from '../../inference/protocol.js';
 
 const unsupported = (message: string) => new HttpError('UNSUPPORTED_INPUT', message);
@@ -79,6 +80,11 @@ export function teiPredictResponse(labels: readonly string[], results: readonly 
   return batch ? lists : lists[0]!;
 }
 
+/** TEI names its float dtypes float32 and float16; a quantized file keeps its transformers.js name (q8...). */
+function teiDtype(dtype: Dtype): string {
+  return dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : dtype;
+}
+
 /** TEI's Info object, with this service's true values. */
 export function teiInfo(model: ModelDescription, limits: PredictorLimits, version: string) {
   const id2label: Record<string, string> = {};
@@ -87,7 +93,7 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
   return {
     model_id: model.name,
     model_sha: model.sha256,
-    model_dtype: model.precision === 'fp16' ? 'float16' : 'float32',
+    model_dtype: teiDtype(model.dtype),
     model_type: { classifier: { id2label, label2id } },
     max_concurrent_requests: limits.maxQueue,
     max_input_length: model.maxTokens,

@@ -129,7 +129,7 @@ export function v2ModelMetadata(model: ModelDescription) {
       { name: 'logits', datatype: 'FP32', shape: [-1, width] },
     ],
     // The protocol's free-form string properties: what a client needs to read the FP32 outputs' columns.
-    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256 },
+    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256, dtype: model.dtype },
   };
 }
 

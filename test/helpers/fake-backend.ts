@@ -89,7 +89,7 @@ export class FakeBackend implements ScoringBackend {
 /** A served model over a fake backend. */
 export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16 } = {}): ServedModel {
   const description: ModelDescription = {
-    name: 'fake', file: 'model.onnx', labels: LABELS, maxTokens, precision: 'fp32', device: 'cpu',
+    name: 'fake', file: 'model.onnx', labels: LABELS, maxTokens, dtype: 'fp32', device: 'cpu',
     executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
