@@ -113,13 +113,18 @@ export function padRows(
   return padBatch(rows, length, padId);
 }
 
-/** The `input_ids` and `attention_mask` tensors of a padded batch. */
-export function batchFeeds(batch: PaddedBatch): Record<string, ort.Tensor> {
+/**
+ * The input tensors of a padded batch: `input_ids`, `attention_mask`, and `token_type_ids` (all zeros: one
+ * text a row) for a model that takes them. The service, its tools and its benchmarks all build them here.
+ */
+export function batchFeeds(batch: PaddedBatch, withTokenTypes = false): Record<string, ort.Tensor> {
   const dims = [batch.rows, batch.length];
-  return {
+  const feeds: Record<string, ort.Tensor> = {
     input_ids: new ort.Tensor('int64', batch.inputIds, dims),
     attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
   };
+  if (withTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch.rows * batch.length), dims);
+  return feeds;
 }
 
 /**
@@ -130,8 +135,7 @@ export async function classify(
   model: ClassifierSession, rows: readonly ArrayLike<number>[], paddedLength: number, padId: number,
 ): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
   const batch = rows.length;
-  const feeds = batchFeeds(padBatch(rows, paddedLength, padId));
-  if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * paddedLength), [batch, paddedLength]);
+  const feeds = batchFeeds(padBatch(rows, paddedLength, padId), model.hasTokenTypes);
   const outputs = await model.session.run(feeds, [model.outputName]);
   const logits = outputs[model.outputName]!;
   if (logits.dims.length !== 2 || logits.dims[0] !== batch || logits.dims[1] !== model.numLabels) {

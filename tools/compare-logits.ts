@@ -17,6 +17,7 @@ import * as ort from 'onnxruntime-node';
 import { LENGTH_MULTIPLE } from '../inference/protocol.js';
 import { loadModelFiles } from '../inference/model-files.js';
 import { findOnnxFiles, onnxFileName } from '../inference/onnx-files.js';
+import { batchFeeds, padBatch } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 export type CompareDevice = 'cpu' | 'webgpu' | 'cuda';
@@ -86,23 +87,12 @@ interface Batch {
   feeds: Record<string, ort.Tensor>;
 }
 
+/** Texts start..start+rows as the service lays out a run (inference/session.ts), padded to a multiple of 8 or exactly. */
 function makeBatch(encoded: number[][], start: number, rows: number, padId: number, withTypes: boolean, exactLength = false): Batch {
   const slice = encoded.slice(start, start + rows);
   const longest = Math.max(...slice.map((ids) => ids.length));
   const length = exactLength ? longest : Math.ceil(longest / LENGTH_MULTIPLE) * LENGTH_MULTIPLE;
-  const ids = new BigInt64Array(rows * length).fill(BigInt(padId));
-  const mask = new BigInt64Array(rows * length);
-  slice.forEach((row, r) => row.forEach((id, j) => {
-    ids[r * length + j] = BigInt(id);
-    mask[r * length + j] = 1n;
-  }));
-  const dims = [rows, length];
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
-  };
-  if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows * length), dims);
-  return { start, rows, length, feeds };
+  return { start, rows, length, feeds: batchFeeds(padBatch(slice, length, padId), withTypes) };
 }
 
 async function openSession(onnx: string, device: CompareDevice, threads: number) {
