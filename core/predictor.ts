@@ -111,7 +111,7 @@ export class Predictor {
       const results: TextResult[] = new Array(texts.length);
       const queue = (positions: number[] | undefined) => {
         const cacheHits = positions === undefined ? 0 : texts.length - positions.length;
-        if (positions !== undefined && positions.length === 0) {
+        if ((positions ?? texts).length === 0) {
           release();
           resolve({ model: model.description, results, cacheHits, timings: { queueMs: 0, inferenceMs: 0 } });
           return;

@@ -48,6 +48,12 @@ t.test('a call gets every text\'s answer, in order, from one batch', async (t) =
   t.ok(set.timings.inferenceMs > 0, 'the batch\'s time in the worker');
 });
 
+t.test('a call of no texts is answered at once, empty', async (t) => {
+  const { backend, predictor } = setup();
+  t.same((await predictor.predict([], { deadline: deadline() })).results, []);
+  t.equal(backend.batches.length, 0);
+});
+
 t.test('calls made in one event-loop turn reach the idle worker as one batch', async (t) => {
   const { backend, predictor } = setup();
   const calls = [['one good'], ['two bad', 'three'], ['four good']].map((texts) => predictor.predict(texts, { deadline: deadline() }));
