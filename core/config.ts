@@ -48,6 +48,10 @@ export interface Config {
   maxHeapUsedBytes: number;
   maxRssBytes: number;
   playground: boolean;
+  explainMaxWords: number;
+  shadowModelPath: string | undefined;
+  shadowSampleRate: number;
+  shadowWorkers: number;
 }
 
 export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
@@ -89,6 +93,16 @@ function measuredOnCpu(env: string, min: number, max: number, gpuDefault: number
   const parse = integer(env, min, max, gpuDefault);
   return (raw: string | undefined, partial: Partial<Config>): number | undefined => (
     (raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : parse(raw, partial));
+}
+
+/** A share in (0, 1]. */
+function fraction(env: string, fallback: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!/^\s*(0|1)?(\.\d+)?\s*$/.test(raw) || !(value > 0 && value <= 1)) throw new ConfigError(`${env} must be a number above 0 and at most 1, got '${raw}'`);
+    return value;
+  };
 }
 
 function oneOf<T extends string>(env: string, values: readonly T[], fallback: T) {
@@ -275,6 +289,25 @@ export const SETTINGS = [
   {
     key: 'playground', env: 'PLAYGROUND', defaultText: '1', description: 'Serve the playground page at / to browsers (0: / is only the health check)',
     parse: boolean('PLAYGROUND', true),
+  },
+  {
+    key: 'explainMaxWords', env: 'EXPLAIN_MAX_WORDS', defaultText: '64',
+    description: 'Most words of a text that `explain: true` weighs: each word is one more model input in the same call; a longer text asked to be explained gets 413 TOO_MANY_WORDS',
+    parse: integer('EXPLAIN_MAX_WORDS', 1, 10_000, 64),
+  },
+  {
+    key: 'shadowModelPath', env: 'SHADOW_MODEL_PATH', defaultText: '(none: no shadow scoring)',
+    description: 'A candidate model directory loaded at start-up beside MODEL_PATH, with its own workers, and shown a sample of the live texts off the request path (POST /api/admin/shadow does the same at run time)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : resolve(raw.trim())),
+  },
+  {
+    key: 'shadowSampleRate', env: 'SHADOW_SAMPLE_RATE', defaultText: '0.1',
+    description: 'Share of the texts the live model computes that the shadow candidate scores too; a text is skipped while the live queue is not empty or the candidate\'s queue is full',
+    parse: fraction('SHADOW_SAMPLE_RATE', 0.1),
+  },
+  {
+    key: 'shadowWorkers', env: 'SHADOW_WORKERS', defaultText: '1', description: 'Inference worker threads of the shadow candidate, one ONNX Runtime thread each',
+    parse: integer('SHADOW_WORKERS', 1, 256, 1),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

@@ -6,9 +6,11 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { FP16_FILE, fileSha256, loadModelFiles } from '../inference/model-files.js';
 import { InferencePool } from '../inference/pool.js';
+import type { ProblemType } from '../inference/model-head.js';
 import type { Device } from '../inference/protocol.js';
 import type { ScoringBackend } from './backend.js';
 import type { Config } from './config.js';
+import { preprocessorFor } from './text-preprocessing.js';
 import { TokenEstimate } from './token-estimate.js';
 
 /** What clients and operators may know of the model being served. */
@@ -17,6 +19,10 @@ export interface ModelDescription {
   /** The ONNX file served, within the model directory. */
   file: string;
   labels: readonly string[];
+  /** What the outputs mean (config.json problem_type): it decides the scores and the shape of every answer. */
+  problemType: ProblemType;
+  /** The text normalization steps applied to every text before the model reads it (config.json text_preprocessing). */
+  preprocessing: readonly string[];
   /** Tokens per text after which it is truncated. */
   maxTokens: number;
   precision: 'fp32' | 'fp16';
@@ -37,6 +43,8 @@ export interface ServedModel {
   description: ModelDescription;
   backend: ScoringBackend;
   estimate: TokenEstimate;
+  /** The declared preprocessing as one function; undefined when the model declares none. */
+  preprocess: ((text: string) => string) | undefined;
 }
 
 /** What tests may swap in or watch below the configuration. */
@@ -54,6 +62,8 @@ export interface ModelInternals {
 export async function loadServedModel(config: Config, logger: Logger, internals: ModelInternals = {}, onWorkerCrash?: () => void): Promise<ServedModel> {
   const precision = config.modelPrecision === 'auto' ? (config.device === 'cpu' ? 'fp32' : 'prefer-fp16') : config.modelPrecision;
   const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, precision, tokenizer: false });
+  // Checked before any worker starts: an unknown step is an error of the model folder.
+  const preprocess = preprocessorFor(files.textPreprocessing, `config.json in ${files.dir}`);
   const started = performance.now();
   // The hash streams on this thread while the workers load and warm up in theirs.
   const hashing = fileSha256(files.onnxPath);
@@ -79,6 +89,8 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     name: files.name,
     file: basename(files.onnxPath),
     labels: files.labels,
+    problemType: files.problemType,
+    preprocessing: files.textPreprocessing,
     maxTokens: files.maxTokens,
     precision: basename(files.onnxPath) === FP16_FILE ? 'fp16' : 'fp32',
     device: config.device,
@@ -94,5 +106,5 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     ...description, path: files.onnxPath, loadMs: Math.round(performance.now() - started),
     warmupMs: Math.round(pool.description.warmupMs), warmupShapes: pool.description.warmupShapes, msPerToken: pool.description.msPerToken,
   }, 'model loaded and warmed up');
-  return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens) };
+  return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens), preprocess };
 }

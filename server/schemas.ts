@@ -1,5 +1,6 @@
 // JSON schemas of the API. Fastify validates requests with them (ajv) and serializes responses with them
 // (fast-json-stringify); @fastify/swagger turns them into the OpenAPI document at /docs.
+import { PROBLEM_TYPES } from '../inference/model-head.js';
 
 export const errorSchema = {
   $id: 'Error',
@@ -17,18 +18,41 @@ export const errorSchema = {
 export const predictionSchema = {
   $id: 'Prediction',
   type: 'object',
-  required: ['label', 'score', 'scores', 'truncated'],
+  description: 'The shape follows the model\'s head (/api/model `problemType`): a classifier answers label, score (and labels, for a multi-label model); a regression answers value and no label.',
+  required: ['scores', 'truncated'],
   properties: {
-    label: { type: 'string', description: 'The most likely label', examples: ['positive'] },
+    label: { type: 'string', description: 'The most likely label (a multi-label model: the highest-scoring one); absent for a regression', examples: ['positive'] },
     score: { type: 'number', description: 'Its probability' },
+    labels: { type: 'array', items: { type: 'string' }, description: 'Multi-label models only: every label whose probability is at least 0.5, highest first (may be empty)' },
+    value: { type: 'number', description: 'Regression models only: the model\'s output (the first, for a head with several)' },
     scores: {
       type: 'object',
-      description: 'Softmax probability of every label of the model (config.json id2label)',
+      description: 'Every output of the model by its config.json id2label name: the softmax probability of each label (single-label), each label\'s own sigmoid probability (multi-label), or the raw values (regression)',
       additionalProperties: { type: 'number' },
     },
     truncated: { type: 'boolean', description: 'True when the text had more tokens than the model accepts and its end was cut' },
+    explanation: {
+      type: 'array',
+      description: 'With `explain: true`: every word of the text, in order, with its weight: the predicted label\'s score (a regression\'s value) with the word minus without it (above 0 the word pushes towards the label)',
+      items: {
+        type: 'object',
+        required: ['text', 'weight'],
+        properties: { text: { type: 'string' }, weight: { type: 'number' } },
+      },
+    },
   },
 } as const;
+
+/** The `explain` flag of the prediction routes (and of each stream line). */
+function explainProperty(explainMaxWords: number | undefined) {
+  if (explainMaxWords === undefined) return {};
+  return {
+    explain: {
+      type: 'boolean',
+      description: `Add \`explanation\`: each word's weight, by scoring the text without it, in the same call (texts of at most ${explainMaxWords} words, EXPLAIN_MAX_WORDS; longer gets 413)`,
+    },
+  } as const;
+}
 
 export function textSchema(maxTextChars: number) {
   return {
@@ -75,7 +99,8 @@ export const errorResponses = {
   504: { $ref: 'Error#' },
 } as const;
 
-export function predictRouteSchema(maxTextChars: number) {
+/** `explainMaxWords` undefined: a server that does not explain (the benchmark's stand-ins) takes no `explain`. */
+export function predictRouteSchema(maxTextChars: number, explainMaxWords?: number) {
   return {
     summary: 'Predict the sentiment of one text',
     tags: ['prediction'],
@@ -83,8 +108,8 @@ export function predictRouteSchema(maxTextChars: number) {
       type: 'object',
       required: ['text'],
       additionalProperties: false,
-      properties: { text: textSchema(maxTextChars) },
-      examples: [{ text: 'I love this new phone, the camera is amazing!' }],
+      properties: { text: textSchema(maxTextChars), ...explainProperty(explainMaxWords) },
+      examples: [{ text: 'I love this new phone, the camera is amazing!' }, ...(explainMaxWords === undefined ? [] : [{ text: 'worst customer service ever', explain: true }])],
     },
     response: {
       200: { $ref: 'Prediction#', headers: timingHeaders },
@@ -93,7 +118,7 @@ export function predictRouteSchema(maxTextChars: number) {
   };
 }
 
-export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: number) {
+export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: number, explainMaxWords?: number) {
   return {
     summary: 'Predict the sentiment of several texts; predictions come back in the same order',
     tags: ['prediction'],
@@ -109,6 +134,7 @@ export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: nu
           description: `1 to ${maxClientBatch} texts (MAX_CLIENT_BATCH); more gets 413`,
           items: textSchema(maxTextChars),
         },
+        ...explainProperty(explainMaxWords),
       },
       examples: [{ texts: ['what a great day', 'worst service ever'] }],
     },
@@ -170,11 +196,19 @@ export const modelRouteSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['name', 'labels', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
+      required: ['name', 'labels', 'problemType', 'preprocessing', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
       properties: {
         name: { type: 'string' },
         file: { type: 'string', description: 'The ONNX file served, within the model directory' },
         labels: { type: 'array', items: { type: 'string' } },
+        problemType: {
+          type: 'string', enum: [...PROBLEM_TYPES],
+          description: 'The model\'s head (config.json problem_type): what its scores mean and the shape of each prediction',
+        },
+        preprocessing: {
+          type: 'array', items: { type: 'string' },
+          description: 'Text normalization steps applied to every text before the model reads it and before the cache is asked (config.json text_preprocessing; empty: none)',
+        },
         maxTokens: { type: 'integer', description: 'Tokens per text after which it is truncated' },
         device: { type: 'string', enum: ['cpu', 'webgpu', 'cuda'] },
         executionProviders: { type: 'array', items: { type: 'string' } },

@@ -155,12 +155,12 @@ t.test('GET /metrics exposes the service metrics in Prometheus text', async (t) 
   for (const name of [
     'http_request_duration_seconds_bucket', 'sentiment_queue_depth', 'sentiment_batch_size_bucket', 'sentiment_batch_padded_tokens_bucket',
     'sentiment_queue_wait_seconds_bucket', 'sentiment_tokenization_seconds_bucket', 'sentiment_inference_seconds_bucket',
-    'sentiment_rejections_total', 'sentiment_predictions_total', 'sentiment_model_info', 'process_resident_memory_bytes',
+    'sentiment_rejections_total', 'sentiment_predicted_label_total', 'sentiment_prediction_confidence_bucket', 'sentiment_truncated_texts_total', 'sentiment_model_info', 'process_resident_memory_bytes',
     'nodejs_eventloop_lag_seconds', 'sentiment_tokens_total',
   ]) t.match(text, new RegExp(`^${name}`, 'm'), name);
   t.match(text, /http_request_duration_seconds_count\{[^}]*route="\/api\/predict"[^}]*status_code="200"[^}]*\} [1-9]/);
   t.match(text, /sentiment_model_info\{name="bert-tiny-fixture",sha256="[0-9a-f]{64}",device="cpu",provider="cpu"\} 1/);
-  t.match(text, /sentiment_predictions_total\{label="(negative|neutral|positive)"\} [1-9]/);
+  t.match(text, /sentiment_predicted_label_total\{label="(negative|neutral|positive)",model_version="[0-9a-f]{12}"\} [1-9]/);
 });
 
 t.test('GET /docs serves the OpenAPI document generated from the route schemas', async (t) => {

@@ -131,7 +131,7 @@ async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxLineBytes: numbe
     const input = parseStreamLine(next.value, maxLineBytes);
     line = input.line;
     const meta = { line: input.line, id: input.id };
-    yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text };
+    yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text, explain: input.explain };
   }
 }
 
@@ -157,7 +157,7 @@ async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtF
 function answerLine(out: ScoreOutput<LineMeta>): Record<string, unknown> {
   const id = out.meta.id === undefined ? {} : { id: out.meta.id };
   if (out.error !== undefined) return { line: out.meta.line, ...id, error: out.error };
-  return { ...id, ...restPrediction(out.labels, out.result) };
+  return { ...id, ...restPrediction(out.model, out.result, out.explanation) };
 }
 
 function streamRouteSchema(bodyLimit: number, window: number) {

@@ -5,7 +5,7 @@ import type { ScoringBackend } from '../../core/backend.js';
 import type { ModelDescription, ServedModel } from '../../core/model.js';
 import { TokenEstimate } from '../../core/token-estimate.js';
 import { TEXT_SCORED, TEXT_TOO_MANY_TOKENS, TRUNCATIONS, type ScoredBatch, type TokenDetail, type WorkerDescription } from '../../inference/protocol.js';
-import { softmaxRows } from '../../inference/session.js';
+import { softmaxRows } from '../../inference/model-head.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 
@@ -82,16 +82,17 @@ export class FakeBackend implements ScoringBackend {
       logits[i * width + label] = 4;
     });
     const realTokens = tokens.reduce((sum, n, i) => sum + (status[i] === TEXT_SCORED ? n : 0), 0);
-    return { logits, probabilities: softmaxRows(logits, width), status, truncated, tokens, realTokens, paddedTokens: realTokens, runs: 1, tokenizeMs: 0, ms: 1 };
+    return { logits, scores: softmaxRows(logits, width), status, truncated, tokens, realTokens, paddedTokens: realTokens, runs: 1, tokenizeMs: 0, ms: 1 };
   }
 }
 
-/** A served model over a fake backend. */
-export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16 } = {}): ServedModel {
+/** A served model over a fake backend; `preprocess` stands for a declared text_preprocessing step. */
+export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16, preprocess = undefined as ((text: string) => string) | undefined } = {}): ServedModel {
   const description: ModelDescription = {
-    name: 'fake', file: 'model.onnx', labels: LABELS, maxTokens, precision: 'fp32', device: 'cpu',
+    name: 'fake', file: 'model.onnx', labels: LABELS, problemType: 'single_label_classification', preprocessing: preprocess ? ['fake'] : [],
+    maxTokens, precision: 'fp32', device: 'cpu',
     executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, runRows: backend.description.runRows,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
-  return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens) };
+  return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens), preprocess };
 }
