@@ -225,16 +225,16 @@ export const SETTINGS = [
   },
   {
     key: 'apiKeys', env: 'API_KEYS', defaultText: '(none: open)',
-    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`',
+    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`. An entry `NAME KEY` names its key: the per-key usage metrics show the name (else the key\'s id), never the key',
     parse: (raw: string | undefined) => list(raw),
   },
   {
-    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (# comments allowed), added to API_KEYS',
+    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (`NAME KEY` names it; # comments allowed), added to API_KEYS',
     parse: (raw: string | undefined, partial: Partial<Config>) => [...(partial.apiKeys ?? []), ...keysFromFile('API_KEYS_FILE', raw)],
   },
   {
     key: 'adminApiKeys', env: 'ADMIN_API_KEYS', defaultText: '(none: admin API off)',
-    description: 'Comma-separated admin keys for POST /api/admin/reload; without them the admin API answers 403 (SIGHUP still reloads)',
+    description: 'Comma-separated admin keys (`NAME KEY` names one) for the admin API (/api/admin/reload, /api/admin/shadow); without them it answers 403 (SIGHUP still reloads)',
     parse: (raw: string | undefined) => list(raw),
   },
   {

@@ -257,3 +257,69 @@ export const reloadRouteSchema = {
     422: { $ref: 'Error#' },
   },
 } as const;
+
+const adminErrors = { 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } } as const;
+
+const latency = { type: 'number', nullable: true } as const;
+
+/** What shadow scoring reports (core/shadow.ts ShadowReport). */
+const shadowReport = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean', description: 'A candidate is loaded and scores a sample of the live texts' },
+    candidate: { ...modelSummary, required: [...modelSummary.required, 'path'], properties: { ...modelSummary.properties, path: { type: 'string' } } },
+    live: { ...modelSummary, description: 'The live model compared against (a swapped-in live model starts a new comparison)' },
+    sampleRate: { type: 'number' },
+    compared: { type: 'integer', description: 'Live texts scored by both models' },
+    agreement: { type: 'number', nullable: true, description: 'Share of the compared texts given the same label by both, 0 to 1 (null before the first, and for a regression)' },
+    confusion: {
+      type: 'object',
+      description: 'Compared texts by the candidate\'s label (outer key), then the live model\'s (inner key)',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'number' } },
+    },
+    meanAbsoluteDifference: { type: 'number', nullable: true, description: 'Regression heads: mean |candidate value − live value|' },
+    latencyMs: {
+      type: 'object',
+      description: 'Worker time per compared text (its share of its batch), ms, for each model',
+      properties: { live: latency, candidate: latency },
+    },
+    skipped: {
+      type: 'object',
+      description: 'Sampled live texts the candidate did not score: live_busy (the live queue was not empty), shadow_full (its own queue was full)',
+      properties: { live_busy: { type: 'integer' }, shadow_full: { type: 'integer' } },
+    },
+  },
+} as const;
+
+export const shadowPostRouteSchema = {
+  summary: 'Load a shadow candidate model and show it a sample of the live texts (admin key)',
+  description: 'The model at `model_path` is loaded with workers of its own (SHADOW_WORKERS), checked like a reload (same labels and head, a test prediction), and replaces any other candidate. It scores a `sample_rate` share (default SHADOW_SAMPLE_RATE) of the texts the live model computes, after their answers are sent, only while the live queue is empty: answers never wait for it nor change. Promote it with the reload (write its files to MODEL_PATH, POST /api/admin/reload).',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  body: {
+    type: 'object',
+    required: ['model_path'],
+    additionalProperties: false,
+    properties: {
+      model_path: { type: 'string', minLength: 1, description: 'A model directory (model.onnx, tokenizer.json, config.json) on the server, or its model.onnx' },
+      sample_rate: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Share of the live texts to score too (default SHADOW_SAMPLE_RATE)' },
+    },
+    examples: [{ model_path: '/models/candidate', sample_rate: 0.2 }],
+  },
+  response: { 200: shadowReport, ...adminErrors, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
+} as const;
+
+export const shadowGetRouteSchema = {
+  summary: 'How the shadow candidate compares with the live model on live texts (admin key)',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: { 200: shadowReport, ...adminErrors },
+} as const;
+
+export const shadowDeleteRouteSchema = {
+  summary: 'Drop the shadow candidate (admin key); answers its last report',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: { 200: shadowReport, ...adminErrors },
+} as const;
