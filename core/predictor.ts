@@ -378,9 +378,13 @@ export class Predictor {
     this.#metrics.countPredictions(model.description, tally);
     const tap = this.tap;
     if (tap?.active) {
-      // After this turn: the batch's answers reach their callers first, and the tap sees what waits then.
+      // After this turn: the batch's answers reach their callers first. The tap then sees what still waits
+      // once the texts that arrived meanwhile went to the idle workers (a pump is due anyway): load, not timing.
       const batch: LiveBatch = { texts: queued, outcomes, model: model.description, ms: scored.ms };
-      setImmediate(() => tap.offer(batch, this.#queue.depth));
+      setImmediate(() => {
+        this.#queue.pump();
+        tap.offer(batch, this.#queue.depth);
+      });
     }
     return outcomes;
   }

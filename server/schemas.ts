@@ -18,8 +18,9 @@ export const errorSchema = {
 export const predictionSchema = {
   $id: 'Prediction',
   type: 'object',
-  description: 'The shape follows the model\'s head (/api/model `problemType`): a classifier answers label, score (and labels, for a multi-label model); a regression answers value and no label.',
-  required: ['scores', 'truncated'],
+  // No `required`: fast-json-stringify writes required properties first, and a single-label model's answer
+  // keeps the order it always had (label, score, scores, truncated). scores and truncated are always there.
+  description: 'The shape follows the model\'s head (/api/model `problemType`): a classifier answers label, score (and labels, for a multi-label model); a regression answers value and no label. `scores` and `truncated` are always present.',
   properties: {
     label: { type: 'string', description: 'The most likely label (a multi-label model: the highest-scoring one); absent for a regression', examples: ['positive'] },
     score: { type: 'number', description: 'Its probability' },

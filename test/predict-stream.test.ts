@@ -3,7 +3,7 @@
 // on_error=stop, answers streamed before the body ends, a client that leaves, access and metrics.
 import t from 'tap';
 import { metricSum } from './helpers/deploy-checks.js';
-import { generatedLines, pingPongIds, postStream, validationTexts } from './helpers/ndjson.js';
+import { collect, generatedLines, pingPongIds, postStream, validationTexts } from './helpers/ndjson.js';
 import { samePrediction } from './helpers/predictions.js';
 import { startTestService } from './helpers/service.js';
 
@@ -12,12 +12,6 @@ const server = await startTestService({ BODY_LIMIT: String(BODY_LIMIT) });
 t.teardown(() => server.close());
 const { url } = server;
 const texts = validationTexts();
-
-async function collect(lines: AsyncGenerator<any>): Promise<any[]> {
-  const out: any[] = [];
-  for await (const line of lines) out.push(line);
-  return out;
-}
 
 t.test('the 2,000 validation tweets: one answer per line, in order, ids echoed, equal to /api/predict', async (t) => {
   const body = texts.map((text, i) => `${JSON.stringify({ id: `v${i}`, text })}\n`).join('');

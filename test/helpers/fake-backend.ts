@@ -9,6 +9,11 @@ import { softmaxRows } from '../../inference/model-head.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
 
+/** The default rule: a text containing "good" is positive, "bad" negative, else neutral. */
+export function fakeLabel(text: string): number {
+  return text.includes('good') ? 2 : text.includes('bad') ? 0 : 1;
+}
+
 /** A word is a token; two special tokens frame each text. */
 export function fakeTokens(text: string): number {
   return text.split(/\s+/).filter(Boolean).length + 2;
@@ -31,10 +36,13 @@ export class FakeBackend implements ScoringBackend {
   hold = false;
   closed = false;
   readonly #maxTokens: number;
+  readonly #labelOf: (text: string) => number;
 
-  constructor({ workers = 1, maxTokens = 16 }: { workers?: number; maxTokens?: number } = {}) {
+  /** `labelOf` gives a text's label (an index into LABELS); by default "good" positive, "bad" negative, else neutral. */
+  constructor({ workers = 1, maxTokens = 16, labelOf = fakeLabel }: { workers?: number; maxTokens?: number; labelOf?: (text: string) => number } = {}) {
     this.workers = workers;
     this.#maxTokens = maxTokens;
+    this.#labelOf = labelOf;
   }
 
   score(texts: string[], truncation: Uint8Array, maxRunRows: number, maxRunTokens: number): Promise<ScoredBatch> {
@@ -78,8 +86,7 @@ export class FakeBackend implements ScoringBackend {
         return;
       }
       status[i] = TEXT_SCORED;
-      const label = text.includes('good') ? 2 : text.includes('bad') ? 0 : 1;
-      logits[i * width + label] = 4;
+      logits[i * width + this.#labelOf(text)] = 4;
     });
     const realTokens = tokens.reduce((sum, n, i) => sum + (status[i] === TEXT_SCORED ? n : 0), 0);
     return { logits, scores: softmaxRows(logits, width), status, truncated, tokens, realTokens, paddedTokens: realTokens, runs: 1, tokenizeMs: 0, ms: 1 };
