@@ -69,7 +69,9 @@ options:
   --workers N            inference workers per replica behind NGINX (default: cores ÷ replicas)
   --intra-op-threads N   ONNX Runtime threads per worker (default 1)
   --cores N              CPU budget of each system (default: the CPUs available)
-  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
+  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2;
+                         --env SHADOW_MODEL_PATH=DIR loads a shadow candidate (its agreement is in the results)
+  --explain              the /api/predict* calls ask for explanations (each text costs its words + 1 inputs)
   --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
@@ -178,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
       out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' },
-      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const scenarioName = positionals[0];
@@ -352,7 +354,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       probes.set(id, await probe(system.url, probeTexts));
       for (const c of connections) {
-        const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress };
+        const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress, explain: values.explain === true };
         if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
         const before = await scrapeTotals(system.metricsUrls);
         const components = { load: { pids: [process.pid], tree: false }, ...system.components };

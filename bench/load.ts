@@ -22,6 +22,8 @@ export interface LoadOptions {
   progress?: boolean;
   /** Fraction of the calls sent as TEI /predict, V2 infer or HF task calls instead of /api/predict* (default 0). */
   protocolShare?: number;
+  /** The /api/predict* calls ask for explanations (`explain: true`). */
+  explain?: boolean;
 }
 
 export interface LoadStats {
@@ -68,7 +70,7 @@ function callProblem(body: string, context: CallContext, labels: readonly string
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
-  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0);
+  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0, options.explain ?? false);
   let invalid = 0;
   let textsOk = 0;
   const validByKind: Record<CallKind, number> = { api: 0, tei: 0, v2: 0, hf: 0 };
