@@ -23,10 +23,6 @@ export class PredictionTally {
     this.#problemType = problemType;
   }
 
-  get empty(): boolean {
-    return this.confidenceCount === 0 && this.truncated === 0 && this.labels.every((n) => n === 0);
-  }
-
   add(result: TextResult): void {
     if (result.truncated) this.truncated++;
     // A regression has no label and no probability.

@@ -47,15 +47,15 @@ function imports(python, modules) {
 }
 
 /**
- * The tools whose command is in none of `dirs`, or, for a tool with `modules`, whose first one found does not
- * import them; `exists(path)` and `importsAll(path, modules)` are injectable so tests change nothing.
+ * The tools whose command is in none of `dirs`, or, for a tool with `modules`, none of whose copies imports
+ * them (a pyenv or virtualenv python3 ahead of Debian's in PATH may lack them; the tests run Debian's,
+ * /usr/bin/python3); `exists(path)` and `importsAll(path, modules)` are injectable so tests change nothing.
  */
 export function missingTools(tools, dirs, exists = isExecutable, importsAll = imports) {
-  return tools.filter((tool) => {
-    const dir = dirs.find((candidate) => exists(join(candidate, tool.command)));
-    if (dir === undefined) return true;
-    return tool.modules !== undefined && !importsAll(join(dir, tool.command), tool.modules);
-  });
+  return tools.filter((tool) => !dirs.some((dir) => {
+    const path = join(dir, tool.command);
+    return exists(path) && (tool.modules === undefined || importsAll(path, tool.modules));
+  }));
 }
 
 /**

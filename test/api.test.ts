@@ -170,7 +170,9 @@ t.test('GET /docs serves the OpenAPI document generated from the route schemas',
   t.equal(doc.status, 200);
   t.equal(doc.body.openapi, '3.0.3');
   // The service's own routes; the protocol routes' entries are checked in test/tei.test.ts.
-  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/admin/shadow', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths['/api/admin/shadow']).sort(), ['delete', 'get', 'post'], 'the shadow candidate\'s admin routes');
+  t.same(doc.body.paths['/api/admin/shadow'].post.requestBody.content['application/json'].schema.required, ['model_path']);
   const predict = doc.body.paths['/api/predict'].post;
   t.equal(predict.requestBody.content['application/json'].schema.properties.text.maxLength, 100);
   t.ok(predict.responses['200'].headers['x-model-version'], 'timing headers documented');

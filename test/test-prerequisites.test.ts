@@ -26,6 +26,8 @@ t.test('a program is found in PATH or in the sbin directories a non-root PATH la
   const withoutOnnx = missingTools(TOOLS, dirs, lookup(present), (python, modules) => { asked.push([python, modules]); return false; });
   t.same(withoutOnnx.map((x) => x.command), ['python3'], 'a python3 that does not import numpy and onnx is missing');
   t.same(asked, [['/usr/bin/python3', ['numpy', 'onnx']]], 'the python3 found is asked to import them');
+  const pyenvFirst = missingTools(TOOLS, dirs, lookup([...present, '/opt/bin/python3']), (python) => python === '/usr/bin/python3');
+  t.same(pyenvFirst, [], 'another python3 ahead in PATH without them: Debian\'s, which has them, is found');
   t.same(plan([], { platform: 'linux', isRoot: true, hasApt: true }), { action: 'none' }, 'nothing to do: the suite starts');
 });
 

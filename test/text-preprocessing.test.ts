@@ -45,7 +45,7 @@ const EDGES = [
 const TWEETS = [...REFERENCE.tweets.map((tweet) => tweet.text), ...EDGES];
 
 function cardRule(texts: string[]): string[] {
-  const run = spawnSync('python3', ['-c', CARD_PREPROCESS], { input: JSON.stringify(texts), encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', ['-c', CARD_PREPROCESS], { input: JSON.stringify(texts), encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`python3: ${run.stderr}`);
   return JSON.parse(run.stdout) as string[];
 }

@@ -1,6 +1,6 @@
 // Small models of the heads the shipped model does not have (multi-label classification, regression), made
-// when a test runs by test/fixtures/make-models.py with the python3 on PATH (numpy and onnx: Debian's
-// python3-numpy and python3-onnx, which npm test's prerequisites check): bert-tiny's graph
+// when a test runs by test/fixtures/make-models.py with Debian's Python, /usr/bin/python3 (numpy and onnx:
+// python3-numpy and python3-onnx, which npm test's prerequisites install): bert-tiny's graph
 // and tokenizer with another head and its config.json problem_type. Random weights: they prove the serving
 // contract of each head, not what a text means.
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,7 @@ export function makeHeadModel(options: HeadModelOptions): string {
   const args = [SCRIPT, 'head', '--out', out, '--problem-type', options.problemType, '--labels', options.labels.join(',')];
   if (options.textPreprocessing !== undefined) args.push('--text-preprocessing', options.textPreprocessing.join(','));
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
-  const run = spawnSync('python3', args, { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`make-models.py head failed (${run.status}): ${run.stderr}${run.stdout}`);
   return out;
 }
