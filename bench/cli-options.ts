@@ -60,7 +60,9 @@ options:
   --workers N            inference workers per replica behind NGINX (default: cores ÷ replicas)
   --intra-op-threads N   ONNX Runtime threads per worker (default 1)
   --cores N              CPU budget of each system (default: the CPUs available)
-  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
+  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2;
+                         --env SHADOW_MODEL_PATH=DIR loads a shadow candidate (its agreement is in the results)
+  --explain              the /api/predict* calls ask for explanations (each text costs its words + 1 inputs)
   --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
@@ -150,6 +152,8 @@ export interface BenchOptions {
   repeat: number;
   /** Accept-Encoding of every call (--accept-encoding); undefined: none. */
   acceptEncoding: string | undefined;
+  /** The /api/predict* calls ask for explanations (--explain). */
+  explain: boolean;
   /** The checkout whose built service is the 'baseline' system. */
   baselineDir: string | undefined;
   /** Only for the bulk scenario. */
@@ -173,7 +177,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
       out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' }, 'accept-encoding': { type: 'string' },
-      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const scenarioName = positionals[0];
@@ -246,6 +250,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
     ortSeconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
     repeat: positiveInt('repeat', values.repeat, scenario.repeat),
     acceptEncoding,
+    explain: values.explain === true,
     baselineDir,
     outDir: fromRoot(values.out ?? RESULTS_DIR),
     tag: values.tag,

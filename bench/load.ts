@@ -24,6 +24,8 @@ export interface LoadOptions {
   protocolShare?: number;
   /** Sent as Accept-Encoding with every call (none by default): what compression costs the server. */
   acceptEncoding?: string | undefined;
+  /** The /api/predict* calls ask for explanations (`explain: true`). */
+  explain?: boolean;
 }
 
 export interface LoadStats {
@@ -70,7 +72,7 @@ function callProblem(body: string, context: CallContext, labels: readonly string
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
-  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0);
+  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0, options.explain ?? false);
   let invalid = 0;
   let textsOk = 0;
   const validByKind: Record<CallKind, number> = { api: 0, tei: 0, v2: 0, hf: 0 };

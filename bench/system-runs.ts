@@ -69,7 +69,7 @@ export async function runSystem(id: Exclude<SystemId, 'ort'>, context: SystemRun
   try {
     const answers = await probe(system.url, tweets.slice(0, 20));
     for (const c of options.connections) {
-      const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress, acceptEncoding: options.acceptEncoding };
+      const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress, acceptEncoding: options.acceptEncoding, explain: options.explain };
       if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
       const before = await scrapeTotals(system.metricsUrls);
       const components = { load: { pids: [process.pid], tree: false }, ...system.components };

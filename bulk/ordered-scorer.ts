@@ -17,14 +17,16 @@
 //   once: the signal every submission carries reads the consumer's stop as well as the caller's.
 import { DeadlineExceededError } from '../batching/errors.js';
 import { Fifo } from '../batching/fifo.js';
-import type { Predictor, TextResult } from '../core/predictor.js';
+import type { ModelDescription } from '../core/model.js';
+import type { Predictor, TextResult, WordWeight } from '../core/predictor.js';
 import { failureOf } from './failures.js';
 import type { LineFailure } from './stream-input.js';
 
-export type ScoreInput<M> = { meta: M; text: string } | { meta: M; error: LineFailure };
-/** A text's result with the labels of the model that answered it (a reload may swap the model mid-stream). */
+/** A text to score (and to explain, when `explain`), or a line already failed. */
+export type ScoreInput<M> = { meta: M; text: string; explain?: boolean } | { meta: M; error: LineFailure };
+/** A text's result with the model that answered it (a reload may swap the model mid-stream). */
 export type ScoreOutput<M> =
-  | { meta: M; result: TextResult; labels: readonly string[]; error?: undefined }
+  | { meta: M; result: TextResult; model: ModelDescription; explanation?: readonly WordWeight[] | undefined; error?: undefined }
   | { meta: M; error: LineFailure; result?: undefined };
 
 export interface OrderedScoringOptions {
@@ -54,6 +56,12 @@ interface Slot<M> {
   out: ScoreOutput<M> | undefined;
 }
 
+interface Pending<M> {
+  slot: Slot<M>;
+  text: string;
+  explain: boolean;
+}
+
 type Scorer = Pick<Predictor, 'predictEach' | 'deadline'>;
 
 /** Yields the answers in input order, in runs: every answer known at that moment, so that a writer makes one write per run. */
@@ -70,7 +78,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
 
   const slots = new Fifo<Slot<M>>();
   let unsettled = 0;
-  let pending: { slot: Slot<M>; text: string }[] = [];
+  let pending: Pending<M>[] = [];
   let flushTimer: Promise<'flush'> | undefined;
   let wake: (() => void) | undefined;
 
@@ -80,12 +88,12 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
     wake?.();
   };
 
-  const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline(), since = performance.now()) => {
-    let labels: readonly string[] = [];
-    const onText = (i: number, outcome: TextResult | Error) => {
+  const submit = (entries: Pending<M>[], deadline = predictor.deadline(), since = performance.now()) => {
+    let model: ModelDescription;
+    const onText = (i: number, outcome: TextResult | Error, explanation?: readonly WordWeight[]) => {
       const entry = entries[i]!;
       if (!(outcome instanceof Error)) {
-        settle(entry.slot, { meta: entry.slot.meta, result: outcome, labels });
+        settle(entry.slot, { meta: entry.slot.meta, result: outcome, model, explanation });
         return;
       }
       const code = (outcome as { code?: unknown }).code;
@@ -103,14 +111,18 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
       settle(entry.slot, { meta: entry.slot.meta, error: failureOf(outcome) });
     };
     // The model that answers these texts (a reload may swap the model mid-stream); outcomes come only after.
-    labels = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' }, onText).labels;
+    model = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text', explain: entries[0]?.explain === true }, onText);
   };
 
   const flush = () => {
     const entries = pending;
     pending = [];
     flushTimer = undefined;
-    if (entries.length > 0) submit(entries);
+    // A call explains all its texts or none: the texts to explain go in a call of their own.
+    const explained = entries.filter((entry) => entry.explain);
+    const plain = explained.length === 0 ? entries : entries.filter((entry) => !entry.explain);
+    if (plain.length > 0) submit(plain);
+    if (explained.length > 0) submit(explained);
   };
 
   const iterator = inputs[Symbol.asyncIterator]();
@@ -162,7 +174,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
         continue;
       }
       unsettled++;
-      pending.push({ slot, text: item.text });
+      pending.push({ slot, text: item.text, explain: item.explain === true });
       if (pending.length >= chunk) flush();
     }
   } finally {

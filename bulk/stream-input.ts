@@ -14,7 +14,7 @@ export interface LineFailure {
 }
 
 export type StreamInput =
-  | { line: number; id: LineId | undefined; text: string }
+  | { line: number; id: LineId | undefined; text: string; explain: boolean }
   | { line: number; id: LineId | undefined; error: LineFailure };
 
 const validation = (message: string): LineFailure => ({ code: 'FST_ERR_VALIDATION', message });
@@ -37,12 +37,13 @@ export function parseStreamLine(raw: RawLine, maxLineBytes: number): StreamInput
   const fields = value as Record<string, unknown>;
   const id = typeof fields.id === 'string' || typeof fields.id === 'number' ? fields.id : undefined;
   if ('id' in fields && id === undefined) return fail(validation('id must be a string or a number'));
-  const unknown = Object.keys(fields).find((key) => key !== 'id' && key !== 'text');
+  const unknown = Object.keys(fields).find((key) => key !== 'id' && key !== 'text' && key !== 'explain');
   if (unknown !== undefined) return fail(validation(`the line must NOT have additional properties (${unknown})`), id);
   if (!('text' in fields)) return fail(validation("the line must have required property 'text'"), id);
   const text = fields.text;
   if (typeof text !== 'string') return fail(validation('text must be string'), id);
   // The route schema's minLength 1, which /api/predict answers with FST_ERR_VALIDATION (before the core's checks).
   if (text.length === 0) return fail(validation('text must NOT have fewer than 1 characters'), id);
-  return { line, id, text };
+  if ('explain' in fields && typeof fields.explain !== 'boolean') return fail(validation('explain must be boolean'), id);
+  return { line, id, text, explain: fields.explain === true };
 }

@@ -16,7 +16,7 @@ export async function* scoreLocally(predictor: Predictor, records: AsyncIterable
   const window = Math.max(1, Math.min(LOCAL_WINDOW, Math.floor(predictor.limits.maxQueue / 2)));
   const chunk = Math.min(LOCAL_CHUNK, window);
   for await (const run of scoreInOrder(predictor, asInputs(records, options.bodyLimit), { window, chunk, signal: options.signal })) {
-    yield run.map((out) => (out.error !== undefined ? { record: out.meta, error: out.error } : { record: out.meta, prediction: restPrediction(out.labels, out.result) }));
+    yield run.map((out) => (out.error !== undefined ? { record: out.meta, error: out.error } : { record: out.meta, prediction: restPrediction(out.model, out.result) }));
   }
 }
 

@@ -19,7 +19,10 @@ export type TextOutcome = ScoredText | typeof TOO_MANY_TOKENS;
 
 /** What every sink of one call knows: its texts, how to name them, where computed answers are kept. */
 export interface CallContext {
+  /** The texts as the model reads them (after the model's preprocessing). */
   texts: readonly string[];
+  /** Texts from this position on are variants of texts being explained: answers nobody is given, not cached. */
+  counted: number;
   name: (i: number) => string;
   maxTokens: number;
   truncation: Truncation;
@@ -56,7 +59,7 @@ abstract class QueuedTexts implements BatchSink<TextOutcome>, CancelSignal {
     if (outcome === TOO_MANY_TOKENS) {
       this.failText(at, new TooManyTokensError(this.call.name(at), this.call.maxTokens));
     } else {
-      this.call.cache?.store(this.call.texts[at]!, this.call.modelSha256, this.call.truncation, outcome);
+      if (at < this.call.counted) this.call.cache?.store(this.call.texts[at]!, this.call.modelSha256, this.call.truncation, outcome);
       this.answerText(at, outcome, completed.queueMs);
     }
     this.#settledOne();

@@ -56,6 +56,10 @@ export interface Config {
   /** Origins whose pages may call the API from a browser; ['*'] for any, [] for CORS off. */
   corsOrigins: string[];
   compression: boolean;
+  explainMaxWords: number;
+  shadowModelPath: string | undefined;
+  shadowSampleRate: number;
+  shadowWorkers: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +98,16 @@ function measuredOnCpu(env: string, min: number, max: number, gpuDefault: number
   const parse = integer(env, min, max, gpuDefault);
   return (raw: string | undefined, partial: Partial<Config>): number | undefined => (
     (raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : parse(raw, partial));
+}
+
+/** A share in (0, 1]. */
+function fraction(env: string, fallback: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!/^\s*(0|1)?(\.\d+)?\s*$/.test(raw) || !(value > 0 && value <= 1)) throw new ConfigError(`${env} must be a number above 0 and at most 1, got '${raw}'`);
+    return value;
+  };
 }
 
 function oneOf<T extends string>(env: string, values: readonly T[], fallback: T) {
@@ -261,16 +275,16 @@ export const SETTINGS = [
   },
   {
     key: 'apiKeys', env: 'API_KEYS', defaultText: '(none: open)',
-    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`',
+    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`. An entry `NAME KEY` names its key: the per-key usage metrics show the name (else the key\'s id), never the key',
     parse: (raw: string | undefined) => list(raw),
   },
   {
-    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (# comments allowed), added to API_KEYS',
+    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (`NAME KEY` names it; # comments allowed), added to API_KEYS',
     parse: (raw: string | undefined, partial: Partial<Config>) => [...(partial.apiKeys ?? []), ...keysFromFile('API_KEYS_FILE', raw)],
   },
   {
     key: 'adminApiKeys', env: 'ADMIN_API_KEYS', defaultText: '(none: admin API off)',
-    description: 'Comma-separated admin keys for POST /api/admin/reload; without them the admin API answers 403 (SIGHUP still reloads)',
+    description: 'Comma-separated admin keys (`NAME KEY` names one) for the admin API (/api/admin/reload, /api/admin/shadow); without them it answers 403 (SIGHUP still reloads)',
     parse: (raw: string | undefined) => list(raw),
   },
   {
@@ -335,6 +349,25 @@ export const SETTINGS = [
     key: 'compression', env: 'COMPRESSION', defaultText: '1',
     description: 'Compress responses of 1 KiB or more (gzip or br, as the client accepts) and NDJSON streams chunk by chunk; 0 sends every response as it is',
     parse: boolean('COMPRESSION', true),
+  },
+  {
+    key: 'explainMaxWords', env: 'EXPLAIN_MAX_WORDS', defaultText: '64',
+    description: 'Most words of a text that `explain: true` weighs: each word is one more model input in the same call; a longer text asked to be explained gets 413 TOO_MANY_WORDS',
+    parse: integer('EXPLAIN_MAX_WORDS', 1, 10_000, 64),
+  },
+  {
+    key: 'shadowModelPath', env: 'SHADOW_MODEL_PATH', defaultText: '(none: no shadow scoring)',
+    description: 'A candidate model directory loaded at start-up beside MODEL_PATH, with its own workers, and shown a sample of the live texts off the request path (POST /api/admin/shadow does the same at run time)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : resolve(raw.trim())),
+  },
+  {
+    key: 'shadowSampleRate', env: 'SHADOW_SAMPLE_RATE', defaultText: '0.1',
+    description: 'Share of the texts the live model computes that the shadow candidate scores too; a text is skipped while the live queue is not empty or the candidate\'s queue is full',
+    parse: fraction('SHADOW_SAMPLE_RATE', 0.1),
+  },
+  {
+    key: 'shadowWorkers', env: 'SHADOW_WORKERS', defaultText: '1', description: 'Inference worker threads of the shadow candidate, one ONNX Runtime thread each',
+    parse: integer('SHADOW_WORKERS', 1, 256, 1),
   },
 ] as const satisfies readonly Setting<keyof Config>[];
 

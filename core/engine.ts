@@ -7,15 +7,19 @@ import { autoMaxBatchTokens, autoMaxQueue } from './batch-budget.js';
 import type { Config } from './config.js';
 import { ServiceMetrics } from './metrics.js';
 import { loadServedModel, type ModelInternals, type ServedModel } from './model.js';
+import { ModelLoadGate } from './model-checks.js';
 import { ModelReloader } from './model-reloader.js';
 import { PredictionCache } from './prediction-cache.js';
 import { Predictor } from './predictor.js';
 import { connectRedis, redisReady } from './redis.js';
+import { ShadowScorer } from './shadow.js';
 
 export interface Engine {
   predictor: Predictor;
   metrics: ServiceMetrics;
   reloader: ModelReloader;
+  /** Shadow scoring of a candidate model (idle until one is loaded). */
+  shadow: ShadowScorer;
   /** The Redis connection, when REDIS_URL is set (the HTTP rate limit shares it). */
   redis: Redis | undefined;
   /** Finishes every accepted text, stops the workers, disconnects Redis. */
@@ -68,21 +72,40 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   predictor = new Predictor(
     model,
     { maxBatchSize: config.maxBatchSize, maxBatchTokens, maxWaitMs: config.maxBatchWaitMs, maxQueue },
-    { maxTextChars: config.maxTextChars, maxClientBatch: config.maxClientBatch, requestTimeoutMs: config.requestTimeoutMs },
+    { maxTextChars: config.maxTextChars, maxClientBatch: config.maxClientBatch, requestTimeoutMs: config.requestTimeoutMs, explainMaxWords: config.explainMaxWords },
     metrics,
     cache,
   );
   metrics.setModel(model.description);
-  const reloader = new ModelReloader(predictor, () => loadServedModel(config, logger, internals, onWorkerCrash), metrics, logger);
-  const served = predictor;
-  return {
-    predictor: served,
+  // One model load at a time, a reload's or a shadow candidate's.
+  const gate = new ModelLoadGate();
+  const reloader = new ModelReloader(predictor, () => loadServedModel(config, logger, internals, onWorkerCrash), metrics, logger, gate);
+  const shadowLogger = logger.child({ shadow: true });
+  const shadow = new ShadowScorer({
+    predictor,
+    // Its own workers, one ONNX Runtime thread each: it takes little of the cores the live model serves from.
+    load: (path) => loadServedModel({ ...config, modelPath: path, workers: config.shadowWorkers, intraOpThreads: 1 }, shadowLogger, internals, () => {
+      shadowLogger.error('a shadow candidate worker died; its batch was not compared and a new worker is starting');
+    }),
+    gate,
     metrics,
-    reloader,
-    redis,
-    async close() {
-      await served.close();
-      redis?.disconnect();
-    },
+    logger: shadowLogger,
+    batchSize: Math.min(config.maxBatchSize, 32),
+    maxRunTokens: maxBatchTokens,
+  });
+  const served = predictor;
+  const close = async () => {
+    await shadow.close();
+    await served.close();
+    redis?.disconnect();
   };
+  if (config.shadowModelPath !== undefined) {
+    try {
+      await shadow.start(config.shadowModelPath, config.shadowSampleRate);
+    } catch (error) {
+      await close();
+      throw new Error(`SHADOW_MODEL_PATH: ${(error as Error).message}`);
+    }
+  }
+  return { predictor: served, metrics, reloader, shadow, redis, close };
 }

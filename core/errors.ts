@@ -20,10 +20,11 @@ export interface CoreErrorEntry {
 export const CORE_ERRORS = {
   INVALID_TEXT: { kind: 'invalid', description: 'A text is only whitespace, or holds a NUL character or a lone UTF-16 surrogate.' },
   TEXT_TOO_LONG: { kind: 'too_large', description: 'A text is longer than MAX_TEXT_CHARS characters.' },
-  TOO_MANY_TEXTS: { kind: 'too_large', description: 'A batch call holds more than MAX_CLIENT_BATCH texts.' },
+  TOO_MANY_TEXTS: { kind: 'too_large', description: 'A batch call holds more than MAX_CLIENT_BATCH texts, or, with `explain`, its texts and their leave-one-word-out variants are more than MAX_QUEUE.' },
   TOO_MANY_TOKENS: { kind: 'too_large', description: 'A text has more tokens than the model reads and the call asked not to truncate (TEI `truncate: false`).' },
-  RELOAD_IN_PROGRESS: { kind: 'conflict', description: 'A model reload is already running; this one was not started.' },
-  MODEL_REJECTED: { kind: 'unprocessable', description: 'The model at MODEL_PATH failed its checks (load, a test prediction, the same label set); the old model keeps serving.' },
+  TOO_MANY_WORDS: { kind: 'too_large', description: 'A text asked to be explained (`explain: true`) has more words than EXPLAIN_MAX_WORDS.' },
+  RELOAD_IN_PROGRESS: { kind: 'conflict', description: 'A model reload or a shadow candidate\'s load is already running; this one was not started.' },
+  MODEL_REJECTED: { kind: 'unprocessable', description: 'The model at MODEL_PATH (reload), or the shadow candidate at `model_path`, failed its checks (load, a test prediction, the same label set and head); the old model keeps serving.' },
   [RequestAbortedError.code]: { kind: 'cancelled', description: 'The client closed the connection before inference; nobody reads this answer.' },
   [InferenceFailedError.code]: { kind: 'internal', description: 'ONNX Runtime failed on an accepted batch (a bug or a broken model); logged, with no detail in the response.' },
   [ModelLoadError.code]: { kind: 'internal', description: 'A worker could not load the model (e.g. a replacement worker after a crash, with the model files gone); logged, with no detail in the response.' },
@@ -75,5 +76,6 @@ export class TooManyTokensError extends CoreError {
   }
 }
 
-export const reloadInProgress = () => new CoreError('RELOAD_IN_PROGRESS', 'a model reload is already running');
+export const reloadInProgress = () => new CoreError('RELOAD_IN_PROGRESS', 'a model reload or a shadow candidate\'s load is already running');
 export const modelRejected = (reason: string) => new CoreError('MODEL_REJECTED', `the new model was refused and the old one keeps serving: ${reason}`);
+export const candidateRejected = (reason: string) => new CoreError('MODEL_REJECTED', `the shadow candidate was refused: ${reason}`);

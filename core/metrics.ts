@@ -6,7 +6,11 @@
 import client from 'prom-client';
 import type { BatcherObserver } from '../batching/batcher.js';
 import type { RejectionReason } from '../batching/errors.js';
+import type { ProblemType } from '../inference/model-head.js';
 import type { ScoredBatch } from '../inference/protocol.js';
+import { BulkHistogram, type BulkHistogramSeries } from './bulk-histogram.js';
+import { CONFIDENCE_BUCKETS, type PredictionTally } from './prediction-tally.js';
+import { ShadowMetrics } from './shadow-metrics.js';
 
 /** Every reason a text leaves without an answer: each series exists from the start, at 0. */
 const REJECTION_REASONS = ['queue_full', 'deadline', 'aborted', 'sibling_failed', 'closed', 'worker_crashed'] as const satisfies readonly (RejectionReason | 'worker_crashed')[];
@@ -14,6 +18,40 @@ type Reason = (typeof REJECTION_REASONS)[number];
 type CounterChild = ReturnType<client.Counter<string>['labels']>;
 
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** What the metrics of one model version are labelled with. */
+export interface ModelIdentity {
+  labels: readonly string[];
+  problemType: ProblemType;
+  version: string;
+}
+
+/** The series of one model version that the monitoring of its predictions feeds, bound once. */
+class ModelSeries {
+  readonly #labels: CounterChild[];
+  readonly #confidence: BulkHistogramSeries;
+  readonly #truncated: CounterChild;
+
+  constructor(metrics: ServiceMetrics, model: ModelIdentity) {
+    const version = model.version;
+    // A regression predicts no label: no label series.
+    this.#labels = model.problemType === 'regression' ? [] : model.labels.map((label) => atZero(metrics.predictedLabels.labels(label, version)));
+    this.#confidence = metrics.confidence.series({ model_version: version });
+    this.#truncated = atZero(metrics.truncatedTexts.labels(version));
+  }
+
+  add(tally: PredictionTally): void {
+    for (let k = 0; k < this.#labels.length; k++) if (tally.labels[k] !== 0) this.#labels[k]!.inc(tally.labels[k]);
+    if (tally.confidenceCount > 0) this.#confidence.add(tally.confidence, tally.confidenceSum, tally.confidenceCount);
+    if (tally.truncated > 0) this.#truncated.inc(tally.truncated);
+  }
+}
+
+/** Every series appears from the start, at 0 (a bound child is only listed once it has counted), so that rate() and alert expressions have one to read. */
+function atZero(child: CounterChild): CounterChild {
+  child.inc(0);
+  return child;
+}
 
 export interface QueueGauges {
   depth(): number;
@@ -32,7 +70,13 @@ export class ServiceMetrics {
   readonly tokens: client.Counter<'kind'>;
   readonly modelRuns: client.Counter;
   readonly rejections: client.Counter<'reason'>;
-  readonly predictions: client.Counter<'label'>;
+  readonly predictedLabels: client.Counter<'label' | 'model_version'>;
+  readonly confidence: BulkHistogram<'model_version'>;
+  readonly truncatedTexts: client.Counter<'model_version'>;
+  /** Prediction requests answered, and their texts, by API key (its name, else its id; never the key). */
+  readonly keyRequests: client.Counter<'key'>;
+  readonly keyTexts: client.Counter<'key'>;
+  readonly shadow: ShadowMetrics;
   readonly workerRestarts: client.Counter;
   readonly cacheLookups: client.Counter<'result' | 'source'>;
   /** Redis commands that failed or timed out; each one a rate-limit check allowed or a cache miss. */
@@ -43,7 +87,10 @@ export class ServiceMetrics {
   readonly #realTokens: CounterChild;
   readonly #paddedTokens: CounterChild;
   readonly #rejectionsBy = new Map<Reason, CounterChild>();
-  readonly #predictionsBy = new Map<string, CounterChild>();
+  /** Series by model sha256. */
+  readonly #models = new Map<string, ModelSeries>();
+  /** [requests, texts] by key label. */
+  readonly #keys = new Map<string, [CounterChild, CounterChild]>();
   /** Cache lookups by `${result}/${source}`. */
   readonly #lookupsBy = new Map<string, CounterChild>();
 
@@ -92,10 +139,27 @@ export class ServiceMetrics {
       name: 'sentiment_rejections_total', help: 'Texts refused or dropped before inference, by reason', registers,
       labelNames: ['reason'],
     });
-    this.predictions = new client.Counter({
-      name: 'sentiment_predictions_total', help: 'Predictions returned, by label', registers,
-      labelNames: ['label'],
+    this.predictedLabels = new client.Counter({
+      name: 'sentiment_predicted_label_total', help: 'Predictions returned (computed or cached), by predicted label and model version (a multi-label model counts each label it predicts; a regression none)', registers,
+      labelNames: ['label', 'model_version'],
     });
+    this.confidence = new BulkHistogram({
+      name: 'sentiment_prediction_confidence', help: 'The predicted label\'s probability (a multi-label model: its highest label\'s), per prediction returned, by model version', registers,
+      labelNames: ['model_version'], buckets: CONFIDENCE_BUCKETS,
+    });
+    this.truncatedTexts = new client.Counter({
+      name: 'sentiment_truncated_texts_total', help: 'Predictions returned for texts that had more tokens than the model reads and were cut, by model version', registers,
+      labelNames: ['model_version'],
+    });
+    this.keyRequests = new client.Counter({
+      name: 'sentiment_key_requests_total', help: 'Prediction requests answered, by API key name (its id, 16 hex digits of its sha256, when unnamed; "anonymous" when API_KEYS is off)', registers,
+      labelNames: ['key'],
+    });
+    this.keyTexts = new client.Counter({
+      name: 'sentiment_key_texts_total', help: 'Texts answered by prediction requests, by API key name (as sentiment_key_requests_total)', registers,
+      labelNames: ['key'],
+    });
+    this.shadow = new ShadowMetrics(registers);
     this.workerRestarts = new client.Counter({
       name: 'sentiment_worker_restarts_total', help: 'Inference workers that died and were replaced', registers,
     });
@@ -118,12 +182,6 @@ export class ServiceMetrics {
       name: 'sentiment_model_info', help: 'The model being served (value 1), with its name, sha256, device and execution provider', registers,
       labelNames: ['name', 'sha256', 'device', 'provider'],
     });
-    // Every series appears from the start, at 0 (a bound child is only listed once it has counted), so that
-    // rate() and alert expressions have one to read.
-    const atZero = (child: CounterChild) => {
-      child.inc(0);
-      return child;
-    };
     for (const reason of REJECTION_REASONS) this.#rejectionsBy.set(reason, atZero(this.rejections.labels(reason)));
     for (const result of ['swapped', 'rejected'] as const) atZero(this.modelReloads.labels(result));
     for (const use of ['rate_limit', 'cache'] as const) atZero(this.redisFailures.labels(use));
@@ -134,9 +192,31 @@ export class ServiceMetrics {
     }
   }
 
-  setModel(model: { name: string; sha256: string; device: string; executionProviders: readonly string[] }): void {
+  setModel(model: ModelIdentity & { name: string; sha256: string; device: string; executionProviders: readonly string[] }): void {
     this.modelInfo.reset();
     this.modelInfo.set({ name: model.name, sha256: model.sha256, device: model.device, provider: model.executionProviders[0] ?? model.device }, 1);
+    this.forModel(model);
+  }
+
+  /** The monitoring series of a model version (its label series exist at 0 from the first call). */
+  forModel(model: ModelIdentity & { sha256: string }): ModelSeries {
+    let series = this.#models.get(model.sha256);
+    if (series === undefined) {
+      series = new ModelSeries(this, model);
+      this.#models.set(model.sha256, series);
+    }
+    return series;
+  }
+
+  /** A prediction request answered with `texts` texts, for the API key named `key`. */
+  countKeyUsage(key: string, texts: number): void {
+    let children = this.#keys.get(key);
+    if (children === undefined) {
+      children = [this.keyRequests.labels(key), this.keyTexts.labels(key)];
+      this.#keys.set(key, children);
+    }
+    children[0].inc();
+    children[1].inc(texts);
   }
 
   countRejection(reason: Reason, texts: number): void {
@@ -159,17 +239,9 @@ export class ServiceMetrics {
     this.inference.observe(scored.ms / 1000);
   }
 
-  /** Predictions returned, `counts[k]` of them with `labels[k]` (a batch's, or a call's cache hits). */
-  countPredictions(labels: readonly string[], counts: Int32Array): void {
-    for (let k = 0; k < labels.length; k++) {
-      if (counts[k] === 0) continue;
-      let child = this.#predictionsBy.get(labels[k]!);
-      if (child === undefined) {
-        child = this.predictions.labels(labels[k]!);
-        this.#predictionsBy.set(labels[k]!, child);
-      }
-      child.inc(counts[k]);
-    }
+  /** Predictions returned by a model (a batch's, or a call's cache hits), tallied by the caller. */
+  countPredictions(model: ModelIdentity & { sha256: string }, tally: PredictionTally): void {
+    this.forModel(model).add(tally);
   }
 
   /** The batcher's events: queue waits (one observation per text: the histogram is per text) and refusals. */

@@ -7,9 +7,11 @@ import type { Logger } from 'pino';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
 import type { Dtype } from '../inference/onnx-files.js';
 import { InferencePool } from '../inference/pool.js';
+import type { ProblemType } from '../inference/model-head.js';
 import type { Device } from '../inference/protocol.js';
 import type { ScoringBackend } from './backend.js';
 import type { Config } from './config.js';
+import { preprocessorFor } from './text-preprocessing.js';
 import { TokenEstimate } from './token-estimate.js';
 import { availableCpus } from '../inference/cpus.js';
 import { chooseSizing, configuredSizing, probeSizing, type WorkerSizing } from './worker-sizing.js';
@@ -22,6 +24,10 @@ export interface ModelDescription {
   /** Its dtype, in transformers.js's names (fp32, fp16, q8...). */
   dtype: Dtype;
   labels: readonly string[];
+  /** What the outputs mean (config.json problem_type): it decides the scores and the shape of every answer. */
+  problemType: ProblemType;
+  /** The text normalization steps applied to every text before the model reads it (config.json text_preprocessing). */
+  preprocessing: readonly string[];
   /** Tokens per text after which it is truncated. */
   maxTokens: number;
   device: Device;
@@ -43,6 +49,8 @@ export interface ServedModel {
   description: ModelDescription;
   backend: ScoringBackend;
   estimate: TokenEstimate;
+  /** The declared preprocessing as one function; undefined when the model declares none. */
+  preprocess: ((text: string) => string) | undefined;
 }
 
 /** What tests may swap in or watch below the configuration. */
@@ -59,6 +67,8 @@ export interface ModelInternals {
  */
 export async function loadServedModel(config: Config, logger: Logger, internals: ModelInternals = {}, onWorkerCrash?: () => void): Promise<ServedModel> {
   const files = loadModelFiles(config.modelPath, { maxTokens: config.maxTokens, dtype: config.modelDtype, device: config.device, tokenizer: false });
+  // Checked before any worker starts: an unknown step is an error of the model folder.
+  const preprocess = preprocessorFor(files.textPreprocessing, `config.json in ${files.dir}`);
   const started = performance.now();
   // The hash streams on this thread while the workers load and warm up in theirs.
   const hashing = fileSha256(files.onnxPath);
@@ -94,6 +104,8 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     file: relative(files.dir, files.onnxPath),
     dtype: files.dtype,
     labels: files.labels,
+    problemType: files.problemType,
+    preprocessing: files.textPreprocessing,
     maxTokens: files.maxTokens,
     device: config.device,
     executionProviders: pool.description.providers,
@@ -109,7 +121,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     ...description, path: files.onnxPath, loadMs: Math.round(performance.now() - started),
     warmupMs: Math.round(pool.description.warmupMs), warmupShapes: pool.description.warmupShapes, msPerToken: pool.description.msPerToken,
   }, 'model loaded and warmed up');
-  return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens) };
+  return { description, backend: pool, estimate: new TokenEstimate(files.maxTokens, pool.description.specialTokens), preprocess };
 }
 
 /**

@@ -134,12 +134,13 @@ function redisKey(modelSha256: string, truncation: Truncation, text: string): st
   return `${REDIS_PREFIX}${modelSha256.slice(0, 16)}:${truncation}:${textHash(text)}`;
 }
 
+// `p` holds the scores: the name entries written by earlier versions (all softmax heads) already have.
 function toJson(result: TextResult): string {
-  return JSON.stringify({ l: [...result.logits], p: [...result.probabilities], t: result.truncated });
+  return JSON.stringify({ l: [...result.logits], p: [...result.scores], t: result.truncated });
 }
 
 function fromJson(value: string): TextResult {
   const parsed = JSON.parse(value) as { l: number[]; p: number[]; t: boolean };
-  const probabilities = Float32Array.from(parsed.p);
-  return { labelIndex: argmax(probabilities), probabilities, logits: Float32Array.from(parsed.l), truncated: parsed.t };
+  const scores = Float32Array.from(parsed.p);
+  return { labelIndex: argmax(scores), scores, logits: Float32Array.from(parsed.l), truncated: parsed.t };
 }

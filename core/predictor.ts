@@ -4,14 +4,20 @@
 // (token-estimate.ts); each batch goes to a worker of the backend in one task, which tokenizes it and runs
 // the model (inference/score-batch.ts). predict() settles once per call, predictEach() calls back per text
 // (streams). The answer is protocol-neutral (TextResult): each transport writes its own body from it.
+// Every text is first normalized as its model declares (text-preprocessing.ts), before the cache is asked;
+// a text to explain brings its leave-one-word-out variants into the same call (explanations.ts); a batch's
+// answers, once decided, may be shown to a shadow candidate model (shadow.ts).
 import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
 import { TEXT_TOO_MANY_TOKENS, TRUNCATIONS, paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
+import { CachedAnswers } from './cached-answers.js';
 import { CallSink, EachSink, TOO_MANY_TOKENS, type CallContext, type ScoredText, type TextOutcome } from './call-sinks.js';
-import { TooManyTextsError } from './errors.js';
+import { CoreError, TooManyTextsError } from './errors.js';
+import { ExplainPlan } from './explanations.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelDescription, ServedModel } from './model.js';
 import { ModelUsage } from './model-usage.js';
 import type { PredictionCache } from './prediction-cache.js';
+import { PredictionTally } from './prediction-tally.js';
 import {
   argmax,
   type PredictionSet, type PredictOptions, type PredictorLimits, type TextCallback, type TextResult,
@@ -19,7 +25,7 @@ import {
 import { checkText, checkTexts, type TextLimits } from './text-checks.js';
 
 export type { Truncation } from '../inference/protocol.js';
-export type { PredictionSet, PredictOptions, PredictorLimits, StageTimings, TextCallback, TextResult } from './results.js';
+export type { PredictionSet, PredictOptions, PredictorLimits, StageTimings, TextCallback, TextResult, WordWeight } from './results.js';
 
 export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
 
@@ -28,6 +34,25 @@ interface QueuedText {
   text: string;
   /** Index into TRUNCATIONS. */
   truncation: number;
+  /** A caller's text, not a variant of one being explained: its answer is monitored and may be shadowed. */
+  counted: boolean;
+}
+
+/** A batch the live model answered, as a shadow candidate sees it once its answers are decided. */
+export interface LiveBatch {
+  texts: readonly { readonly text: string; readonly counted: boolean }[];
+  /** Each text's answer, or a marker where it was not run. */
+  outcomes: readonly (TextResult | symbol)[];
+  model: ModelDescription;
+  /** The batch's time in its worker, ms. */
+  ms: number;
+}
+
+/** What may watch the live batches (core/shadow.ts): it is offered one only while `active`. */
+export interface LiveBatchTap {
+  readonly active: boolean;
+  /** Called once the batch's answers have gone to their callers; `liveQueueDepth` is what waits now. */
+  offer(batch: LiveBatch, liveQueueDepth: number): void;
 }
 
 const defaultName = (i: number) => `texts.${i}`;
@@ -37,15 +62,22 @@ export class Predictor {
   readonly #queue: MicroBatcher<QueuedText, TextOutcome>;
   readonly #metrics: ServiceMetrics;
   readonly #cache: PredictionCache | undefined;
+  readonly #cached: CachedAnswers;
   readonly #usage = new ModelUsage();
   #model: ServedModel;
   /** A pump of the queue is scheduled for the end of this event-loop turn. */
   #pumpSoon = false;
+  /** Sees the live batches while a shadow candidate is loaded. */
+  tap: LiveBatchTap | undefined;
 
-  constructor(model: ServedModel, batching: BatchingOptions, limits: TextLimits & { requestTimeoutMs: number }, metrics: ServiceMetrics, cache?: PredictionCache) {
+  constructor(
+    model: ServedModel, batching: BatchingOptions, limits: TextLimits & { requestTimeoutMs: number; explainMaxWords: number },
+    metrics: ServiceMetrics, cache?: PredictionCache,
+  ) {
     this.#model = model;
     this.#metrics = metrics;
     this.#cache = cache;
+    this.#cached = new CachedAnswers(cache, metrics);
     this.limits = { ...limits, maxQueue: batching.maxQueue, maxBatchSize: batching.maxBatchSize, maxBatchTokens: batching.maxBatchTokens };
     this.#queue = new MicroBatcher<QueuedText, TextOutcome>({
       ...batching,
@@ -99,35 +131,26 @@ export class Predictor {
   /**
    * Every text of a call, or the first error: a text that breaks a limit (core/text-checks.ts), a refusal
    * of the whole call (queue full, shutting down), or a text that failed; the call's other texts then leave
-   * the queue.
+   * the queue. With `explain`, each text's variants without one of its words go in the same call.
    */
   predict(texts: string[], options: PredictOptions): Promise<PredictionSet> {
     return new Promise<PredictionSet>((resolve, reject) => {
       const name = options.name ?? defaultName;
       checkTexts(texts, this.limits, name, options.listName);
       const model = this.#model;
-      const truncation = options.truncation ?? 'right';
-      const release = this.#hold(model);
-      const results: TextResult[] = new Array(texts.length);
-      const queue = (positions: number[] | undefined) => {
-        const cacheHits = positions === undefined ? 0 : texts.length - positions.length;
-        if ((positions ?? texts).length === 0) {
-          release();
-          resolve({ model: model.description, results, cacheHits, timings: { queueMs: 0, inferenceMs: 0 } });
-          return;
-        }
-        const context = this.#context(model, texts, name, truncation, options.signal, release);
-        const sink = new CallSink(context, results, positions, positions?.length ?? texts.length, (error) => {
-          if (error !== undefined) reject(error);
-          else resolve({ model: model.description, results, cacheHits, timings: { queueMs: sink.queueMs, inferenceMs: sink.inferenceMs } });
-        });
-        try {
-          this.#enqueue(model, texts, positions, truncation, options.deadline, sink);
-        } catch (error) {
-          sink.refuse(error as Error);
-        }
-      };
-      this.#fromCaches(model, texts, truncation, results, queue);
+      const read = this.#read(model, texts);
+      if (options.explain !== true) {
+        this.#call(model, read, read.length, options, name, resolve, reject);
+        return;
+      }
+      const plan = new ExplainPlan(texts, this.limits.explainMaxWords, name);
+      if (plan.inputs > this.limits.maxQueue) {
+        throw new CoreError('TOO_MANY_TEXTS', `explaining ${options.listName ?? 'texts'} takes ${plan.inputs} model inputs (each text, and each text without one of its words); the queue holds at most ${this.limits.maxQueue} (MAX_QUEUE): send fewer or shorter texts`);
+      }
+      const regression = model.description.problemType === 'regression';
+      this.#call(model, read.concat(this.#read(model, plan.variants)), texts.length, options, plan.nameOf(name), (set) => {
+        resolve({ ...set, results: set.results.slice(0, texts.length), explanations: plan.explanations(set.results, regression) });
+      }, reject);
     });
   }
 
@@ -138,6 +161,16 @@ export class Predictor {
   predictEach(texts: string[], options: PredictOptions, onText: TextCallback): ModelDescription {
     const name = options.name ?? defaultName;
     const model = this.#model;
+    if (options.explain === true) {
+      // A text and its variants settle together, and one text's failure is its own: one call per text.
+      texts.forEach((text, i) => {
+        this.predict([text], { ...options, name: () => name(i) }).then(
+          (set) => onText(i, set.results[0]!, set.explanations![0]),
+          (error: Error) => onText(i, error),
+        );
+      });
+      return model.description;
+    }
     const truncation = options.truncation ?? 'right';
     const release = this.#hold(model);
     const invalid: [number, Error][] = [];
@@ -150,10 +183,12 @@ export class Predictor {
         invalid.push([i, error as Error]);
       }
     }
-    const validTexts = valid.length === texts.length ? texts : valid.map((i) => texts[i]!);
+    const read = model.preprocess === undefined ? texts : texts.slice();
+    if (model.preprocess !== undefined) for (const i of valid) read[i] = model.preprocess(texts[i]!);
+    const validTexts = valid.length === texts.length ? read : valid.map((i) => read[i]!);
     const found: (TextResult | undefined)[] = new Array(validTexts.length);
     // Deferred: the caller hears of no text before this returns, whatever the cache or the queue say.
-    queueMicrotask(() => this.#fromCaches(model, validTexts, truncation, found, (missing) => {
+    queueMicrotask(() => this.#cached.lookup(model.description, validTexts, truncation, found, (missing) => {
       for (const [i, error] of invalid) onText(i, error);
       for (let j = 0; j < validTexts.length; j++) if (found[j] !== undefined) onText(valid[j]!, found[j]!);
       const positions = missing === undefined ? valid : missing.map((j) => valid[j]!);
@@ -161,9 +196,9 @@ export class Predictor {
         release();
         return;
       }
-      const sink = new EachSink(this.#context(model, texts, name, truncation, options.signal, release), positions, positions.length, onText);
+      const sink = new EachSink(this.#context(model, read, read.length, name, truncation, options.signal, release), positions, positions.length, onText);
       try {
-        this.#enqueue(model, texts, positions, truncation, options.deadline, sink);
+        this.#enqueue(model, read, positions, read.length, truncation, options.deadline, sink);
       } catch (error) {
         sink.refuse(error as Error);
       }
@@ -175,7 +210,8 @@ export class Predictor {
   tokenize(texts: string[], options: { addSpecialTokens: boolean; name: (i: number) => string; listName?: string }): Promise<TokenDetail[][]> {
     checkTexts(texts, this.limits, options.name, options.listName);
     const model = this.#model;
-    return this.#usage.hold(model, model.backend.tokenize(texts, options.addSpecialTokens));
+    // The tokens the model reads: after its preprocessing.
+    return this.#usage.hold(model, model.backend.tokenize(this.#read(model, texts), options.addSpecialTokens));
   }
 
   /** Token ids back to texts (TEI's /decode), in a worker; as many sequences as MAX_CLIENT_BATCH texts. */
@@ -215,12 +251,56 @@ export class Predictor {
     };
   }
 
+  /** The texts as `model` reads them: normalized as it declares (the same array when it declares nothing). */
+  #read(model: ServedModel, texts: string[]): string[] {
+    const preprocess = model.preprocess;
+    return preprocess === undefined ? texts : texts.map((text) => preprocess(text));
+  }
+
+  /**
+   * One call of texts already checked and normalized, the first `counted` of them the caller's (the rest
+   * variants of texts to explain: scored, never cached nor monitored): `resolve` gets every answer, by
+   * position, or `reject` the first error.
+   */
+  #call(
+    model: ServedModel, texts: readonly string[], counted: number, options: PredictOptions, name: (i: number) => string,
+    resolve: (set: PredictionSet) => void, reject: (error: Error) => void,
+  ): void {
+    const truncation = options.truncation ?? 'right';
+    const release = this.#hold(model);
+    const results: TextResult[] = new Array(texts.length);
+    const originals = counted === texts.length ? texts : texts.slice(0, counted);
+    this.#cached.lookup(model.description, originals, truncation, results, (missing) => {
+      const cacheHits = missing === undefined ? 0 : counted - missing.length;
+      let positions = missing;
+      if (counted < texts.length) {
+        positions = missing ?? Array.from({ length: counted }, (_, i) => i);
+        for (let i = counted; i < texts.length; i++) positions.push(i);
+      }
+      if ((positions ?? texts).length === 0) {
+        release();
+        resolve({ model: model.description, results, cacheHits, timings: { queueMs: 0, inferenceMs: 0 } });
+        return;
+      }
+      const context = this.#context(model, texts, counted, name, truncation, options.signal, release);
+      const sink = new CallSink(context, results, positions, positions?.length ?? texts.length, (error) => {
+        if (error !== undefined) reject(error);
+        else resolve({ model: model.description, results, cacheHits, timings: { queueMs: sink.queueMs, inferenceMs: sink.inferenceMs } });
+      });
+      try {
+        this.#enqueue(model, texts, positions, counted, truncation, options.deadline, sink);
+      } catch (error) {
+        sink.refuse(error as Error);
+      }
+    });
+  }
+
   #context(
-    model: ServedModel, texts: readonly string[], name: (i: number) => string, truncation: Truncation,
+    model: ServedModel, texts: readonly string[], counted: number, name: (i: number) => string, truncation: Truncation,
     client: PredictOptions['signal'], settled: () => void,
   ): CallContext {
     return {
-      texts, name, truncation, client, settled,
+      texts, counted, name, truncation, client, settled,
       maxTokens: model.description.maxTokens,
       modelSha256: model.description.sha256,
       cache: this.#cache,
@@ -228,66 +308,21 @@ export class Predictor {
   }
 
   /**
-   * Fills `results` with the answers the caches hold (memory, then Redis when configured), then calls `next`
-   * with the positions of the texts still to compute, or undefined when there is no cache (all of them):
-   * at once when the memory answers, after the round trip when Redis is asked.
-   */
-  #fromCaches(model: ServedModel, texts: readonly string[], truncation: Truncation, results: (TextResult | undefined)[], next: (missing: number[] | undefined) => void): void {
-    const cache = this.#cache;
-    const missing = this.#fromCache(model, texts, truncation, results);
-    if (cache === undefined || missing === undefined || missing.length === 0 || !cache.remote) {
-      next(missing);
-      return;
-    }
-    // Redis failures are misses (lookupRemote never rejects).
-    void cache.lookupRemote(texts, results, model.description.sha256, truncation).then(() => next(this.#countRemoteHits(model, results, missing)));
-  }
-
-  /**
-   * Fills `results` with the answers the in-memory cache holds; returns the positions of the texts still to
-   * compute, or undefined when there is no cache (all of them).
-   */
-  #fromCache(model: ServedModel, texts: readonly string[], truncation: Truncation, results: (TextResult | undefined)[]): number[] | undefined {
-    if (this.#cache === undefined) return undefined;
-    const { found, hits } = this.#cache.lookup(texts, model.description.sha256, truncation);
-    const missing: number[] = [];
-    const counts = new Int32Array(model.description.labels.length);
-    for (let i = 0; i < texts.length; i++) {
-      const result = found[i];
-      if (result === undefined) missing.push(i);
-      else {
-        results[i] = result;
-        counts[result.labelIndex]!++;
-      }
-    }
-    if (hits > 0) this.#metrics.countPredictions(model.description.labels, counts);
-    return missing;
-  }
-
-  /** The positions Redis did not answer either, once it filled `results`; its answers counted. */
-  #countRemoteHits(model: ServedModel, results: (TextResult | undefined)[], positions: number[]): number[] {
-    const counts = new Int32Array(model.description.labels.length);
-    const missing = positions.filter((i) => {
-      const result = results[i];
-      if (result !== undefined) counts[result.labelIndex]!++;
-      return result === undefined;
-    });
-    if (missing.length < positions.length) this.#metrics.countPredictions(model.description.labels, counts);
-    return missing;
-  }
-
-  /**
    * Queues the texts at `positions` (all when undefined), then pumps at the end of this event-loop turn:
    * the calls read in one turn reach an idle worker as one batch, one task instead of one per call. Throws
    * the batcher's refusal of the whole call.
    */
-  #enqueue(model: ServedModel, texts: readonly string[], positions: readonly number[] | undefined, truncation: Truncation, deadline: number, sink: CallSink | EachSink): void {
+  #enqueue(
+    model: ServedModel, texts: readonly string[], positions: readonly number[] | undefined, counted: number, truncation: Truncation,
+    deadline: number, sink: CallSink | EachSink,
+  ): void {
     const code = TRUNCATIONS.indexOf(truncation);
     const count = positions?.length ?? texts.length;
     const entries = new Array<{ payload: QueuedText; tokens: number }>(count);
     for (let j = 0; j < count; j++) {
-      const text = texts[positions?.[j] ?? j]!;
-      entries[j] = { payload: { text, truncation: code }, tokens: model.estimate.tokens(text) };
+      const at = positions?.[j] ?? j;
+      const text = texts[at]!;
+      entries[j] = { payload: { text, truncation: code, counted: at < counted }, tokens: model.estimate.tokens(text) };
     }
     this.#queue.enqueue(entries, { deadline, signal: sink, group: model }, sink);
     if (!this.#pumpSoon) {
@@ -308,7 +343,7 @@ export class Predictor {
       texts[i] = queued[i]!.text;
       truncation[i] = queued[i]!.truncation;
     }
-    const { labels } = model.description;
+    const { labels, problemType } = model.description;
     let scored;
     try {
       scored = await model.backend.score(texts, truncation, model.description.runRows, this.limits.maxBatchTokens);
@@ -317,7 +352,7 @@ export class Predictor {
       throw error;
     }
     const width = labels.length;
-    const counts = new Int32Array(width);
+    const tally = new PredictionTally(width, problemType);
     const outcomes = new Array<TextOutcome>(count);
     let learnedChars = 0;
     let learnedTexts = 0;
@@ -327,12 +362,11 @@ export class Predictor {
         outcomes[i] = TOO_MANY_TOKENS;
         continue;
       }
-      const probabilities = scored.probabilities.subarray(i * width, (i + 1) * width);
-      const labelIndex = argmax(probabilities);
-      counts[labelIndex]!++;
+      const scores = scored.scores.subarray(i * width, (i + 1) * width);
       const truncated = scored.truncated[i] === 1;
-      const result: ScoredText = { labelIndex, probabilities, logits: scored.logits.subarray(i * width, (i + 1) * width), truncated, inferenceMs: scored.ms };
+      const result: ScoredText = { labelIndex: argmax(scores), scores, logits: scored.logits.subarray(i * width, (i + 1) * width), truncated, inferenceMs: scored.ms };
       outcomes[i] = result;
+      if (queued[i]!.counted) tally.add(result);
       if (!truncated) {
         learnedChars += texts[i]!.length;
         learnedTexts++;
@@ -341,7 +375,17 @@ export class Predictor {
     }
     model.estimate.learn(learnedChars, learnedTexts, learnedTokens);
     this.#metrics.countBatch(count, scored);
-    this.#metrics.countPredictions(labels, counts);
+    this.#metrics.countPredictions(model.description, tally);
+    const tap = this.tap;
+    if (tap?.active) {
+      // After this turn: the batch's answers reach their callers first. The tap then sees what still waits
+      // once the texts that arrived meanwhile went to the idle workers (a pump is due anyway): load, not timing.
+      const batch: LiveBatch = { texts: queued, outcomes, model: model.description, ms: scored.ms };
+      setImmediate(() => {
+        this.#queue.pump();
+        tap.offer(batch, this.#queue.depth);
+      });
+    }
     return outcomes;
   }
 }

@@ -1,10 +1,12 @@
 // Reads a model directory as a Hugging Face sequence-classification ONNX export lays it out:
 // model.onnx (at its top or in onnx/, with the files of other dtypes: inference/onnx-files.ts),
-// tokenizer.json, tokenizer_config.json (optional) and config.json with id2label.
-// Everything a worker or the server needs to know about a model is derived here, once.
+// tokenizer.json, tokenizer_config.json (optional) and config.json with id2label (and problem_type, which
+// says what the outputs mean: model-head.ts). Everything a worker or the server needs to know about a model
+// is derived here, once.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { problemTypeFrom, type ProblemType } from './model-head.js';
 import { chooseOnnxFile, dtypeOfFileName, OnnxFileError, type Dtype, type ModelDtype } from './onnx-files.js';
 import type { Device } from './protocol.js';
 
@@ -19,8 +21,15 @@ export interface ModelFiles {
   dtype: Dtype;
   /** A display name: config `_name_or_path`, else the directory's name. */
   name: string;
-  /** Labels in logit order, from config.json `id2label`. */
+  /** Labels in logit order, from config.json `id2label` (a regression head's outputs are named by it too). */
   labels: string[];
+  /** What the outputs mean: config.json `problem_type`, or what transformers assumes without it. */
+  problemType: ProblemType;
+  /**
+   * The text normalization the model's card asks for, by step name, from config.json `text_preprocessing`
+   * (empty when it declares none); the core checks the names and applies the steps.
+   */
+  textPreprocessing: string[];
   /** Longest token sequence the model accepts, special tokens included. */
   maxTokens: number;
   /** tokenizer.json, parsed; empty when loaded with `tokenizer: false` (the workers read it themselves). */
@@ -73,6 +82,12 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
     ? { tokenizerJson: requireFile(join(dir, 'tokenizer.json')), tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), false) }
     : readTokenizerFiles(dir);
   const labels = labelsFrom(config, dir);
+  let problemType: ProblemType;
+  try {
+    problemType = problemTypeFrom(config.problem_type, labels.length, `config.json in ${dir}`);
+  } catch (error) {
+    throw new ModelFilesError((error as Error).message);
+  }
   const modelLimit = maxTokensFrom(config, tokenizerConfig);
   if (options.maxTokens !== undefined && options.maxTokens > modelLimit) {
     throw new ModelFilesError(`MAX_TOKENS=${options.maxTokens} is above this model's limit of ${modelLimit} tokens`);
@@ -84,6 +99,8 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
     dtype,
     name: typeof nameOrPath === 'string' && nameOrPath !== '' ? nameOrPath : basename(dir),
     labels,
+    problemType,
+    textPreprocessing: preprocessingFrom(config, dir),
     maxTokens: options.maxTokens ?? modelLimit,
     tokenizerJson,
     tokenizerConfig,
@@ -187,8 +204,23 @@ function labelsFrom(config: JsonObject, dir: string): string[] {
     labels[index] = label;
   }
   if (new Set(labels).size !== labels.length) throw new ModelFilesError(`config.json id2label in ${dir} repeats a label`);
-  if (labels.length < 2) throw new ModelFilesError(`config.json id2label in ${dir} needs at least two labels`);
+  if (labels.length < 1) throw new ModelFilesError(`config.json id2label in ${dir} names no output`);
   return labels;
+}
+
+/**
+ * config.json `text_preprocessing`: a step name or a list of them. It lives in config.json because
+ * transformers keeps a config's unknown keys through from_pretrained, save_pretrained and push_to_hub, so the
+ * declaration travels with the model; a plain export without it is served as it always was.
+ */
+function preprocessingFrom(config: JsonObject, dir: string): string[] {
+  const declared = config.text_preprocessing;
+  if (declared === undefined || declared === null) return [];
+  const steps = typeof declared === 'string' ? [declared] : declared;
+  if (!Array.isArray(steps) || !steps.every((step): step is string => typeof step === 'string' && step !== '')) {
+    throw new ModelFilesError(`config.json text_preprocessing in ${dir} must be a step name or a list of step names`);
+  }
+  return steps;
 }
 
 function maxTokensFrom(config: JsonObject, tokenizerConfig: JsonObject): number {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 import type { ModelFiles } from './model-files.js';
+import { activationOf } from './model-head.js';
 import type {
   Device, ScoredBatch, TaskReplies, TokenDetail, WorkerConfig, WorkerDescription, WorkerReply, WorkerTask,
 } from './protocol.js';
@@ -118,6 +119,7 @@ function startPiscina(options: InferencePoolOptions): Piscina {
     modelDir: options.files.dir,
     maxTokens: options.files.maxTokens,
     numLabels: options.files.labels.length,
+    activation: activationOf(options.files.problemType),
     device: options.device,
     intraOpThreads: options.intraOpThreads,
     warmupBatchSize: options.warmupBatchSize,

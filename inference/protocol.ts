@@ -1,6 +1,8 @@
 // The messages between the pool (main thread) and its workers, typed in one place: each task kind names the
-// reply it gets (TaskReplies), so neither side casts. Texts go to a worker as strings; logits,
-// probabilities and the per-text flags come back as transferable typed arrays (moved, not copied).
+// reply it gets (TaskReplies), so neither side casts. Texts go to a worker as strings; logits, scores and
+// the per-text flags come back as transferable typed arrays (moved, not copied).
+import type { Activation } from './model-head.js';
+
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 
@@ -29,6 +31,8 @@ export interface WorkerConfig {
   warmupBudgetMs: number;
   /** Labels of the model (logit width). */
   numLabels: number;
+  /** What turns the model's logits into its scores (model-head.ts): the head's, from config.json. */
+  activation: Activation;
 }
 
 /** What to do with a text longer than the model reads. */
@@ -57,8 +61,11 @@ export const TEXT_TOO_MANY_TOKENS = 1;
 export interface ScoredBatch {
   /** The model's output, row-major [texts, labels]; zeros where the text was not run. */
   logits: Float32Array;
-  /** Softmax of the logits, row-major [texts, labels]. */
-  probabilities: Float32Array;
+  /**
+   * The head's activation of the logits, row-major [texts, labels]: softmax probabilities (single-label),
+   * a sigmoid probability per label (multi-label), or the raw values (regression).
+   */
+  scores: Float32Array;
   /** TEXT_SCORED or TEXT_TOO_MANY_TOKENS, per text. */
   status: Uint8Array;
   /** 1 where the text had more tokens than the model reads (cut, unless its truncation was 'none'). */
@@ -73,7 +80,7 @@ export interface ScoredBatch {
   runs: number;
   /** Time spent tokenizing, ms. */
   tokenizeMs: number;
-  /** The whole task in the worker (tokenizing, input tensors, ONNX Runtime, softmax), ms. */
+  /** The whole task in the worker (tokenizing, input tensors, ONNX Runtime, activation), ms. */
   ms: number;
 }
 

@@ -2,12 +2,13 @@
 // run each, and lay the answers out by the texts' positions. Tokenizing here rather than in a thread of its
 // own saves each text two thread hand-offs; the worker's batch time then includes it, which is what the
 // batcher's drain rate should measure anyway.
+import { activate, type Activation } from './model-head.js';
 import { planRuns } from './run-plan.js';
 import { TEXT_SCORED, TEXT_TOO_MANY_TOKENS, TRUNCATIONS, type ScoreTask, type ScoredBatch } from './protocol.js';
 import { classify, type ClassifierSession } from './session.js';
 import type { TextTokenizer } from './tokenizer.js';
 
-export async function scoreBatch(tokenizer: TextTokenizer, classifier: ClassifierSession, task: ScoreTask): Promise<ScoredBatch> {
+export async function scoreBatch(tokenizer: TextTokenizer, classifier: ClassifierSession, activation: Activation, task: ScoreTask): Promise<ScoredBatch> {
   const started = performance.now();
   const count = task.texts.length;
   const width = classifier.numLabels;
@@ -26,7 +27,6 @@ export async function scoreBatch(tokenizer: TextTokenizer, classifier: Classifie
   const tokenizeMs = performance.now() - started;
 
   const logits = new Float32Array(count * width);
-  const probabilities = new Float32Array(count * width);
   const plan = planRuns(lengths, task.maxRunRows, task.maxRunTokens, tokenizer.maxTokens, (i) => status[i] === TEXT_SCORED);
   let realTokens = 0;
   let paddedTokens = 0;
@@ -36,14 +36,15 @@ export async function scoreBatch(tokenizer: TextTokenizer, classifier: Classifie
     const length = plan.lengths[r]!;
     const out = await classify(classifier, rows, length, tokenizer.padId);
     members.forEach((i, row) => {
-      logits.set(out.logits.subarray(row * width, (row + 1) * width), i * width);
-      probabilities.set(out.probabilities.subarray(row * width, (row + 1) * width), i * width);
+      logits.set(out.subarray(row * width, (row + 1) * width), i * width);
       realTokens += lengths[i]!;
     });
     paddedTokens += members.length * length;
   }
+  // Once over the whole batch, not per run.
+  const scores = activate(activation, logits, width);
   return {
-    logits, probabilities, status, truncated, tokens: lengths, realTokens, paddedTokens,
+    logits, scores, status, truncated, tokens: lengths, realTokens, paddedTokens,
     runs: plan.starts.length - 1, tokenizeMs, ms: performance.now() - started,
   };
 }

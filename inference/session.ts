@@ -129,11 +129,11 @@ export function batchFeeds(batch: PaddedBatch, withTokenTypes = false): Record<s
 
 /**
  * Runs one batch (each text one id array, at most `paddedLength` ids), padded to `paddedLength`, and returns
- * the logits and their softmax probabilities, row by row.
+ * the model's logits, row by row (the head's activation is applied to the whole batch: score-batch.ts).
  */
 export async function classify(
   model: ClassifierSession, rows: readonly ArrayLike<number>[], paddedLength: number, padId: number,
-): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
+): Promise<Float32Array> {
   const batch = rows.length;
   const feeds = batchFeeds(padBatch(rows, paddedLength, padId), model.hasTokenTypes);
   const outputs = await model.session.run(feeds, [model.outputName]);
@@ -144,21 +144,5 @@ export async function classify(
   // A copy: the tensor's memory belongs to ONNX Runtime (on a GPU, to the device) and is released below.
   const values = Float32Array.from(logits.data as Float32Array);
   for (const tensor of Object.values(outputs)) tensor.dispose?.();
-  return { logits: values, probabilities: softmaxRows(values, model.numLabels) };
-}
-
-export function softmaxRows(logits: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let base = 0; base < logits.length; base += width) {
-    let max = -Infinity;
-    for (let k = 0; k < width; k++) max = Math.max(max, logits[base + k]!);
-    let sum = 0;
-    for (let k = 0; k < width; k++) {
-      const e = Math.exp(logits[base + k]! - max);
-      out[base + k] = e;
-      sum += e;
-    }
-    for (let k = 0; k < width; k++) out[base + k]! /= sum;
-  }
-  return out;
+  return values;
 }

@@ -59,8 +59,8 @@ function failure(error: unknown): WorkerReply<never> {
 async function run(model: LoadedModel, task: WorkerTask): Promise<WorkerReply<TaskReplies[WorkerTask['kind']]>> {
   switch (task.kind) {
     case 'score': {
-      const scored = await scoreBatch(model.tokenizer, model.classifier, task);
-      return moved(scored, [scored.logits.buffer, scored.probabilities.buffer, scored.status.buffer, scored.truncated.buffer, scored.tokens.buffer]);
+      const scored = await scoreBatch(model.tokenizer, model.classifier, config.activation, task);
+      return moved(scored, [scored.logits.buffer, scored.scores.buffer, scored.status.buffer, scored.truncated.buffer, scored.tokens.buffer]);
     }
     case 'tokenize':
       return { ok: true, value: task.texts.map((text) => model.tokenizer.tokenize(text, task.addSpecialTokens)) };

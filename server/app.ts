@@ -11,6 +11,7 @@ import { installErrorHandler } from './error-handler.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
+import type { ShadowScorer } from '../core/shadow.js';
 import { CLIENT_BUDGET, type RouteAccess } from './routes/access.js';
 import { registerDocs, registerHttpMetrics, registerPressureShedding, registerRateLimit } from './plugins.js';
 import { adminRoutes } from './routes/admin.js';
@@ -32,6 +33,7 @@ export interface AppDependencies {
   metrics: ServiceMetrics;
   logger: Logger;
   reloader: ModelReloader;
+  shadow: ShadowScorer;
   redis?: Redis | undefined;
 }
 
@@ -55,7 +57,7 @@ export const FASTIFY_OPTIONS = {
   },
 } as const;
 
-export async function buildApp({ config, predictor, metrics, logger, reloader, redis }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, predictor, metrics, logger, reloader, shadow, redis }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     ...FASTIFY_OPTIONS,
     loggerInstance: logger,
@@ -90,6 +92,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   });
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.url !== '/metrics') metrics.requestsInFlight.dec();
+    // A prediction request that got answers (predictForReply, the stream): its key's usage.
+    if (request.textsAnswered !== undefined) metrics.countKeyUsage(request.clientName ?? 'anonymous', request.textsAnswered);
     done();
   });
 
@@ -117,7 +121,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   await app.register(operationsRoutes, { predictor, access: clientAccess });
   await app.register(predictRoutes, { predictor, access: clientAccess });
   await app.register(predictStreamRoutes, { predictor, bodyLimit: config.bodyLimit, access: clientAccess });
-  await app.register(adminRoutes, { reloader, access: adminAccess });
+  await app.register(adminRoutes, { reloader, shadow, sampleRate: config.shadowSampleRate, access: adminAccess });
   await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
   // The protocols other clients speak (issue 12): thin adapters over the same predictor and access.
   const { name: serverName, version } = serviceInfo();

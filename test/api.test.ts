@@ -158,12 +158,12 @@ t.test('GET /metrics exposes the service metrics in Prometheus text', async (t) 
   for (const name of [
     'http_request_duration_seconds_bucket', 'sentiment_queue_depth', 'sentiment_batch_size_bucket', 'sentiment_batch_padded_tokens_bucket',
     'sentiment_queue_wait_seconds_bucket', 'sentiment_tokenization_seconds_bucket', 'sentiment_inference_seconds_bucket',
-    'sentiment_rejections_total', 'sentiment_predictions_total', 'sentiment_model_info', 'process_resident_memory_bytes',
+    'sentiment_rejections_total', 'sentiment_predicted_label_total', 'sentiment_prediction_confidence_bucket', 'sentiment_truncated_texts_total', 'sentiment_model_info', 'process_resident_memory_bytes',
     'nodejs_eventloop_lag_seconds', 'sentiment_tokens_total',
   ]) t.match(text, new RegExp(`^${name}`, 'm'), name);
   t.match(text, /http_request_duration_seconds_count\{[^}]*route="\/api\/predict"[^}]*status_code="200"[^}]*\} [1-9]/);
   t.match(text, /sentiment_model_info\{name="bert-tiny-fixture",sha256="[0-9a-f]{64}",device="cpu",provider="cpu"\} 1/);
-  t.match(text, /sentiment_predictions_total\{label="(negative|neutral|positive)"\} [1-9]/);
+  t.match(text, /sentiment_predicted_label_total\{label="(negative|neutral|positive)",model_version="[0-9a-f]{12}"\} [1-9]/);
 });
 
 t.test('GET /docs serves the OpenAPI document generated from the route schemas', async (t) => {
@@ -173,7 +173,9 @@ t.test('GET /docs serves the OpenAPI document generated from the route schemas',
   t.equal(doc.status, 200);
   t.equal(doc.body.openapi, '3.0.3');
   // The service's own routes; the protocol routes' entries are checked in test/tei.test.ts.
-  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/admin/shadow', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths['/api/admin/shadow']).sort(), ['delete', 'get', 'post'], 'the shadow candidate\'s admin routes');
+  t.same(doc.body.paths['/api/admin/shadow'].post.requestBody.content['application/json'].schema.required, ['model_path']);
   const predict = doc.body.paths['/api/predict'].post;
   t.equal(predict.requestBody.content['application/json'].schema.properties.text.maxLength, 100);
   t.ok(predict.responses['200'].headers['x-model-version'], 'timing headers documented');

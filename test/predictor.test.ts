@@ -18,7 +18,7 @@ function setup({ cacheSize = 0, maxQueue = 100, maxBatchSize = 8, hold = false, 
   predictor = new Predictor(
     fakeModel(backend),
     { maxBatchSize, maxBatchTokens: 1024, maxWaitMs: 5, maxQueue },
-    { maxTextChars: 100, maxClientBatch, requestTimeoutMs: 10_000 },
+    { maxTextChars: 100, maxClientBatch, requestTimeoutMs: 10_000, explainMaxWords: 8 },
     metrics,
     cache,
   );
@@ -130,7 +130,7 @@ t.test('the cache answers repeated texts without the backend, and says so', asyn
   const cut = await predictor.predict(['a good one'], { deadline: deadline(), truncation: 'left' });
   t.equal(cut.cacheHits, 0, 'another truncation is another answer');
   t.equal(await metric('sentiment_cache_lookups_total', '{result="hit",source="memory"}'), 3);
-  t.equal(await metric('sentiment_predictions_total', '{label="positive"}'), 4, 'cached answers count as predictions too');
+  t.equal(await metric('sentiment_predicted_label_total', '{label="positive",model_version="fake00000001"}'), 4, 'cached answers count as predictions too');
 });
 
 t.test('predictEach answers each text on its own, never before it returns', async (t) => {
@@ -158,8 +158,8 @@ t.test('metrics are counted per batch: size, tokens, runs, predictions by label'
   t.equal(await metric('sentiment_batch_size_count'), 1);
   t.equal(await metric('sentiment_model_runs_total'), 1);
   t.equal(await metric('sentiment_tokens_total', '{kind="real"}'), 15, 'the worker\'s exact counts, 3 words + 2 special tokens each');
-  t.equal(await metric('sentiment_predictions_total', '{label="positive"}'), 2);
-  t.equal(await metric('sentiment_predictions_total', '{label="negative"}'), 1);
+  t.equal(await metric('sentiment_predicted_label_total', '{label="positive",model_version="fake00000001"}'), 2);
+  t.equal(await metric('sentiment_predicted_label_total', '{label="negative",model_version="fake00000001"}'), 1);
 });
 
 t.test('the token guess learns the tokens per character from the answers', async (t) => {

@@ -62,9 +62,13 @@ export function teiTruncation(truncate: boolean | null | undefined, direction: s
   return direction?.toLowerCase() === 'left' ? 'left' : 'right';
 }
 
-/** Every label with its score (probability, or the raw logit with raw_scores), highest first, as TEI sorts them. */
+/**
+ * Every label with its score, highest first, as TEI sorts them: the head's scores (a softmax probability; a
+ * sigmoid probability per label for a multi-label model, where TEI would softmax them; a regression's raw
+ * value), or the raw logits with raw_scores.
+ */
 export function teiPredictions(labels: readonly string[], result: TextResult, rawScores: boolean): TeiPrediction[] {
-  return labelledScores(labels, rawScores ? result.logits : result.probabilities);
+  return labelledScores(labels, rawScores ? result.logits : result.scores);
 }
 
 /** Labels with their scores, highest first (ties keep the model's label order). */
@@ -85,7 +89,10 @@ function teiDtype(dtype: Dtype): string {
   return dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : dtype;
 }
 
-/** TEI's Info object, with this service's true values. */
+/**
+ * TEI's Info object, with this service's true values, and two of its own: the classifier's problem_type
+ * (what its scores mean) and the text_preprocessing steps applied before the model reads a text.
+ */
 export function teiInfo(model: ModelDescription, limits: PredictorLimits, version: string) {
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
@@ -94,7 +101,8 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
     model_id: model.name,
     model_sha: model.sha256,
     model_dtype: teiDtype(model.dtype),
-    model_type: { classifier: { id2label, label2id } },
+    model_type: { classifier: { id2label, label2id, problem_type: model.problemType } },
+    text_preprocessing: model.preprocessing,
     max_concurrent_requests: limits.maxQueue,
     max_input_length: model.maxTokens,
     max_batch_tokens: limits.maxBatchTokens,

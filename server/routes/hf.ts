@@ -24,6 +24,6 @@ export const hfRoutes: FastifyPluginAsync<HfRoutesOptions> = async (app, { predi
     const name = typeof inputs === 'string' ? () => 'inputs' : (i: number) => `inputs[${i}]`;
     // Long texts are cut at their end, as on /api/predict (the Inference API has no truncation parameter).
     const set = await predictForReply(predictor, reply, hfTexts(inputs), { name, listName: 'inputs' }, started);
-    return set.results.map((result) => hfClassification(set.model.labels, result, parameters));
+    return set.results.map((result) => hfClassification(set.model, result, parameters));
   });
 };

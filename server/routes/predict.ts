@@ -15,13 +15,13 @@ export interface PredictRoutesOptions {
 export const predictRoutes: FastifyPluginAsync<PredictRoutesOptions> = async (app, { predictor, access }) => {
   const { limits } = predictor;
 
-  app.post<{ Body: { text: string } }>('/api/predict', { ...access, schema: withAccess(predictRouteSchema(limits.maxTextChars), access) }, async (request, reply) => {
-    const set = await predictForReply(predictor, reply, [request.body.text], { name: () => 'text' });
-    return restPrediction(set.model.labels, set.results[0]!);
+  app.post<{ Body: { text: string; explain?: boolean } }>('/api/predict', { ...access, schema: withAccess(predictRouteSchema(limits.maxTextChars, limits.explainMaxWords), access) }, async (request, reply) => {
+    const set = await predictForReply(predictor, reply, [request.body.text], { name: () => 'text', explain: request.body.explain === true });
+    return restPrediction(set.model, set.results[0]!, set.explanations?.[0]);
   });
 
-  app.post<{ Body: { texts: string[] } }>('/api/predict/batch', { ...access, schema: withAccess(predictBatchRouteSchema(limits.maxTextChars, limits.maxClientBatch), access) }, async (request, reply) => {
-    const set = await predictForReply(predictor, reply, request.body.texts);
-    return { predictions: set.results.map((result) => restPrediction(set.model.labels, result)) };
+  app.post<{ Body: { texts: string[]; explain?: boolean } }>('/api/predict/batch', { ...access, schema: withAccess(predictBatchRouteSchema(limits.maxTextChars, limits.maxClientBatch, limits.explainMaxWords), access) }, async (request, reply) => {
+    const set = await predictForReply(predictor, reply, request.body.texts, { explain: request.body.explain === true });
+    return { predictions: set.results.map((result, i) => restPrediction(set.model, result, set.explanations?.[i])) };
   });
 };

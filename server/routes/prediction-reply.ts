@@ -4,6 +4,13 @@
 import type { FastifyReply } from 'fastify';
 import type { PredictOptions, PredictionSet, Predictor } from '../../core/predictor.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Texts a prediction request was answered for (per-key usage, counted once it is answered). */
+    textsAnswered: number | undefined;
+  }
+}
+
 /**
  * Reads as aborted once the client has closed its connection, so that its texts leave the queue. The
  * batcher reads it when it looks at the queue: no AbortController or listener per request.
@@ -34,5 +41,6 @@ export async function predictForReply(
 ): Promise<PredictionSet> {
   const set = await predictor.predict(texts, { ...options, deadline: predictor.deadline(startedAt), signal: clientGone(reply) });
   setPredictionHeaders(reply, set, startedAt);
+  reply.request.textsAnswered = set.results.length;
   return set;
 }

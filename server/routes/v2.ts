@@ -58,9 +58,9 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, { predi
     app.post<{ Params: ModelParams; Body: V2InferRequest }>(`${prefix}/infer`, guarded(access, 'v2', v2InferRouteSchema(versioned)), async (request, reply) => {
       const started = performance.now();
       const { name, version: wanted } = request.params;
-      v2Model(predictor.model, name, wanted);
+      const served = v2Model(predictor.model, name, wanted);
       const texts = v2Texts(request.body);
-      const outputs = v2RequestedOutputs(request.body);
+      const outputs = v2RequestedOutputs(request.body, served);
       const truncation = v2Truncation(request.body.parameters);
       const where = (i: number) => `inputs[0].data[${i}]`;
       const set = await predictForReply(predictor, reply, texts, { truncation, name: where, listName: `input '${V2_INPUT}'` }, started);

@@ -5,9 +5,14 @@ import type { ScoringBackend } from '../../core/backend.js';
 import type { ModelDescription, ServedModel } from '../../core/model.js';
 import { TokenEstimate } from '../../core/token-estimate.js';
 import { TEXT_SCORED, TEXT_TOO_MANY_TOKENS, TRUNCATIONS, type ScoredBatch, type TokenDetail, type WorkerDescription } from '../../inference/protocol.js';
-import { softmaxRows } from '../../inference/session.js';
+import { softmaxRows } from '../../inference/model-head.js';
 
 export const LABELS = ['negative', 'neutral', 'positive'] as const;
+
+/** The default rule: a text containing "good" is positive, "bad" negative, else neutral. */
+export function fakeLabel(text: string): number {
+  return text.includes('good') ? 2 : text.includes('bad') ? 0 : 1;
+}
 
 /** A word is a token; two special tokens frame each text. */
 export function fakeTokens(text: string): number {
@@ -31,10 +36,13 @@ export class FakeBackend implements ScoringBackend {
   hold = false;
   closed = false;
   readonly #maxTokens: number;
+  readonly #labelOf: (text: string) => number;
 
-  constructor({ workers = 1, maxTokens = 16 }: { workers?: number; maxTokens?: number } = {}) {
+  /** `labelOf` gives a text's label (an index into LABELS); by default "good" positive, "bad" negative, else neutral. */
+  constructor({ workers = 1, maxTokens = 16, labelOf = fakeLabel }: { workers?: number; maxTokens?: number; labelOf?: (text: string) => number } = {}) {
     this.workers = workers;
     this.#maxTokens = maxTokens;
+    this.#labelOf = labelOf;
   }
 
   score(texts: string[], truncation: Uint8Array, maxRunRows: number, maxRunTokens: number): Promise<ScoredBatch> {
@@ -78,20 +86,20 @@ export class FakeBackend implements ScoringBackend {
         return;
       }
       status[i] = TEXT_SCORED;
-      const label = text.includes('good') ? 2 : text.includes('bad') ? 0 : 1;
-      logits[i * width + label] = 4;
+      logits[i * width + this.#labelOf(text)] = 4;
     });
     const realTokens = tokens.reduce((sum, n, i) => sum + (status[i] === TEXT_SCORED ? n : 0), 0);
-    return { logits, probabilities: softmaxRows(logits, width), status, truncated, tokens, realTokens, paddedTokens: realTokens, runs: 1, tokenizeMs: 0, ms: 1 };
+    return { logits, scores: softmaxRows(logits, width), status, truncated, tokens, realTokens, paddedTokens: realTokens, runs: 1, tokenizeMs: 0, ms: 1 };
   }
 }
 
-/** A served model over a fake backend. */
-export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16 } = {}): ServedModel {
+/** A served model over a fake backend; `preprocess` stands for a declared text_preprocessing step. */
+export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxTokens = 16, preprocess = undefined as ((text: string) => string) | undefined } = {}): ServedModel {
   const description: ModelDescription = {
-    name: 'fake', file: 'model.onnx', labels: LABELS, maxTokens, dtype: 'fp32', device: 'cpu',
+    name: 'fake', file: 'model.onnx', labels: LABELS, problemType: 'single_label_classification', preprocessing: preprocess ? ['fake'] : [],
+    maxTokens, dtype: 'fp32', device: 'cpu',
     executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
-  return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens) };
+  return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens), preprocess };
 }

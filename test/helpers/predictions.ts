@@ -12,7 +12,7 @@ export function samePrediction(a: Prediction, b: Prediction): boolean {
   if (a.label !== b.label || a.truncated !== b.truncated) return false;
   const labels = Object.keys(a.scores);
   if (labels.join() !== Object.keys(b.scores).join()) return false;
-  return Math.abs(a.score - b.score) <= SCORE_TOLERANCE
+  return Math.abs((a.score ?? a.value ?? 0) - (b.score ?? b.value ?? 0)) <= SCORE_TOLERANCE
     && labels.every((label) => Math.abs(a.scores[label]! - b.scores[label]!) <= SCORE_TOLERANCE);
 }
 
