@@ -25,13 +25,17 @@ ARG NPM_REGISTRY
 ARG NPM_CA_CERT
 COPY package.json package-lock.json ./
 # The CA is added to what Node already trusts (its own roots, and the base image's NODE_EXTRA_CA_CERTS),
-# for this step only: it is not left in the image.
+# for this step only: it is not left in the image. onnxruntime-node ships binaries for every platform
+# (~290 MB): only this one's (~45 MB) are kept.
 RUN if [ -n "$NPM_CA_CERT" ]; then \
       { cat "${NODE_EXTRA_CA_CERTS:-/dev/null}" 2>/dev/null; printf '%s\n' "$NPM_CA_CERT"; } >/tmp/npm-ca.pem; \
       export NODE_EXTRA_CA_CERTS=/tmp/npm-ca.pem; \
     fi \
  && npm ci --no-audit --no-fund ${NPM_REGISTRY:+--registry="$NPM_REGISTRY"} \
- && rm -f /tmp/npm-ca.pem
+ && rm -f /tmp/npm-ca.pem \
+ && ort=node_modules/onnxruntime-node/bin/napi-v6 platform="linux/$(node -p process.arch)" \
+ && for d in "$ort"/*/*; do [ "$d" = "$ort/$platform" ] || rm -rf "$d"; done \
+ && test -f "$ort/$platform/onnxruntime_binding.node"
 COPY tsconfig.json ./
 COPY server ./server
 COPY core ./core
@@ -44,13 +48,7 @@ RUN npx tsc -p tsconfig.json && chmod +x dist/cli/main.js
 # ---- prod-deps: production dependencies only (every native module ships prebuilt binaries) ------------
 # Pruned from the build stage's tree rather than installed again: one download of the packages per build.
 FROM build AS prod-deps
-# onnxruntime-node ships binaries for every platform (~290 MB): keep this one's (~45 MB).
-RUN npm prune --omit=dev --no-audit --no-fund \
- && arch=$(node -p process.arch) \
- && for d in node_modules/onnxruntime-node/bin/napi-v6/*/*; do \
-      [ "$d" = "node_modules/onnxruntime-node/bin/napi-v6/linux/$arch" ] || rm -rf "$d"; \
-    done \
- && test -f "node_modules/onnxruntime-node/bin/napi-v6/linux/$arch/onnxruntime_binding.node"
+RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: the CPU image ----------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -13,8 +13,9 @@
 # Grafana is not built: Debian has no package for it and npm no route to it. Start the stack without it
 # (deploy/README.md, "Without Docker Hub").
 #
-#   sudo deploy/base-images.sh             # builds the images that are missing
-#   sudo deploy/base-images.sh --rebuild   # builds all of them again (the cached Debian roots too)
+#   sudo deploy/base-images.sh                   # builds the images that are missing
+#   sudo deploy/base-images.sh nginx redis       # only these (of node, nginx, prometheus, redis)
+#   sudo deploy/base-images.sh --rebuild [...]   # builds them again (the cached Debian roots too)
 #
 # Settings (environment):
 #   DEBIAN_MIRROR      default http://deb.debian.org/debian
@@ -25,11 +26,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rebuild=false
-case ${1:-} in
-  --rebuild) rebuild=true ;;
-  '') ;;
-  *) echo "usage: $0 [--rebuild]" >&2; exit 2 ;;
-esac
+wanted=()
+for arg in "$@"; do
+  case $arg in
+    --rebuild) rebuild=true ;;
+    node | nginx | prometheus | redis) wanted+=("$arg") ;;
+    *) echo "usage: $0 [--rebuild] [node] [nginx] [prometheus] [redis]" >&2; exit 2 ;;
+  esac
+done
+[ ${#wanted[@]} -gt 0 ] || wanted=(node nginx prometheus redis)
 
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ca_bundle=${CA_BUNDLE:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}}
@@ -50,22 +55,34 @@ done
 node_major=$(echo "$node_image" | sed -n 's/^node:\([0-9]*\)-.*/\1/p')
 node_suite=$(echo "$node_image" | sed -n 's/^node:[0-9]*-\([a-z]*\).*/\1/p')
 
+command -v docker >/dev/null || { echo "base-images: needs docker (Debian: apt-get install docker.io)" >&2; exit 1; }
+exists() { docker image inspect "$1" >/dev/null 2>&1; }
+tag_of() { local var="${1}_image"; echo "${!var}"; }
+missing=()
+for name in "${wanted[@]}"; do
+  if $rebuild || ! exists "$(tag_of "$name")"; then missing+=("$name"); fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "base-images: ${wanted[*]}: present"
+  exit 0
+fi
+
 [ "$(id -u)" = 0 ] || { echo "base-images: debootstrap needs root" >&2; exit 1; }
-for tool in debootstrap docker npm; do
-  command -v "$tool" >/dev/null || { echo "base-images: needs $tool (Debian: apt-get install debootstrap docker.io npm)" >&2; exit 1; }
+for tool in debootstrap npm; do
+  command -v "$tool" >/dev/null || { echo "base-images: needs $tool (Debian: apt-get install debootstrap npm)" >&2; exit 1; }
 done
 [ -r "$ca_bundle" ] || { echo "base-images: CA bundle $ca_bundle not readable (set CA_BUNDLE)" >&2; exit 1; }
-
-exists() { docker image inspect "$1" >/dev/null 2>&1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$cache"
 
 # A minimal Debian root as an image (sentiment-base/debian:<suite>), slimmed like the official -slim images,
 # trusting the machine's CA bundle (apt over HTTPS, npm).
+declare -A rooted=()
 debian_root() {
   local suite=$1 image="sentiment-base/debian:$1" tarball="$cache/$1-minbase.tar"
-  if exists "$image" && ! $rebuild; then return; fi
+  if [ -n "${rooted[$suite]:-}" ] || { exists "$image" && ! $rebuild; }; then return; fi
+  rooted[$suite]=1
   if [ ! -f "$tarball" ] || $rebuild; then
     local root="$work/root-$suite" script=/usr/share/debootstrap/scripts/$suite
     # debootstrap knows the releases of its own time: a newer one bootstraps like sid.
@@ -110,13 +127,14 @@ CFG
 build() {
   local name=$1 tag=$2 base=$3 context=$4
   echo "base-images: building $tag (deploy/base-images/$name.Dockerfile on $base)"
-  docker build --build-arg "BASE=$base" \
+  docker build --force-rm --build-arg "BASE=$base" \
     --label "org.opencontainers.image.description=stand-in for $tag built by deploy/base-images.sh on $base" \
     -f "deploy/base-images/$name.Dockerfile" -t "$tag" "$context" >"$work/build-$name.log" 2>&1 \
     || { tail -n 30 "$work/build-$name.log" >&2; exit 1; }
 }
 
-if ! exists "$node_image" || $rebuild; then
+for name in "${missing[@]}"; do
+  [ "$name" = node ] || continue
   debian_root "$node_suite"
   context="$work/node"
   mkdir -p "$context"
@@ -128,17 +146,17 @@ if ! exists "$node_image" || $rebuild; then
   mv "$context/node-package/bin/node" "$context/node"
   rm -rf "$context/node-package" "$context"/*.tgz
   build node "$node_image" "sentiment-base/debian:$node_suite" "$context"
-fi
+done
 
 empty="$work/empty"
 mkdir -p "$empty"
-for pair in "nginx:$nginx_image" "prometheus:$prometheus_image" "redis:$redis_image"; do
-  name=${pair%%:*} tag=${pair#*:}
-  if exists "$tag" && ! $rebuild; then continue; fi
+for name in "${missing[@]}"; do
+  [ "$name" != node ] || continue
   debian_root "$standin_suite"
-  build "$name" "$tag" "sentiment-base/debian:$standin_suite" "$empty"
+  build "$name" "$(tag_of "$name")" "sentiment-base/debian:$standin_suite" "$empty"
 done
 
-for tag in "$node_image" "$nginx_image" "$prometheus_image" "$redis_image"; do
+for name in "${missing[@]}"; do
+  tag=$(tag_of "$name")
   echo "base-images: $tag ready, $(( $(docker image inspect --format '{{.Size}}' "$tag") / 1000000 )) MB"
 done

@@ -17,7 +17,7 @@ const lookup = (present: string[]) => (path: string) => present.includes(path);
 t.test('a program is found in PATH or in the sbin directories a non-root PATH lacks', async (t) => {
   const dirs = searchDirs('/opt/bin:/usr/bin');
   t.same(dirs, ['/opt/bin', '/usr/bin', '/usr/sbin', '/usr/local/sbin', '/sbin']);
-  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium'];
+  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/sbin/dockerd', '/usr/sbin/debootstrap', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium'];
   t.same(missingTools(TOOLS, dirs, lookup(present)), [], 'nothing missing');
   t.same(missingTools(TOOLS, dirs, lookup(present.filter((p) => !p.endsWith('/redis-server') && !p.endsWith('/chromium')))).map((x) => x.command),
     ['redis-server', 'chromium']);
@@ -26,13 +26,13 @@ t.test('a program is found in PATH or in the sbin directories a non-root PATH la
 
 t.test('Debian as root: apt-get update, then one install of the missing packages, then stop what Debian started', async (t) => {
   const missing = missingTools(TOOLS, searchDirs('/usr/bin'), lookup(['/usr/bin/openssl', '/usr/bin/docker-compose', '/usr/bin/curl']));
-  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'chromium']);
+  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'dockerd', 'debootstrap', 'chromium']);
   t.same(plan(missing, { platform: 'linux', isRoot: true, hasApt: true }), {
     action: 'install',
     commands: [
       ['apt-get', 'update', '-qq'],
       // promtool comes with prometheus: one package, named once.
-      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium', 'fonts-dejavu-core'],
+      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'docker.io', 'debootstrap', 'chromium', 'fonts-dejavu-core'],
     ],
     services: ['nginx', 'prometheus', 'redis-server'],
   });
