@@ -11,7 +11,8 @@ import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * What the tests run, by the command they look up, with its Debian package and Homebrew formula.
+ * What the tests run, by the command they look up, with its Debian package and Homebrew formula (none for
+ * what only Linux has: the Docker test runs dockerd itself and bootstraps Debian roots).
  * `service`: Debian starts it on install; stopped so that it holds no port the tests might pick.
  */
 export const TOOLS = [
@@ -21,8 +22,8 @@ export const TOOLS = [
   { command: 'redis-server', apt: 'redis-server', brew: 'redis', service: 'redis-server', why: 'shared rate limits and cache' },
   { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml and runs the stack' },
   // The engine: test/docker.test.ts starts dockerd itself when none runs (as root) and stops it after.
-  { command: 'dockerd', apt: 'docker.io', brew: '--cask docker', why: 'the Docker engine that builds and runs the images' },
-  { command: 'debootstrap', apt: 'debootstrap', brew: 'debootstrap', why: 'builds the base images without Docker Hub (deploy/base-images.sh)' },
+  { command: 'dockerd', apt: 'docker.io', why: 'the Docker engine that builds and runs the images' },
+  { command: 'debootstrap', apt: 'debootstrap', why: 'builds the base images without Docker Hub (deploy/base-images.sh)' },
   { command: 'openssl', apt: 'openssl', brew: 'openssl', why: 'a TLS test certificate' },
   { command: 'curl', apt: 'curl', brew: 'curl', why: 'runs the deployment guide\'s admin call as written' },
   // With a font: Debian's chromium depends on none, and a page without one lays out no text for screenshots.
@@ -67,14 +68,14 @@ export function plan(missing, machine) {
     };
   }
   const install = (tool) => {
-    if (machine.platform === 'darwin') return `brew install ${tool.brew}`;
-    if (machine.hasApt) return `sudo apt-get install -y ${tool.apt}`;
-    return `your package manager's ${tool.apt} package`;
+    if (machine.platform === 'darwin') return tool.brew ? `install it with brew install ${tool.brew}` : 'Linux only: run the tests on Debian or Ubuntu';
+    if (machine.hasApt) return `install it with sudo apt-get install -y ${tool.apt}`;
+    return `install it with your package manager's ${tool.apt} package`;
   };
   return {
     action: 'stop',
     lines: [
-      ...missing.map((tool) => `npm test needs ${tool.command} (${tool.why}): install it with ${install(tool)}`),
+      ...missing.map((tool) => `npm test needs ${tool.command} (${tool.why}): ${install(tool)}`),
       ...(machine.platform === 'linux' && machine.hasApt
         ? [`or all at once: sudo apt-get install -y --no-install-recommends ${packages.join(' ')}`]
         : []),

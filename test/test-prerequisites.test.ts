@@ -61,6 +61,9 @@ t.test('without root, or without apt, it stops with one line per missing program
       'npm test needs chromium (the playground page in a real browser): install it with brew install --cask chromium',
     ],
   });
+  t.same(plan([tool('dockerd')], { platform: 'darwin', isRoot: false, hasApt: false }),
+    { action: 'stop', lines: ['npm test needs dockerd (the Docker engine that builds and runs the images): Linux only: run the tests on Debian or Ubuntu'] },
+    'what only Linux has: no Homebrew formula is made up');
   const otherLinux = plan([tool('redis-server')], { platform: 'linux', isRoot: true, hasApt: false });
   t.same(otherLinux, { action: 'stop', lines: ["npm test needs redis-server (shared rate limits and cache): install it with your package manager's redis-server package"] },
     'root on a Linux without apt-get: it does not guess a package manager');
