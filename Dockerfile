@@ -23,15 +23,17 @@ ARG NPM_CA_CERT
 COPY package.json package-lock.json ./
 # No install script runs (package.json's allowScripts is for npm 11; the image's npm 10 does not read it):
 # onnxruntime-node's would download CUDA binaries (Dockerfile.gpu runs it on purpose), the `node` dev
-# dependency's a second Node; nothing the image needs has one. The CA is added to what Node already trusts
-# (its own roots, and the base image's NODE_EXTRA_CA_CERTS), for this step only: it is not left in the image.
-# onnxruntime-node ships binaries for every platform (~290 MB): only this one's (~45 MB) are kept.
+# dependency's a second Node; nothing the image needs has one. That dependency's link in node_modules/.bin
+# then points at nothing: it goes, so that npm scripts run on the image's node. The CA is added to what Node
+# already trusts (its own roots, and the base image's NODE_EXTRA_CA_CERTS), for this step only: it is not
+# left in the image. onnxruntime-node ships binaries for every platform (~290 MB): only this one's (~45 MB)
+# are kept.
 RUN if [ -n "$NPM_CA_CERT" ]; then \
       { cat "${NODE_EXTRA_CA_CERTS:-/dev/null}" 2>/dev/null; printf '%s\n' "$NPM_CA_CERT"; } >/tmp/npm-ca.pem; \
       export NODE_EXTRA_CA_CERTS=/tmp/npm-ca.pem; \
     fi \
  && npm ci --ignore-scripts --no-audit --no-fund ${NPM_REGISTRY:+--registry="$NPM_REGISTRY"} \
- && rm -f /tmp/npm-ca.pem \
+ && rm -f /tmp/npm-ca.pem node_modules/.bin/node \
  && ort=node_modules/onnxruntime-node/bin/napi-v6 platform="linux/$(node -p process.arch)" \
  && for d in "$ort"/*/*; do [ "$d" = "$ort/$platform" ] || rm -rf "$d"; done \
  && test -f "$ort/$platform/onnxruntime_binding.node"
@@ -42,8 +44,10 @@ COPY bulk ./bulk
 COPY cli ./cli
 COPY batching ./batching
 COPY inference ./inference
-# The image's node, not the `node` dev dependency's (npx would put node_modules/.bin first on PATH).
-RUN node node_modules/typescript/bin/tsc -p tsconfig.json && chmod +x dist/cli/main.js
+# The quantize command (the CLI's `quantize`): its sources, its ONNX schema and the logit comparison it reports with.
+COPY quantize ./quantize
+COPY tools ./tools
+RUN npm run build
 
 # ---- prod-deps: production dependencies only (every native module ships prebuilt binaries) ------------
 # Pruned from the build stage's tree rather than installed again: one download of the packages per build.

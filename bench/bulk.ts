@@ -16,7 +16,6 @@ import { runOrt, startSystem, type Sizing } from './systems.js';
 import { tokenizerThroughput } from './tokenizer-throughput.js';
 import { SINGLE_ONLY, loadTweets } from './tweets.js';
 
-export const TRAIN_TWEETS = join(BENCH_ROOT, '../shared/data/tweeteval-sentiment/train.jsonl');
 const CLI = join(BENCH_ROOT, 'dist/cli/main.js');
 
 export interface BulkOptions {
@@ -71,7 +70,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     const workers = Math.max(1, Math.floor(sizing.cores / sizing.intraOpThreads));
     const env = {
       MODEL_PATH: options.model, WORKERS: String(workers), INTRA_OP_THREADS: String(sizing.intraOpThreads),
-      TOKENIZER_THREADS: String(sizing.tokenizerThreads), CACHE_SIZE: '0', LOG_LEVEL: 'warn', ...sizing.serviceEnv,
+      CACHE_SIZE: '0', LOG_LEVEL: 'warn', ...sizing.serviceEnv,
     };
 
     log(`- R_ort: batch ${options.ortBatch}, ${workers} sessions × ${sizing.intraOpThreads} threads, ${options.ortSeconds} s`);

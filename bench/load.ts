@@ -22,6 +22,8 @@ export interface LoadOptions {
   progress?: boolean;
   /** Fraction of the calls sent as TEI /predict, V2 infer or HF task calls instead of /api/predict* (default 0). */
   protocolShare?: number;
+  /** Sent as Accept-Encoding with every call (none by default): what compression costs the server. */
+  acceptEncoding?: string | undefined;
 }
 
 export interface LoadStats {
@@ -83,7 +85,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     title: options.name,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(options.acceptEncoding !== undefined ? { 'accept-encoding': options.acceptEncoding } : {}) },
       setupRequest(request, context: CallContext) {
         const call = source.next();
         context.texts = call.texts;

@@ -17,6 +17,7 @@ export interface MetricTotals {
   cacheLookups: number;
   tokenizeTasks: number;
   tokenizeSum: number;
+  modelRuns: number;
 }
 
 export interface ServerSideStats {
@@ -26,8 +27,13 @@ export interface ServerSideStats {
   meanQueueWaitMs: number | null;
   /** Milliseconds per batch in a worker. */
   meanInferenceMs: number | null;
-  /** Texts per tokenizer-worker task (each task is one round trip main thread → tokenizer thread → back). */
+  /**
+   * Texts per task that tokenized (a tokenizer thread's, in the design that had them; a batch's, where
+   * workers tokenize the batches they run).
+   */
   meanTextsPerTokenizeTask: number | null;
+  /** Texts per ONNX Runtime run (null where the service does not count runs). */
+  meanTextsPerRun: number | null;
   /** Milliseconds per tokenizer task, in the worker. */
   meanTokenizeMs: number | null;
   /** Padded tokens ÷ real tokens (1 = no padding). */
@@ -47,6 +53,7 @@ export interface ServerSideStats {
 const ZERO: MetricTotals = {
   batchSizeSum: 0, batchSizeCount: 0, queueWaitSum: 0, queueWaitCount: 0, inferenceSum: 0, inferenceCount: 0,
   realTokens: 0, paddedTokens: 0, rejections: 0, aborted: 0, cacheHits: 0, cacheLookups: 0, tokenizeTasks: 0, tokenizeSum: 0,
+  modelRuns: 0,
 };
 
 /** Sum of every sample of `name` whose labels contain `labelFilter` (Prometheus text format). */
@@ -79,6 +86,7 @@ export function parseTotals(text: string): MetricTotals {
     cacheLookups: sampleSum(text, 'sentiment_cache_lookups_total'),
     tokenizeTasks: sampleSum(text, 'sentiment_tokenization_seconds_count'),
     tokenizeSum: sampleSum(text, 'sentiment_tokenization_seconds_sum'),
+    modelRuns: sampleSum(text, 'sentiment_model_runs_total'),
   };
 }
 
@@ -106,6 +114,7 @@ export function serverSideStats(before: MetricTotals, after: MetricTotals): Serv
     meanQueueWaitMs: ratio(d('queueWaitSum'), d('queueWaitCount'), 1000),
     meanInferenceMs: ratio(d('inferenceSum'), d('inferenceCount'), 1000),
     meanTextsPerTokenizeTask: ratio(d('batchSizeSum'), d('tokenizeTasks')),
+    meanTextsPerRun: ratio(d('batchSizeSum'), d('modelRuns')),
     meanTokenizeMs: ratio(d('tokenizeSum'), d('tokenizeTasks'), 1000),
     paddingRatio: ratio(d('paddedTokens'), d('realTokens')),
     batches: d('batchSizeCount'),

@@ -1,13 +1,18 @@
 // The load's texts: the real validation tweets of the training data, drawn in a random (seeded) order.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { BENCH_ROOT } from './paths.js';
 
-/** ../shared/data/tweeteval-sentiment/validation.jsonl, relative to the repository. */
-export const DEFAULT_TWEETS = resolve(BENCH_ROOT, '../shared/data/tweeteval-sentiment/validation.jsonl');
+/** The 2,000 TweetEval validation tweets (data/tweeteval-sentiment/README.md: source and licence). */
+export const DEFAULT_TWEETS = resolve(BENCH_ROOT, 'data/tweeteval-sentiment/validation.jsonl');
+/** The 45,615 training tweets, gzip-compressed in the repository. */
+export const TRAIN_TWEETS = resolve(BENCH_ROOT, 'data/tweeteval-sentiment/train.jsonl.gz');
 
+/** The texts of a JSON-lines file (a `.gz` one is unpacked first). */
 export function loadTweets(path = DEFAULT_TWEETS): string[] {
-  const texts = readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '')
+  const bytes = readFileSync(path);
+  const texts = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8').split('\n').filter((line) => line.trim() !== '')
     .map((line) => (JSON.parse(line) as { text?: unknown }).text)
     .filter((text): text is string => typeof text === 'string' && /\S/.test(text));
   if (texts.length === 0) throw new Error(`no tweets in ${path}`);

@@ -8,7 +8,8 @@
 // - Texts go in chunks of `chunk` (one predictEach call, one deadline from predictor.deadline() per
 //   chunk, as a batch request would get); a partial chunk goes once the input pauses for `flushMs`, so a
 //   slow producer is answered line by line.
-// - Each text settles on its own; answers are emitted in order as soon as the oldest one is known.
+// - Each text settles on its own (the predictor calls back per text, and checks each text as it would a
+//   single call's); answers are emitted in order as soon as the oldest one is known.
 // - A text refused with QUEUE_FULL (interactive traffic filled the queue) waits and is submitted again
 //   until its deadline: a bulk job backs off instead of failing its lines. One still refused at its
 //   deadline gets DEADLINE_EXCEEDED, like a text that waited it out in the queue.
@@ -80,35 +81,29 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
   };
 
   const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline(), since = performance.now()) => {
-    let submitted: ReturnType<Scorer['predictEach']>;
-    try {
-      submitted = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' });
-    } catch (error) {
-      for (const entry of entries) settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });
-      return;
-    }
-    const { model, results } = submitted;
-    results.forEach((result, i) => {
+    let labels: readonly string[] = [];
+    const onText = (i: number, outcome: TextResult | Error) => {
       const entry = entries[i]!;
-      result.then(
-        (result) => settle(entry.slot, { meta: entry.slot.meta, result, labels: model.labels }),
-        (error: unknown) => {
-          const code = (error as { code?: unknown }).code;
-          const now = performance.now();
-          if (code === 'QUEUE_FULL' && !signal.aborted) {
-            if (now < deadline) {
-              const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
-              setTimeout(() => submit([entry], deadline, since), delay);
-            } else {
-              // Refused until its deadline: the line waited it out, as one dropped from the queue does.
-              settle(entry.slot, { meta: entry.slot.meta, error: failureOf(new DeadlineExceededError(now - since)) });
-            }
-            return;
-          }
-          settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });
-        },
-      );
-    });
+      if (!(outcome instanceof Error)) {
+        settle(entry.slot, { meta: entry.slot.meta, result: outcome, labels });
+        return;
+      }
+      const code = (outcome as { code?: unknown }).code;
+      const now = performance.now();
+      if (code === 'QUEUE_FULL' && !signal.aborted) {
+        if (now < deadline) {
+          const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
+          setTimeout(() => submit([entry], deadline, since), delay);
+        } else {
+          // Refused until its deadline: the line waited it out, as one dropped from the queue does.
+          settle(entry.slot, { meta: entry.slot.meta, error: failureOf(new DeadlineExceededError(now - since)) });
+        }
+        return;
+      }
+      settle(entry.slot, { meta: entry.slot.meta, error: failureOf(outcome) });
+    };
+    // The model that answers these texts (a reload may swap the model mid-stream); outcomes come only after.
+    labels = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' }, onText).labels;
   };
 
   const flush = () => {

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import type { RestPrediction as Prediction } from '../server/routes/predict.js';
+import type { RestPrediction as Prediction } from '../core/rest-prediction.js';
 import type { LineFailure } from '../bulk/stream-input.js';
 import type { InputRecord } from './inputs.js';
 

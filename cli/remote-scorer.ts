@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { RestPrediction as Prediction } from '../server/routes/predict.js';
+import type { RestPrediction as Prediction } from '../core/rest-prediction.js';
 import type { LineFailure } from '../bulk/stream-input.js';
 import type { InputRecord } from './inputs.js';
 import type { Scored } from './outputs.js';

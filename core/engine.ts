@@ -1,6 +1,6 @@
 // The whole core without a transport, started in a fixed order as Hugging Face TEI does it: read the model
 // directory → start the workers (each loads the tokenizer and the session and warms up at the largest
-// batch) → the batchers. The HTTP server (server/service.ts) and the command line both start one of these.
+// batch) → the batcher. The HTTP server (server/service.ts) and the command line both start one of these.
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { autoMaxBatchTokens, autoMaxQueue } from './batch-budget.js';
@@ -30,9 +30,14 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   // Opened first so that it connects while the model loads; the replica serves once it is ready (or has
   // failed: Redis down at start-up is logged and the limit fails open, as it does in a later outage).
   const redis = config.redisUrl !== undefined ? connectRedis(config.redisUrl, logger) : undefined;
+  let metrics: ServiceMetrics | undefined;
+  const onWorkerCrash = () => {
+    metrics?.workerRestarts.inc();
+    logger.error('an inference worker died; its batch failed with 503 and a new worker is starting');
+  };
   let model: ServedModel;
   try {
-    model = await loadServedModel(config, logger, internals);
+    model = await loadServedModel(config, logger, internals, onWorkerCrash);
   } catch (error) {
     redis?.disconnect();
     throw error;
@@ -41,12 +46,12 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
   let predictor: Predictor | undefined;
   // Unset on a CPU: as many texts as the workers run in half the deadline (core/batch-budget.ts), measured
   // like MAX_BATCH_TOKENS below and, like it, chosen once at start-up.
-  const { msPerToken } = model.pool.description;
-  const maxQueue = config.maxQueue ?? autoMaxQueue(msPerToken, model.pool.workers, config.requestTimeoutMs, config.maxClientBatch);
+  const { msPerToken } = model.backend.description;
+  const maxQueue = config.maxQueue ?? autoMaxQueue(msPerToken, model.backend.workers, config.requestTimeoutMs, config.maxClientBatch);
   if (config.maxQueue === undefined) {
-    logger.info({ maxQueue, msPerToken, workers: model.pool.workers }, 'MAX_QUEUE chosen from the cost per token measured at warm-up');
+    logger.info({ maxQueue, msPerToken, workers: model.backend.workers }, 'MAX_QUEUE chosen from the cost per token measured at warm-up');
   }
-  const metrics = new ServiceMetrics({
+  metrics = new ServiceMetrics({
     depth: () => predictor?.queueDepth ?? 0,
     inFlight: () => predictor?.batchesInFlight ?? 0,
     capacity: () => maxQueue,
@@ -67,17 +72,8 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
     metrics,
     cache,
   );
-  const watchCrashes = (served: ServedModel) => served.pool.onCrash(() => {
-    metrics.workerRestarts.inc();
-    logger.error('an inference worker died; its batch failed with 503 and a new worker is starting');
-  });
-  watchCrashes(model);
   metrics.setModel(model.description);
-  const reloader = new ModelReloader(predictor, async () => {
-    const next = await loadServedModel(config, logger, internals);
-    watchCrashes(next);
-    return next;
-  }, metrics, logger);
+  const reloader = new ModelReloader(predictor, () => loadServedModel(config, logger, internals, onWorkerCrash), metrics, logger);
   const served = predictor;
   return {
     predictor: served,

@@ -1,9 +1,17 @@
 // The service's own Prometheus metrics, on a registry of its own (one per app, so tests can build several).
 // HTTP request metrics and the process/Node.js defaults are added by fastify-metrics in server/app.ts, on
 // the same registry. Names are what the Grafana dashboard and the alert rules in deploy/ query.
+// On the hot path they are fed once per batch or per call, never per text, through label children bound
+// once (a labelled inc() looks its child up by hashing the labels every time).
 import client from 'prom-client';
 import type { BatcherObserver } from '../batching/batcher.js';
 import type { RejectionReason } from '../batching/errors.js';
+import type { ScoredBatch } from '../inference/protocol.js';
+
+/** Every reason a text leaves without an answer: each series exists from the start, at 0. */
+const REJECTION_REASONS = ['queue_full', 'deadline', 'aborted', 'sibling_failed', 'closed', 'worker_crashed'] as const satisfies readonly (RejectionReason | 'worker_crashed')[];
+type Reason = (typeof REJECTION_REASONS)[number];
+type CounterChild = ReturnType<client.Counter<string>['labels']>;
 
 const SECONDS_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -22,6 +30,7 @@ export class ServiceMetrics {
   /** Observed from the worker's own timing, which excludes the wait for a free worker. */
   readonly inference: client.Histogram;
   readonly tokens: client.Counter<'kind'>;
+  readonly modelRuns: client.Counter;
   readonly rejections: client.Counter<'reason'>;
   readonly predictions: client.Counter<'label'>;
   readonly workerRestarts: client.Counter;
@@ -31,6 +40,12 @@ export class ServiceMetrics {
   readonly modelReloads: client.Counter<'result'>;
   readonly modelInfo: client.Gauge<'name' | 'sha256' | 'device' | 'provider'>;
   readonly requestsInFlight: client.Gauge;
+  readonly #realTokens: CounterChild;
+  readonly #paddedTokens: CounterChild;
+  readonly #rejectionsBy = new Map<Reason, CounterChild>();
+  readonly #predictionsBy = new Map<string, CounterChild>();
+  /** Cache lookups by `${result}/${source}`. */
+  readonly #lookupsBy = new Map<string, CounterChild>();
 
   constructor(queue: QueueGauges) {
     const registers = [this.registry];
@@ -47,11 +62,11 @@ export class ServiceMetrics {
       collect() { this.set(queue.inFlight()); },
     });
     this.batchSize = new client.Histogram({
-      name: 'sentiment_batch_size', help: 'Texts per batch', registers,
+      name: 'sentiment_batch_size', help: 'Texts per batch (one task of an inference worker)', registers,
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     });
     this.batchPaddedTokens = new client.Histogram({
-      name: 'sentiment_batch_padded_tokens', help: 'Padded tokens per batch (texts × longest padded length)', registers,
+      name: 'sentiment_batch_padded_tokens', help: 'Padded tokens per batch (each ONNX Runtime run\'s texts × its longest padded length, summed)', registers,
       buckets: client.exponentialBuckets(8, 2, 14),
     });
     this.queueWait = new client.Histogram({
@@ -59,16 +74,19 @@ export class ServiceMetrics {
       buckets: SECONDS_BUCKETS,
     });
     this.tokenization = new client.Histogram({
-      name: 'sentiment_tokenization_seconds', help: 'Tokenization time per tokenizer task (one or more texts), in a worker', registers,
+      name: 'sentiment_tokenization_seconds', help: 'Tokenization time per batch, in its inference worker', registers,
       buckets: SECONDS_BUCKETS,
     });
     this.inference = new client.Histogram({
-      name: 'sentiment_inference_seconds', help: 'Inference time per batch, in a worker (tensor building, ONNX Runtime, softmax)', registers,
+      name: 'sentiment_inference_seconds', help: 'Time per batch in its inference worker (tokenizing, tensor building, ONNX Runtime, softmax)', registers,
       buckets: SECONDS_BUCKETS,
     });
     this.tokens = new client.Counter({
       name: 'sentiment_tokens_total', help: 'Tokens run by the model: kind="real" the texts\' own, kind="padded" including padding', registers,
       labelNames: ['kind'],
+    });
+    this.modelRuns = new client.Counter({
+      name: 'sentiment_model_runs_total', help: 'ONNX Runtime runs: a worker cuts each batch into runs of texts of similar length (texts ÷ runs is the mean run size)', registers,
     });
     this.rejections = new client.Counter({
       name: 'sentiment_rejections_total', help: 'Texts refused or dropped before inference, by reason', registers,
@@ -100,12 +118,20 @@ export class ServiceMetrics {
       name: 'sentiment_model_info', help: 'The model being served (value 1), with its name, sha256, device and execution provider', registers,
       labelNames: ['name', 'sha256', 'device', 'provider'],
     });
-    // Every reason appears from the start, at 0, so rate() and alert expressions have a series to read.
-    for (const reason of ['queue_full', 'deadline', 'aborted', 'closed', 'worker_crashed'] as const) this.rejections.inc({ reason }, 0);
-    for (const result of ['swapped', 'rejected'] as const) this.modelReloads.inc({ result }, 0);
-    for (const use of ['rate_limit', 'cache'] as const) this.redisFailures.inc({ use }, 0);
-    this.tokens.inc({ kind: 'real' }, 0);
-    this.tokens.inc({ kind: 'padded' }, 0);
+    // Every series appears from the start, at 0 (a bound child is only listed once it has counted), so that
+    // rate() and alert expressions have one to read.
+    const atZero = (child: CounterChild) => {
+      child.inc(0);
+      return child;
+    };
+    for (const reason of REJECTION_REASONS) this.#rejectionsBy.set(reason, atZero(this.rejections.labels(reason)));
+    for (const result of ['swapped', 'rejected'] as const) atZero(this.modelReloads.labels(result));
+    for (const use of ['rate_limit', 'cache'] as const) atZero(this.redisFailures.labels(use));
+    this.#realTokens = atZero(this.tokens.labels('real'));
+    this.#paddedTokens = atZero(this.tokens.labels('padded'));
+    for (const result of ['hit', 'miss'] as const) {
+      for (const source of ['memory', 'redis'] as const) this.#lookupsBy.set(`${result}/${source}`, this.cacheLookups.labels(result, source));
+    }
   }
 
   setModel(model: { name: string; sha256: string; device: string; executionProviders: readonly string[] }): void {
@@ -113,18 +139,43 @@ export class ServiceMetrics {
     this.modelInfo.set({ name: model.name, sha256: model.sha256, device: model.device, provider: model.executionProviders[0] ?? model.device }, 1);
   }
 
-  countRejection(reason: RejectionReason | 'worker_crashed', texts: number): void {
-    this.rejections.inc({ reason }, texts);
+  countRejection(reason: Reason, texts: number): void {
+    this.#rejectionsBy.get(reason)!.inc(texts);
   }
 
-  /** Feeds the batch metrics from the batcher's events. */
+  /** Texts looked up in the prediction cache, per call. */
+  countLookups(result: 'hit' | 'miss', source: 'memory' | 'redis', texts: number): void {
+    if (texts > 0) this.#lookupsBy.get(`${result}/${source}`)!.inc(texts);
+  }
+
+  /** What a batch that ran adds: its size, tokens, runs and worker times. */
+  countBatch(texts: number, scored: ScoredBatch): void {
+    this.batchSize.observe(texts);
+    this.batchPaddedTokens.observe(scored.paddedTokens);
+    this.#realTokens.inc(scored.realTokens);
+    this.#paddedTokens.inc(scored.paddedTokens);
+    this.modelRuns.inc(scored.runs);
+    this.tokenization.observe(scored.tokenizeMs / 1000);
+    this.inference.observe(scored.ms / 1000);
+  }
+
+  /** Predictions returned, `counts[k]` of them with `labels[k]` (a batch's, or a call's cache hits). */
+  countPredictions(labels: readonly string[], counts: Int32Array): void {
+    for (let k = 0; k < labels.length; k++) {
+      if (counts[k] === 0) continue;
+      let child = this.#predictionsBy.get(labels[k]!);
+      if (child === undefined) {
+        child = this.predictions.labels(labels[k]!);
+        this.#predictionsBy.set(labels[k]!, child);
+      }
+      child.inc(counts[k]);
+    }
+  }
+
+  /** The batcher's events: queue waits (one observation per text: the histogram is per text) and refusals. */
   batcherObserver(): BatcherObserver {
     return {
       onBatchStart: (info) => {
-        this.batchSize.observe(info.size);
-        this.batchPaddedTokens.observe(info.paddedTokens);
-        this.tokens.inc({ kind: 'real' }, info.realTokens);
-        this.tokens.inc({ kind: 'padded' }, info.paddedTokens);
         for (const waited of info.queueWaitsMs) this.queueWait.observe(waited / 1000);
       },
       onReject: (reason, texts) => this.countRejection(reason, texts),

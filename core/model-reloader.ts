@@ -52,14 +52,14 @@ export class ModelReloader {
         throw this.#reject(`it does not load: ${(error as Error).message}`);
       }
       if (next.description.sha256 === previous.sha256) {
-        await next.pool.close();
+        await next.backend.close();
         const outcome: ReloadOutcome = { status: 'unchanged', previous: summary(previous), current: summary(previous), loadMs: performance.now() - started };
         this.#logger.info({ version: previous.version }, 'model reload: the file is unchanged; nothing swapped');
         return outcome;
       }
       const problem = await checkModel(next, previous.labels);
       if (problem !== undefined) {
-        await next.pool.close();
+        await next.backend.close();
         throw this.#reject(problem);
       }
       await this.#predictor.swap(next);
@@ -85,9 +85,8 @@ async function checkModel(next: ServedModel, previousLabels: readonly string[]):
   const expected = [...previousLabels].sort().join(', ');
   if (labels !== expected) return `its labels (${labels}) differ from the served model's (${expected})`;
   try {
-    const encoded = await next.pool.encode([PROBE_TEXT]);
-    const result = await next.pool.infer(encoded.ids, encoded.offsets);
-    const probabilities = [...result.probabilities];
+    const scored = await next.backend.score([PROBE_TEXT], new Uint8Array(1), 1, next.description.maxTokens);
+    const probabilities = [...scored.probabilities];
     const sum = probabilities.reduce((a, b) => a + b, 0);
     if (probabilities.length !== next.description.labels.length || probabilities.some((p) => !Number.isFinite(p)) || Math.abs(sum - 1) > 1e-3) {
       return `its test prediction is not a probability for each label: [${probabilities.join(', ')}]`;

@@ -1,34 +1,26 @@
 // What the core answers for each text, and the options a call gives: protocol-neutral, so that each
 // transport (REST, TEI, V2, streams, the command line) writes its own body from the same result.
-import type { Completed } from '../batching/batcher.js';
 import type { Truncation } from '../inference/protocol.js';
 import type { ModelDescription } from './model.js';
-import type { CachedOutput } from './prediction-cache.js';
 import type { TextLimits } from './text-checks.js';
 
 export interface StageTimings {
-  /** Waiting for a tokenizer worker and tokenizing, ms. */
-  tokenizeMs: number;
-  /** Waiting in the batching queue, ms. */
+  /** The longest wait in the batching queue among the call's texts, ms. */
   queueMs: number;
-  /** The batch's run in its inference worker, ms. */
+  /** The longest batch run in an inference worker (tokenizing and the model) among the call's texts, ms. */
   inferenceMs: number;
 }
 
+/** One text's answer. Shared, not copied (the prediction cache hands out the same object): read only. */
 export interface TextResult {
   /** The most likely label: an index into the model's labels. */
-  labelIndex: number;
+  readonly labelIndex: number;
   /** Softmax probabilities, in the model's label order. */
-  probabilities: Float32Array;
+  readonly probabilities: Float32Array;
   /** The model's raw output, in the model's label order. */
-  logits: Float32Array;
+  readonly logits: Float32Array;
   /** The text had more tokens than the model reads and was cut. */
-  truncated: boolean;
-  /** Tokens the model read, special tokens included. */
-  tokens: number;
-  /** Answered from the prediction cache (then every timing is 0). */
-  cached: boolean;
-  timings: StageTimings;
+  readonly truncated: boolean;
 }
 
 export interface PredictOptions {
@@ -40,6 +32,8 @@ export interface PredictOptions {
   truncation?: Truncation;
   /** Names text i in error messages ("text", "texts.3", "line 7"); default `texts.i`. */
   name?: (i: number) => string;
+  /** Names the whole list in the TOO_MANY_TEXTS message; default `texts`. */
+  listName?: string;
 }
 
 export interface PredictionSet {
@@ -47,15 +41,12 @@ export interface PredictionSet {
   results: TextResult[];
   /** Texts answered from the cache. */
   cacheHits: number;
-  /** The longest of each stage over the call's texts. */
+  /** The longest of each stage over the call's texts that were computed (0 when the cache answered all). */
   timings: StageTimings;
 }
 
-export interface PredictionStream {
-  model: ModelDescription;
-  /** One promise per text, in the texts' order; each settles on its own. */
-  results: Promise<TextResult>[];
-}
+/** Each text's outcome of predictEach, by its position: its result, or the error that stopped it. */
+export type TextCallback = (index: number, outcome: TextResult | Error) => void;
 
 export interface PredictorLimits extends TextLimits {
   maxQueue: number;
@@ -64,31 +55,8 @@ export interface PredictorLimits extends TextLimits {
   requestTimeoutMs: number;
 }
 
-/** What the inference batcher gives back for one text. */
-export interface ModelOutput { logits: Float32Array; probabilities: Float32Array; inferenceMs: number }
-
-/** What the tokenizer stage gives back for one text. */
-export interface Tokenized { ids: Int32Array; truncated: boolean }
-
-function argmax(values: Float32Array): number {
+export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let k = 1; k < values.length; k++) if (values[k]! > values[best]!) best = k;
   return best;
-}
-
-export function toResult(tokenized: Completed<Tokenized>, inferred: Completed<ModelOutput>): TextResult {
-  const { logits, probabilities, inferenceMs } = inferred.value;
-  return {
-    labelIndex: argmax(probabilities),
-    probabilities,
-    logits,
-    truncated: tokenized.value.truncated,
-    tokens: tokenized.value.ids.length,
-    cached: false,
-    timings: { tokenizeMs: tokenized.queueMs + tokenized.runMs, queueMs: inferred.queueMs, inferenceMs },
-  };
-}
-
-export function fromCache(output: CachedOutput): TextResult {
-  return { ...output, labelIndex: argmax(output.probabilities), cached: true, timings: { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 } };
 }

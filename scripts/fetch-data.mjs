@@ -1,8 +1,9 @@
 // `npm run data`: downloads the TweetEval sentiment task (Barbieri et al., 2020; from SemEval-2017 Task 4A;
 // CC BY 3.0, and Twitter's terms) from the public cardiffnlp/tweeteval repository on GitHub and writes the
-// JSON-lines files training and benchmarks read: one `{"text":"…","label":"negative|neutral|positive"}` a
-// line, as in ../shared/data/tweeteval-sentiment/.
-//   npm run data                        # train.jsonl and validation.jsonl into ../shared/data/tweeteval-sentiment
+// JSON-lines files training reads: one `{"text":"…","label":"negative|neutral|positive"}` a line, as in
+// data/tweeteval-sentiment/ (which commits validation.jsonl and train.jsonl.gz, so tests and benchmarks need
+// no download; this is the way back to the source).
+//   npm run data                        # train.jsonl and validation.jsonl into data/tweeteval-sentiment
 //   DATA_DIR=/data/tweeteval npm run data
 //   npm run data -- --with-test         # test.jsonl too (the split the shipped model is judged on)
 // Plain Node (its fetch), no dependencies.
@@ -14,7 +15,7 @@ export const SOURCE = 'https://raw.githubusercontent.com/cardiffnlp/tweeteval/ma
 /** TweetEval's split names and the file names this project reads. */
 export const SPLITS = { train: 'train.jsonl', val: 'validation.jsonl', test: 'test.jsonl' };
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_DIR = resolve(ROOT, '../shared/data/tweeteval-sentiment');
+export const DEFAULT_DIR = resolve(ROOT, 'data/tweeteval-sentiment');
 
 /** mapping.txt: `0\tnegative` lines → ['negative', …] indexed by label id. */
 export function parseMapping(text) {

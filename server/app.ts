@@ -4,7 +4,9 @@ import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyRing, requireKey } from './auth.js';
+import { registerCompression } from './compression.js';
 import type { Config } from '../core/config.js';
+import { registerCors } from './cors.js';
 import { installErrorHandler } from './error-handler.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelReloader } from '../core/model-reloader.js';
@@ -21,6 +23,8 @@ import { teiRoutes } from './routes/tei.js';
 import { v2Routes } from './routes/v2.js';
 import { serviceInfo } from './service-info.js';
 import { errorSchema, metricsRouteSchema, predictionSchema } from './schemas.js';
+import { answerWrongMethods, trackRoutes } from './method-not-allowed.js';
+import { echoRequestId, requestId } from './request-id.js';
 
 export interface AppDependencies {
   config: Config;
@@ -33,7 +37,9 @@ export interface AppDependencies {
 
 /** The HTTP server's options that do not depend on the configuration (the benchmark's no-op server shares them). */
 export const FASTIFY_OPTIONS = {
-  requestIdHeader: 'x-request-id',
+  // The id comes from requestId(), which reads X-Request-ID itself: Fastify would take any value as it is.
+  requestIdHeader: false,
+  genReqId: requestId,
   // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
   // and never sends a request on a connection we are closing.
   keepAliveTimeout: 75_000,
@@ -59,7 +65,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
     loggerInstance: logger,
     // Per-request log lines cost more CPU than a prediction at thousands of requests per second; NGINX
     // keeps the access log. LOG_LEVEL=debug turns them on.
-    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
+    // The request id's name in log lines is the one of the service's error bodies (requestId).
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel), requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy === 'false' ? false : config.trustProxy,
   }) as unknown as FastifyInstance;
@@ -95,6 +102,12 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   app.addSchema(errorSchema);
   app.addSchema(predictionSchema);
 
+  // Before every plugin that may answer early (preflights, pressure, keys, rate limit), so that those
+  // answers carry the request id and CORS headers too; compression before any route, as it hooks each one.
+  const routes = trackRoutes(app);
+  await app.register(echoRequestId);
+  await registerCors(app, config.corsOrigins);
+  await registerCompression(app, config.compression);
   await registerDocs(app);
   await registerHttpMetrics(app, metrics);
   await registerPressureShedding(app, config);
@@ -118,6 +131,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
 
   // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
+  // Last: the paths of every route above are known.
+  answerWrongMethods(app, routes, { preflights: config.corsOrigins.length > 0 });
 
   return app;
 }

@@ -3,7 +3,7 @@
 // requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { forbidden, unauthorized } from '../core/errors.js';
+import { forbidden, unauthorized } from './http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

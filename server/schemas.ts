@@ -1,5 +1,6 @@
 // JSON schemas of the API. Fastify validates requests with them (ajv) and serializes responses with them
 // (fast-json-stringify); @fastify/swagger turns them into the OpenAPI document at /docs.
+import { DTYPES } from '../inference/onnx-files.js';
 
 export const errorSchema = {
   $id: 'Error',
@@ -11,6 +12,7 @@ export const errorSchema = {
     code: { type: 'string' },
     error: { type: 'string' },
     message: { type: 'string' },
+    requestId: { type: 'string', description: 'The request\'s id, as in the x-request-id header and the service\'s log lines' },
   },
 } as const;
 
@@ -173,15 +175,16 @@ export const modelRouteSchema = {
       required: ['name', 'labels', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
       properties: {
         name: { type: 'string' },
-        file: { type: 'string', description: 'The ONNX file served, within the model directory' },
+        file: { type: 'string', description: 'The ONNX file served, relative to the model directory (model.onnx, onnx/model_quantized.onnx...)' },
         labels: { type: 'array', items: { type: 'string' } },
         maxTokens: { type: 'integer', description: 'Tokens per text after which it is truncated' },
         device: { type: 'string', enum: ['cpu', 'webgpu', 'cuda'] },
         executionProviders: { type: 'array', items: { type: 'string' } },
-        precision: { type: 'string', enum: ['fp32', 'fp16'] },
+        dtype: { type: 'string', enum: DTYPES, description: 'The ONNX file\'s dtype, in transformers.js\'s names: fp32, fp16, q8 (dynamic int8)...' },
         workers: { type: 'integer' },
         intraOpThreads: { type: 'integer' },
-        tokenizerThreads: { type: 'integer' },
+        sizing: { type: 'string', description: 'How WORKERS × INTRA_OP_THREADS were decided: set, or chosen at start-up from the model\'s measured cost, with the measurement' },
+        runRows: { type: 'integer', description: 'Texts per ONNX Runtime run: each worker cuts its batches into runs of texts of similar length, this many at most (the size that cost least per token at warm-up)' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },
         loadedAt: { type: 'string', format: 'date-time' },

@@ -8,7 +8,8 @@ t.teardown(() => server.close());
 const { url } = server;
 
 function isErrorBody(t: Test, body: any, statusCode: number, code: string) {
-  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'error body shape');
+  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'requestId', 'statusCode'], 'error body shape');
+  t.type(body.requestId, 'string');
   t.equal(body.statusCode, statusCode);
   t.equal(body.code, code);
   t.type(body.error, 'string');
@@ -40,6 +41,7 @@ t.test('GET /api/model describes the model', async (t) => {
   t.equal(res.body.version, res.body.sha256.slice(0, 12));
   t.ok(Date.parse(res.body.loadedAt) <= Date.now());
   t.equal(res.body.file, 'model.onnx');
+  t.equal(res.body.dtype, 'fp32');
 });
 
 t.test('POST /api/predict returns label, score, every label\'s softmax score, truncation and timings', async (t) => {
@@ -133,7 +135,7 @@ t.test('MAX_TEXT_CHARS counts characters, not UTF-16 units: 100 emoji are accept
   t.equal(res.status, 200);
 });
 
-t.test('a wrong content type gets 415, an unknown route 404, a wrong method 404, all in JSON', async (t) => {
+t.test('a wrong content type gets 415, an unknown route 404, a wrong method 405, all in JSON', async (t) => {
   const text = await fetch(`${url}/api/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
   t.equal(text.status, 415);
   isErrorBody(t, await text.json(), 415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE');
@@ -142,8 +144,9 @@ t.test('a wrong content type gets 415, an unknown route 404, a wrong method 404,
   isErrorBody(t, missing.body, 404, 'NOT_FOUND');
   t.equal(missing.body.message, 'Route GET /api/nothing not found');
   const method = await getJson(`${url}/api/predict`);
-  t.equal(method.status, 404);
-  isErrorBody(t, method.body, 404, 'NOT_FOUND');
+  t.equal(method.status, 405);
+  t.equal(method.headers.get('allow'), 'POST', 'Allow names the method the path takes');
+  isErrorBody(t, method.body, 405, 'METHOD_NOT_ALLOWED');
 });
 
 t.test('GET /metrics exposes the service metrics in Prometheus text', async (t) => {

@@ -1,12 +1,11 @@
 // Batching must never mix up results: 200 requests at once, of varied texts and lengths, each answered
 // exactly as the same text is answered alone.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { samePrediction } from './helpers/predictions.js';
 import { postJson, startTestService } from './helpers/service.js';
 
-const validation = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+const validation = validationTexts();
 
 t.test('200 parallel requests each get the single-request answer for their own text', async (t) => {
   const server = await startTestService({ MAX_BATCH_SIZE: '16', MAX_BATCH_WAIT_MS: '5' });

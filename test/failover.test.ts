@@ -3,13 +3,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { startLocalNginx, startReplica } from '../deploy/local-stack.js';
+import { validationTexts } from './helpers/data.js';
 import { runLoad } from './helpers/load.js';
 
-const texts = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+const texts = validationTexts();
 
 t.test('SIGKILL of one of two replicas under 200 connections: ≤ 0.1 % failed requests', async (t) => {
   const env = { WORKERS: '1', CACHE_SIZE: '0' };

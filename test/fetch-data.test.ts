@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseMapping, toJsonl } from '../scripts/fetch-data.mjs';
+import { VALIDATION } from './helpers/data.js';
 
-const VALIDATION = new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url);
 const MAPPING = '0\tnegative\n1\tneutral\n2\tpositive\n';
 
 t.test('mapping.txt gives the label names by id', async (t) => {

@@ -1,15 +1,14 @@
 // The Hugging Face JavaScript client, unchanged: @huggingface/inference's textClassification with
 // endpointUrl = this service's POST /hf/text-classification, against the shipped model and real tweets.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InferenceClientProviderApiError, textClassification } from '@huggingface/inference';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { SCORE_TOLERANCE } from './helpers/predictions.js';
 import { postJson, startTestService } from './helpers/service.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const TWEETS = readFileSync(join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment', 'validation.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).slice(0, 6).map((line) => (JSON.parse(line) as { text: string }).text);
+const TWEETS = validationTexts().slice(0, 6);
 
 const server = await startTestService({ MODEL_PATH: join(ROOT, 'models', 'twitter-sentiment'), API_KEYS: 'hf-key' });
 t.teardown(() => server.close());

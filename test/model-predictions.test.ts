@@ -1,16 +1,16 @@
 // The shipped model gets unmistakable tweets right, and ONNX Runtime scores the validation set as the
 // model card says.
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModelFiles } from '../inference/model-files.js';
 import { batchFeeds, padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
+import { VALIDATION, jsonLines } from './helpers/data.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MODEL_DIR = join(ROOT, 'models', 'twitter-sentiment');
-const DATA_DIR = process.env.TWEETEVAL_DATA ?? join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment');
 
 const files = loadModelFiles(MODEL_DIR);
 const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
@@ -44,9 +44,7 @@ t.test('unmistakable tweets', async (t) => {
 });
 
 t.test('validation set through ONNX Runtime scores what metrics.json records', async (t) => {
-  t.ok(existsSync(join(DATA_DIR, 'validation.jsonl')), `TweetEval data at ${DATA_DIR}`);
-  const rows = readFileSync(join(DATA_DIR, 'validation.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { text: string; label: string });
+  const rows = jsonLines(VALIDATION).map((line) => JSON.parse(line) as { text: string; label: string });
   const predicted: string[] = [];
   for (let k = 0; k < rows.length; k += 32) predicted.push(...await classify(rows.slice(k, k + 32).map((r) => r.text)));
   const recalls = files.labels.map((label) => {

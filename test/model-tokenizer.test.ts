@@ -2,14 +2,14 @@
 // the way the model card says.
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFiles } from '../inference/model-files.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
+import { TRAIN_GZ, VALIDATION, jsonLines, textOf } from './helpers/data.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const MODEL_DIR = join(ROOT, 'models', 'twitter-sentiment');
-const DATA_DIR = process.env.TWEETEVAL_DATA ?? join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment');
 
 const files = loadModelFiles(MODEL_DIR);
 const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
@@ -17,10 +17,8 @@ const metrics = JSON.parse(readFileSync(join(MODEL_DIR, 'metrics.json'), 'utf8')
 const ids = (text: string) => tokenizer.encode(text).ids;
 
 t.test('re-tokenizing the training data gives the ids training saw (sha256 over all of them)', async (t) => {
-  t.ok(existsSync(join(DATA_DIR, 'train.jsonl')), `TweetEval data at ${DATA_DIR} (set TWEETEVAL_DATA to move it)`);
-  for (const split of ['train', 'validation']) {
-    const lines = readFileSync(join(DATA_DIR, `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.trim() !== '');
-    const all = lines.map((l) => ids((JSON.parse(l) as { text: string }).text));
+  for (const [split, file] of [['train', TRAIN_GZ], ['validation', VALIDATION]] as const) {
+    const all = jsonLines(file).map((line) => ids(textOf(line)));
     t.equal(all.length, split === 'train' ? 45615 : 2000);
     const digest = createHash('sha256').update(JSON.stringify(all)).digest('hex');
     t.equal(digest, metrics.token_ids_sha256[split], `${split}: ${all.length} tweets`);

@@ -1,14 +1,13 @@
 // Overload and soak, against the real server process: 2,000 connections on one replica for 30 s, then
 // 200,000 requests of every length. The process must live, shed with 503 rather than queue without bound,
 // keep its memory bounded, and be ready again within seconds.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { runLoad } from './helpers/load.js';
 import { startServerProcess } from './helpers/process.js';
 import { rssBytes } from './helpers/rss.js';
 
-const texts = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
-  .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+const texts = validationTexts();
 
 /** Samples a process's RSS every 100 ms until stopped; returns the samples. */
 function sampleRss(pid: number) {
@@ -59,8 +58,9 @@ t.test('2,000 connections for 30 s: alive, only 200/429/503, RSS under 1 GiB, re
 t.test('soak: 200,000 requests of 1 to 5,000 characters; RSS floor over the last 50,000 within 15 % of the floor over 20,000-70,000', async (t) => {
   const server = await startServerProcess({
     MODEL_PATH: new URL('./fixtures/bert-tiny', import.meta.url).pathname,
-    // The fixture model is cheap; tokenizing texts of thousands of characters is most of the work here.
-    WORKERS: '1', INTRA_OP_THREADS: '1', TOKENIZER_THREADS: '2', LOG_LEVEL: 'error',
+    // The fixture model is cheap; tokenizing texts of thousands of characters is most of the work here, in
+    // the workers that run the batches: two of them.
+    WORKERS: '2', INTRA_OP_THREADS: '1', LOG_LEVEL: 'error',
   });
   t.teardown(() => { server.child.kill('SIGKILL'); });
   // Lengths from 1 to 5,000 characters, log-uniform (as many texts of 1-10 characters as of 500-5,000):

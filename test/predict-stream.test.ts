@@ -3,7 +3,8 @@
 // on_error=stop, answers streamed before the body ends, a client that leaves, access and metrics.
 import t from 'tap';
 import { metricSum } from './helpers/deploy-checks.js';
-import { generatedLines, pingPongIds, postStream, validationTexts } from './helpers/ndjson.js';
+import { validationTexts } from './helpers/data.js';
+import { generatedLines, pingPongIds, postStream } from './helpers/ndjson.js';
 import { samePrediction } from './helpers/predictions.js';
 import { startTestService } from './helpers/service.js';
 

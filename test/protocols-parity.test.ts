@@ -1,14 +1,13 @@
 // One predictor path behind every protocol: the same real tweets through /api/predict/batch, TEI's /predict,
 // V2's infer and the Hugging Face task route give the same probabilities (the shipped model), and share one cache.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { SCORE_TOLERANCE } from './helpers/predictions.js';
 import { postJson, startTestService } from './helpers/service.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const TWEETS = readFileSync(join(ROOT, '..', 'shared', 'data', 'tweeteval-sentiment', 'validation.jsonl'), 'utf8')
-  .split('\n').filter(Boolean).slice(100, 132).map((line) => (JSON.parse(line) as { text: string }).text);
+const TWEETS = validationTexts().slice(100, 132);
 
 const server = await startTestService({ MODEL_PATH: join(ROOT, 'models', 'twitter-sentiment'), MAX_CLIENT_BATCH: '32' });
 t.teardown(() => server.close());

@@ -1,9 +1,10 @@
 // Model update without downtime: POST /api/admin/reload and SIGHUP load the model now at MODEL_PATH beside
 // the serving one, check it, swap it in between batches; a broken model is refused and the old one serves on.
-import { cpSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { validationTexts } from './helpers/data.js';
 import { runLoad } from './helpers/load.js';
 import { startServerProcess } from './helpers/process.js';
 import { FIXTURES, getJson, postJson, startTestService } from './helpers/service.js';
@@ -103,8 +104,7 @@ t.test('swapping repeatedly under 500 connections: no failed request, and no old
       swaps.push({ doneAt: performance.now(), version: reload.body.current.version });
     }
   })();
-  const texts = readFileSync(new URL('../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url), 'utf8')
-    .trim().split('\n').map((line) => (JSON.parse(line) as { text: string }).text);
+  const texts = validationTexts();
   const load = runLoad({
     url: server.url, connections: 500, durationMs: 6000,
     body: (n) => ({ text: texts[n % texts.length] }),

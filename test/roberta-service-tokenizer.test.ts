@@ -1,23 +1,24 @@
 // A user's own RoBERTa export served with MODEL_PATH and no code change (issue 13): the running service's
 // tokenizer path gives, for every reference text, the ids the Rust `tokenizers` library gives with the real
-// Twitter RoBERTa tokenizer. test/fixtures/roberta-tiny is that tokenizer (byte for byte the shared
-// twitter-roberta tokenizer.json) over a tiny random graph with RoBERTa's inputs (no token_type_ids), so
+// Twitter RoBERTa tokenizer. test/fixtures/roberta-tiny is that tokenizer (byte for byte
+// data/hf-tokenizers/twitter-roberta/tokenizer.json) over a tiny random graph with RoBERTa's inputs (no token_type_ids), so
 // CI needs neither torch nor the 499 MB model.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { HF_TOKENIZERS } from './helpers/data.js';
 import { FIXTURES, getJson, postJson, startTestService } from './helpers/service.js';
 
-const REFERENCE = new URL('../../shared/data/hf-tokenizers/twitter-roberta/', import.meta.url).pathname;
+const REFERENCE = `${HF_TOKENIZERS}twitter-roberta/`;
 const references = readFileSync(`${REFERENCE}reference-ids.jsonl`, 'utf8').trim().split('\n')
   .map((line) => JSON.parse(line) as { text: string; ids: number[] });
 const CHUNK = 64;
 
 // MAX_TOKENS 48 (below the model's 512) so that some tweets are cut: /tokenize never truncates, predictions do.
 const MAX_TOKENS = 48;
-const server = await startTestService({ MODEL_PATH: `${FIXTURES}roberta-tiny`, MAX_CLIENT_BATCH: String(CHUNK), TOKENIZER_THREADS: '1', MAX_TOKENS: String(MAX_TOKENS) });
+const server = await startTestService({ MODEL_PATH: `${FIXTURES}roberta-tiny`, MAX_CLIENT_BATCH: String(CHUNK), MAX_TOKENS: String(MAX_TOKENS) });
 t.teardown(() => server.close());
 
-t.test('the fixture tokenizer is the shared twitter-roberta one', async (t) => {
+t.test('the fixture tokenizer is the real twitter-roberta one', async (t) => {
   t.equal(readFileSync(`${FIXTURES}roberta-tiny/tokenizer.json`, 'utf8'), readFileSync(`${REFERENCE}tokenizer.json`, 'utf8'));
   const model = await getJson(`${server.url}/api/model`);
   t.equal(model.body.name, 'roberta-tiny-fixture');

@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ROOT, killOnExit } from '../deploy/local-stack.js';
-import { TRAIN } from './helpers/ndjson.js';
+import { TRAIN_GZ, jsonLines } from './helpers/data.js';
 import { compareJsonl, describe } from './helpers/scored-files.js';
 import { FIXTURES, startTestService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'score-failover-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const input = join(dir, 'train-20k.jsonl');
-writeFileSync(input, `${readFileSync(TRAIN, 'utf8').split('\n').slice(0, 20_000).join('\n')}\n`);
+writeFileSync(input, `${jsonLines(TRAIN_GZ).slice(0, 20_000).join('\n')}\n`);
 const ENV = { PATH: process.env.PATH ?? '', MODEL_PATH: `${FIXTURES}bert-tiny`, WORKERS: '2', INTRA_OP_THREADS: '1', CACHE_SIZE: '0', LOG_LEVEL: 'warn' };
 
 function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {

@@ -12,7 +12,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import t from 'tap';
 import { ROOT, killOnExit } from '../deploy/local-stack.js';
-import { TRAIN, VALIDATION } from './helpers/ndjson.js';
+import { TRAIN_GZ, VALIDATION, jsonLines } from './helpers/data.js';
 import { compareCsv, compareJsonl, describe } from './helpers/scored-files.js';
 import { FIXTURES, startTestService } from './helpers/service.js';
 
@@ -45,7 +45,7 @@ async function waitForSize(path: string, bytes: number): Promise<void> {
 }
 
 const trainSlice = join(dir, 'train-10k.jsonl');
-writeFileSync(trainSlice, `${readFileSync(TRAIN, 'utf8').split('\n').slice(0, 10_000).join('\n')}\n`);
+writeFileSync(trainSlice, `${jsonLines(TRAIN_GZ).slice(0, 10_000).join('\n')}\n`);
 
 t.test('in-process and remote (--url) write the same file', async (t) => {
   const local = join(dir, 'local.jsonl');

@@ -5,7 +5,8 @@
 // waits behind at most one window of bulk texts, whatever the stream's length.
 import t from 'tap';
 import { runLoad, type LoadResult } from './helpers/load.js';
-import { generatedLines, postStream, validationTexts } from './helpers/ndjson.js';
+import { validationTexts } from './helpers/data.js';
+import { generatedLines, postStream } from './helpers/ndjson.js';
 import { startServerProcess } from './helpers/process.js';
 import { FIXTURES } from './helpers/service.js';
 

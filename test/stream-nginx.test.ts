@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ROOT, killOnExit, startLocalNginx } from '../deploy/local-stack.js';
-import { generatedLines, pingPongIds, validationTexts } from './helpers/ndjson.js';
+import { validationTexts } from './helpers/data.js';
+import { generatedLines, pingPongIds } from './helpers/ndjson.js';
 import { startTestService } from './helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stream-nginx-'));

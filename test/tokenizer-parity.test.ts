@@ -4,8 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import t from 'tap';
 import { TextTokenizer } from '../inference/tokenizer.js';
-
-const TOKENIZERS = new URL('../../shared/data/hf-tokenizers/', import.meta.url).pathname;
+import { HF_TOKENIZERS as TOKENIZERS } from './helpers/data.js';
 
 function load(name: string, maxTokens: number) {
   const dir = `${TOKENIZERS}${name}/`;

@@ -1,10 +1,12 @@
 // The warm-up climbs batch shapes only while each fits its time budget, and MAX_BATCH_TOKENS follows from the
 // cost per token it measures (issue 13). Driven by a fake clock: a "model" whose run advances the clock by
 // a cost of our choosing, so the behaviour is proven without timing anything real.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import t from 'tap';
 import { autoMaxBatchTokens, autoMaxQueue, CPU_MAX_BATCH_TOKENS, CPU_MAX_QUEUE, MIN_BATCH_TOKENS, QUEUE_DRAIN_SHARE, TARGET_BATCH_MS, TWEET_PADDED_TOKENS } from '../core/batch-budget.js';
 import { loadConfig } from '../core/config.js';
-import { estimateMs, warmUp, warmupLadder, type WarmupShape } from '../inference/warmup.js';
+import { WARMUP_BUDGET_MS, estimateMs, warmUp, warmupLadder, type WarmupShape } from '../inference/warmup.js';
 import { startTestService, getJson } from './helpers/service.js';
 
 /** A fake model: each run costs `msPerToken` per padded token, times length/64 beyond 64 (attention). */
@@ -116,4 +118,32 @@ t.test('MAX_QUEUE: unset on a CPU is chosen after warm-up; set, or on a GPU, it 
   const fixed = await startTestService({ WORKERS: '1', MAX_QUEUE: '100' });
   t.teardown(() => fixed.close());
   t.equal((await getJson(`${fixed.url}/info`)).body.max_concurrent_requests, 100, 'a set value wins, and TEI /info says it');
+});
+
+t.test('the rows per run: the tweet-length shape cheapest per token at steady state', async (t) => {
+  // Per-token cost falls with rows up to 8 (a fixed cost per run shared by more rows), then rises (the
+  // activations outgrow the caches): what ONNX Runtime does on a CPU with a small model.
+  let clock = 0;
+  const run = async ({ rows, length }: WarmupShape) => {
+    const perToken = rows <= 8 ? 0.001 : 0.001 * (1 + (rows - 8) / 4);
+    clock += 0.5 + rows * length * perToken;
+  };
+  const report = await warmUp(run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: () => clock });
+  t.equal(report.runRows, 8);
+  const flat = fakeModel(0.001);
+  t.equal((await warmUp(flat.run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: flat.now })).runRows, 32, 'no size cheaper than another: the largest, one run a batch');
+  const starved = fakeModel(10);
+  t.equal((await warmUp(starved.run, { maxRows: 32, maxTokens: 512, budgetMs: 1, now: starved.now })).runRows, 32, 'nothing measured twice: MAX_BATCH_SIZE, one run a batch');
+});
+
+t.test('WARMUP_BUDGET_MS reaches the workers: with 0 each runs its first shape only', async (t) => {
+  t.equal(loadConfig({}, []).warmupBudgetMs, WARMUP_BUDGET_MS);
+  t.equal(loadConfig({ WARMUP_BUDGET_MS: '250' }, []).warmupBudgetMs, 250);
+  t.throws(() => loadConfig({ WARMUP_BUDGET_MS: '-1' }, []), /WARMUP_BUDGET_MS must be an integer from 0/);
+  let logged = '';
+  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _encoding, done) { logged += chunk; done(); } }));
+  const server = await startTestService({ WORKERS: '1', WARMUP_BUDGET_MS: '0', LOG_LEVEL: 'info' }, logger);
+  t.teardown(() => server.close());
+  const loaded = logged.split('\n').filter((line) => line.includes('model loaded and warmed up')).map((line) => JSON.parse(line) as { warmupShapes: number });
+  t.same(loaded.map((entry) => entry.warmupShapes), [1], 'one shape, the lone request\'s: nothing else fits a zero budget');
 });

@@ -33,7 +33,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_TEXTS = os.path.join(REPO, "..", "shared", "data", "tweeteval-sentiment", "validation.jsonl")
+DEFAULT_TEXTS = os.path.join(REPO, "data", "tweeteval-sentiment", "validation.jsonl")
 FP16_FILE = "model_fp16.onnx"
 FP16_MAX = float(np.finfo(np.float16).max)
 FLOAT, FLOAT16 = TensorProto.FLOAT, TensorProto.FLOAT16

@@ -43,7 +43,7 @@ from torch import nn
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "bench", "work", "roberta-base-random")
-DEFAULT_TOKENIZER = os.path.join(REPO, "..", "shared", "data", "hf-tokenizers", "twitter-roberta")
+DEFAULT_TOKENIZER = os.path.join(REPO, "data", "hf-tokenizers", "twitter-roberta")
 LABELS = ["negative", "neutral", "positive"]
 PAD_ID, BOS_ID, EOS_ID = 1, 0, 2
 

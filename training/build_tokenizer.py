@@ -1,6 +1,6 @@
 """Learns the model's WordPiece tokenizer from the training tweets and writes tokenizer.json.
 
-    /usr/bin/python3 training/build_tokenizer.py --data ../shared/data/tweeteval-sentiment \
+    /usr/bin/python3 training/build_tokenizer.py --data data/tweeteval-sentiment \
         --out models/twitter-sentiment --vocab-size 15000
 
 Only train.jsonl is read (the validation tweets play no part in the vocabulary).
@@ -244,8 +244,7 @@ def read_texts(path: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data",
-                                                       "tweeteval-sentiment"))
+    parser.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "data", "tweeteval-sentiment"))
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "models", "twitter-sentiment"))
     parser.add_argument("--vocab-size", type=int, default=15000, help="tokens learned from the tweets")
     parser.add_argument("--max-length", type=int, default=MAX_LENGTH)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds models/twitter-sentiment/ from the TweetEval data: `npm run train` (or bash training/run.sh).
 #
-#   npm run train                                  # data from ../shared/data/tweeteval-sentiment
+#   npm run train                                  # data from data/tweeteval-sentiment
 #   npm run train -- --data /path/to/tweeteval-sentiment
 #   npm run train -- --out /tmp/model              # write the model somewhere else
 #
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DATA="../shared/data/tweeteval-sentiment"
+DATA="data/tweeteval-sentiment"
 OUT="models/twitter-sentiment"
 WORK="training/work"
 PYTHON="${PYTHON:-/usr/bin/python3}"
@@ -26,6 +26,10 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1 (expected --data DIR, --out DIR, --work DIR)" >&2; exit 2 ;;
   esac
 done
+# The repository commits the training split compressed; `npm run data` writes it plain from the source.
+if [ ! -f "$DATA/train.jsonl" ] && [ -f "$DATA/train.jsonl.gz" ]; then
+  gunzip -c "$DATA/train.jsonl.gz" > "$DATA/train.jsonl.tmp" && mv "$DATA/train.jsonl.tmp" "$DATA/train.jsonl"
+fi
 for f in train.jsonl validation.jsonl; do
   [ -f "$DATA/$f" ] || { echo "missing $DATA/$f: pass --data DIR holding TweetEval sentiment train.jsonl and validation.jsonl" >&2; exit 2; }
 done

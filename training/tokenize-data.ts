@@ -2,7 +2,7 @@
 // @huggingface/tokenizers) and writes the ids PyTorch trains on, so training and serving cannot disagree.
 //
 //   npx tsx training/tokenize-data.ts --model models/twitter-sentiment \
-//       --data ../shared/data/tweeteval-sentiment --out training/work
+//       --data data/tweeteval-sentiment --out training/work
 //
 // Writes <out>/ids-train.json and <out>/ids-validation.json: {texts, labels, ids, truncated, padId,
 // maxTokens}; labels are indices into config.json's id2label order (negative, neutral, positive).
@@ -19,7 +19,7 @@ export const LABELS = ['negative', 'neutral', 'positive'] as const;
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/twitter-sentiment' },
-    data: { type: 'string', default: '../shared/data/tweeteval-sentiment' },
+    data: { type: 'string', default: 'data/tweeteval-sentiment' },
     out: { type: 'string', default: 'training/work' },
     probe: { type: 'string' },
     'probe-out': { type: 'string' },

@@ -1,7 +1,7 @@
 // Runs the exported model.onnx in ONNX Runtime (Node), fed by the server's tokenizer, on the whole
 // validation set in padded batches, and checks it against the PyTorch reference logits.
 //
-//   npx tsx training/verify-onnx.ts --model models/twitter-sentiment --data ../shared/data/tweeteval-sentiment
+//   npx tsx training/verify-onnx.ts --model models/twitter-sentiment --data data/tweeteval-sentiment
 //
 // Prints a JSON report, then one line with the validation macro recall. Exits 1 when ORT and PyTorch
 // disagree by more than 1e-4 on the reference tweets.
@@ -16,7 +16,7 @@ import { TextTokenizer } from '../inference/tokenizer.js';
 const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/twitter-sentiment' },
-    data: { type: 'string', default: '../shared/data/tweeteval-sentiment' },
+    data: { type: 'string', default: 'data/tweeteval-sentiment' },
     batch: { type: 'string', default: '32' },
   },
 });

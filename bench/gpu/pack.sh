@@ -11,7 +11,7 @@
 #                      autocannon, with onnxruntime-node's linux/x64 binaries only)
 #   libvulkan1_*.deb   the Vulkan loader, which the WebGPU provider (Dawn) needs; the NVIDIA driver's ICD is
 #                      on the machine
-#   tokenizer/         the Twitter RoBERTa tokenizer (../shared does not travel)
+#   tokenizer/         the Twitter RoBERTa tokenizer (data/ stays behind: see the travelling tree below)
 #   texts.jsonl        the 2,000 TweetEval validation tweets (parity check, raw loop and load texts)
 #   MANIFEST.json      what was packed, from which commit, and the sizes
 # The working tree and .dev/gpu together must stay under the device's 64 MiB: checked at the end.
@@ -20,7 +20,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
 PACK=.dev/gpu
-SHARED=${SHARED_DATA:-$REPO/../shared/data}
+DATA=$REPO/data
 LIMIT_MIB=${PACK_LIMIT_MIB:-62}
 NICE=${PACK_NICE:-nice -n 19}
 
@@ -28,9 +28,6 @@ say() { echo "[pack] $*" >&2; }
 
 [[ $(uname -m) == x86_64 ]] || { say "this packs x86-64 binaries for the device: run it on an x86-64 machine"; exit 1; }
 [[ -d node_modules/onnxruntime-node/bin/napi-v6/linux/x64 ]] || { say "run npm install first"; exit 1; }
-for f in "$SHARED/hf-tokenizers/twitter-roberta/tokenizer.json" "$SHARED/tweeteval-sentiment/validation.jsonl"; do
-  [[ -f $f ]] || { say "missing $f (set SHARED_DATA to the folder holding hf-tokenizers/ and tweeteval-sentiment/)"; exit 1; }
-done
 
 rm -rf "$PACK"
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/gpu-pack.XXXXXX")
@@ -75,8 +72,8 @@ say "Vulkan loader"
 }
 ls "$PACK"/libvulkan1_*_amd64.deb > /dev/null
 
-cp "$SHARED/hf-tokenizers/twitter-roberta/tokenizer.json" "$SHARED/hf-tokenizers/twitter-roberta/tokenizer_config.json" "$PACK/tokenizer/"
-cp "$SHARED/tweeteval-sentiment/validation.jsonl" "$PACK/texts.jsonl"
+cp "$DATA/hf-tokenizers/twitter-roberta/tokenizer.json" "$DATA/hf-tokenizers/twitter-roberta/tokenizer_config.json" "$PACK/tokenizer/"
+cp "$DATA/tweeteval-sentiment/validation.jsonl" "$PACK/texts.jsonl"
 
 pack_bytes=$(du -sb "$PACK" | cut -f1)
 tree_bytes=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)

@@ -1,13 +1,14 @@
 // Hugging Face Text Embeddings Inference (TEI) as its OpenAPI document defines it
-// (../shared/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
+// (docs/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
 // objects and the predictor's texts and results. No HTTP and no limits here: the routes (server/routes/tei.ts)
 // hand the texts to core/text-checks.ts and predictor.predict like every other way in.
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { PredictorLimits, TextResult, Truncation } from '../../core/predictor.js';
+import type { Dtype } from '../../inference/onnx-files.js';
 import type { TokenDetail } from '../../inference/protocol.js';
 
-const unsupported = (message: string) => new ServiceError('UNSUPPORTED_INPUT', message);
+const unsupported = (message: string) => new HttpError('UNSUPPORTED_INPUT', message);
 
 /** TEI's PredictInput: a text, a pair of texts, or a batch of one- or two-text lists. */
 export type TeiPredictInput = string | string[] | string[][];
@@ -79,6 +80,11 @@ export function teiPredictResponse(labels: readonly string[], results: readonly 
   return batch ? lists : lists[0]!;
 }
 
+/** TEI names its float dtypes float32 and float16; a quantized file keeps its transformers.js name (q8...). */
+function teiDtype(dtype: Dtype): string {
+  return dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : dtype;
+}
+
 /** TEI's Info object, with this service's true values. */
 export function teiInfo(model: ModelDescription, limits: PredictorLimits, version: string) {
   const id2label: Record<string, string> = {};
@@ -87,7 +93,7 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
   return {
     model_id: model.name,
     model_sha: model.sha256,
-    model_dtype: model.precision === 'fp16' ? 'float16' : 'float32',
+    model_dtype: teiDtype(model.dtype),
     model_type: { classifier: { id2label, label2id } },
     max_concurrent_requests: limits.maxQueue,
     max_input_length: model.maxTokens,
@@ -96,7 +102,7 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
     max_client_batch_size: limits.maxClientBatch,
     // The TEI routes truncate only when a request says truncate: true.
     auto_truncate: false,
-    tokenization_workers: model.tokenizerThreads,
+    tokenization_workers: model.workers,
     version,
     served_model_name: model.name,
   };

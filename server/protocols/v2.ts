@@ -1,16 +1,16 @@
 // The Open Inference Protocol, version 2 (KServe V2, spoken by Triton, MLServer, OpenVINO Model Server), REST
-// flavour (../shared/specs/open-inference-protocol/): pure mappings between its tensors and the predictor's
+// flavour (docs/specs/open-inference-protocol/): pure mappings between its tensors and the predictor's
 // texts and results. The model's signature:
 //   input  text           BYTES [n] or [n, 1]   the texts, one per row
 //   output label          BYTES [n]             the most likely label
 //   output probabilities  FP32  [n, labels]     softmax, in the order of the model's labels (config.json id2label)
 //   output logits         FP32  [n, labels]     the raw model output, same order
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { TextResult, Truncation } from '../../core/predictor.js';
 
-const invalidTensor = (message: string) => new ServiceError('INVALID_TENSOR', message);
-export const modelNotFound = (message: string) => new ServiceError('MODEL_NOT_FOUND', message);
+const invalidTensor = (message: string) => new HttpError('INVALID_TENSOR', message);
+export const modelNotFound = (message: string) => new HttpError('MODEL_NOT_FOUND', message);
 
 export const V2_INPUT = 'text';
 export const V2_OUTPUTS = ['label', 'probabilities', 'logits'] as const;
@@ -129,7 +129,7 @@ export function v2ModelMetadata(model: ModelDescription) {
       { name: 'logits', datatype: 'FP32', shape: [-1, width] },
     ],
     // The protocol's free-form string properties: what a client needs to read the FP32 outputs' columns.
-    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256 },
+    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256, dtype: model.dtype },
   };
 }
 

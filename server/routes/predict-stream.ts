@@ -17,7 +17,7 @@ import { readLines, type RawLine } from '../../bulk/ndjson-lines.js';
 import { DEFAULT_CHUNK, DEFAULT_WINDOW, scoreInOrder, type ScoreInput, type ScoreOutput } from '../../bulk/ordered-scorer.js';
 import { parseStreamLine, type LineId } from '../../bulk/stream-input.js';
 import { errorResponses, withAccess } from '../schemas.js';
-import { restPrediction } from './predict.js';
+import { restPrediction } from '../../core/rest-prediction.js';
 import { clientGone } from './prediction-reply.js';
 
 export interface PredictStreamRoutesOptions {
@@ -90,7 +90,7 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
       // A client that keeps its side open (a proxy's pooled connection) gets a second to read the end.
       setTimeout(() => socket.destroy(), 1_000).unref();
     });
-    const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit, stop);
+    const inputs = linesAsInputs(readLines(body, bodyLimit), bodyLimit, stop);
     const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply), queueRoom: () => predictor.queueDepth < 2 * chunk });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
     return reply.send(Readable.from(render(outputs, stopAtFirstError), { objectMode: false }));
@@ -115,7 +115,7 @@ class StopSwitch {
   }
 }
 
-async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: number, maxLineBytes: number, stop: StopSwitch): AsyncGenerator<ScoreInput<LineMeta>> {
+async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxLineBytes: number, stop: StopSwitch): AsyncGenerator<ScoreInput<LineMeta>> {
   const iterator = lines[Symbol.asyncIterator]();
   let line = 0;
   for (;;) {
@@ -128,7 +128,7 @@ async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: numbe
       return;
     }
     if (next.done) return;
-    const input = parseStreamLine(next.value, { maxTextChars }, maxLineBytes);
+    const input = parseStreamLine(next.value, maxLineBytes);
     line = input.line;
     const meta = { line: input.line, id: input.id };
     yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text };

@@ -1,15 +1,8 @@
 // POST /api/predict/stream from tests: a body produced on the fly (never held whole) and the answer read
 // line by line as it arrives; and generated tweets, as many as a test wants, from the validation set.
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-
-export const VALIDATION = new URL('../../../shared/data/tweeteval-sentiment/validation.jsonl', import.meta.url).pathname;
-export const TRAIN = new URL('../../../shared/data/tweeteval-sentiment/train.jsonl', import.meta.url).pathname;
-
-export function validationTexts(): string[] {
-  return readFileSync(VALIDATION, 'utf8').split('\n').filter((line) => line !== '').map((line) => (JSON.parse(line) as { text: string }).text);
-}
+import { validationTexts } from './data.js';
 
 export interface StreamAnswer {
   status: number;

@@ -3,7 +3,7 @@
 // Runtime's kernels (last-bit differences around 1e-7), never which row a result belongs to. Texts in the
 // tests differ in their scores by far more than the tolerance, so a mix-up cannot pass.
 import type { Test } from 'tap';
-import type { RestPrediction as Prediction } from '../../server/routes/predict.js';
+import type { RestPrediction as Prediction } from '../../core/rest-prediction.js';
 
 export const SCORE_TOLERANCE = 1e-5;
 

@@ -1,13 +1,13 @@
 // Conformance to the published specifications: requests and responses are validated with Ajv against the
-// schemas of the specs' own OpenAPI documents (../shared/specs/), loaded unchanged. Ajv reads OpenAPI 3.0's
+// schemas of the specs' own OpenAPI documents (docs/specs/), loaded unchanged. Ajv reads OpenAPI 3.0's
 // `nullable`; `example`, `x-examples` and the OpenAPI-only formats are ignored or accepted as OpenAPI means them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import YAML from 'yaml';
+import { SPECS } from './data.js';
 
-export const SPECS = join(import.meta.dirname, '..', '..', '..', 'shared', 'specs');
 
 // ajv-formats is CommonJS: its plugin is the default export's default under NodeNext.
 type AddFormats = (ajv: Ajv) => Ajv;
