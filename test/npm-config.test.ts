@@ -16,7 +16,7 @@ t.test('npm commands in the project print no warning about its configuration', a
 t.test('package.json denies onnxruntime-node its install script (the CUDA download) through allowScripts', async (t) => {
   const manifest = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { allowScripts: Record<string, boolean> };
   t.equal(manifest.allowScripts['onnxruntime-node'], false);
-  t.match(readFileSync(`${ROOT}Dockerfile`, 'utf8'), /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/, 'the GPU image still asks for CUDA 12');
+  t.match(readFileSync(`${ROOT}Dockerfile.gpu`, 'utf8'), /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/, 'the GPU image still asks for CUDA 12');
 });
 
 t.test(".ci/run's filter catches warnings from project config and lets dependency warnings through", async (t) => {
