@@ -8,52 +8,24 @@
 // a text to explain brings its leave-one-word-out variants into the same call (explanations.ts); a batch's
 // answers, once decided, may be shown to a shadow candidate model (shadow.ts).
 import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
-import { TEXT_TOO_MANY_TOKENS, TRUNCATIONS, paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
+import { TRUNCATIONS, paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
+import { runBatch, type LiveBatch, type LiveBatchTap, type QueuedText } from './batch-runner.js';
 import { CachedAnswers } from './cached-answers.js';
-import { CallSink, EachSink, TOO_MANY_TOKENS, type CallContext, type ScoredText, type TextOutcome } from './call-sinks.js';
+import { CallSink, EachSink, type CallContext, type TextOutcome } from './call-sinks.js';
 import { CoreError, TooManyTextsError } from './errors.js';
 import { ExplainPlan } from './explanations.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelDescription, ServedModel } from './model.js';
 import { ModelUsage } from './model-usage.js';
 import type { PredictionCache } from './prediction-cache.js';
-import { PredictionTally } from './prediction-tally.js';
-import {
-  argmax,
-  type PredictionSet, type PredictOptions, type PredictorLimits, type TextCallback, type TextResult,
-} from './results.js';
+import type { PredictionSet, PredictOptions, PredictorLimits, TextCallback, TextResult } from './results.js';
 import { checkText, checkTexts, type TextLimits } from './text-checks.js';
 
 export type { Truncation } from '../inference/protocol.js';
 export type { PredictionSet, PredictOptions, PredictorLimits, StageTimings, TextCallback, TextResult, WordWeight } from './results.js';
 
+
 export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
-
-/** A queued text: what its batch's worker needs of it. */
-interface QueuedText {
-  text: string;
-  /** Index into TRUNCATIONS. */
-  truncation: number;
-  /** A caller's text, not a variant of one being explained: its answer is monitored and may be shadowed. */
-  counted: boolean;
-}
-
-/** A batch the live model answered, as a shadow candidate sees it once its answers are decided. */
-export interface LiveBatch {
-  texts: readonly { readonly text: string; readonly counted: boolean }[];
-  /** Each text's answer, or a marker where it was not run. */
-  outcomes: readonly (TextResult | symbol)[];
-  model: ModelDescription;
-  /** The batch's time in its worker, ms. */
-  ms: number;
-}
-
-/** What may watch the live batches (core/shadow.ts): it is offered one only while `active`. */
-export interface LiveBatchTap {
-  readonly active: boolean;
-  /** Called once the batch's answers have gone to their callers; `liveQueueDepth` is what waits now. */
-  offer(batch: LiveBatch, liveQueueDepth: number): void;
-}
 
 const defaultName = (i: number) => `texts.${i}`;
 
@@ -334,53 +306,14 @@ export class Predictor {
     }
   }
 
-  /** Runs one batch in a worker of its model's backend, and counts it. */
+  /** Runs one batch (batch-runner.ts), then offers it to the shadow candidate, if any. */
   async #score(queued: QueuedText[], model: ServedModel): Promise<TextOutcome[]> {
-    const count = queued.length;
-    const texts = new Array<string>(count);
-    const truncation = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      texts[i] = queued[i]!.text;
-      truncation[i] = queued[i]!.truncation;
-    }
-    const { labels, problemType } = model.description;
-    let scored;
-    try {
-      scored = await model.backend.score(texts, truncation, model.description.runRows, this.limits.maxBatchTokens);
-    } catch (error) {
-      if ((error as { code?: string }).code === 'WORKER_CRASHED') this.#metrics.countRejection('worker_crashed', count);
-      throw error;
-    }
-    const width = labels.length;
-    const tally = new PredictionTally(width, problemType);
-    const outcomes = new Array<TextOutcome>(count);
-    let learnedChars = 0;
-    let learnedTexts = 0;
-    let learnedTokens = 0;
-    for (let i = 0; i < count; i++) {
-      if (scored.status[i] === TEXT_TOO_MANY_TOKENS) {
-        outcomes[i] = TOO_MANY_TOKENS;
-        continue;
-      }
-      const scores = scored.scores.subarray(i * width, (i + 1) * width);
-      const truncated = scored.truncated[i] === 1;
-      const result: ScoredText = { labelIndex: argmax(scores), scores, logits: scored.logits.subarray(i * width, (i + 1) * width), truncated, inferenceMs: scored.ms };
-      outcomes[i] = result;
-      if (queued[i]!.counted) tally.add(result);
-      if (!truncated) {
-        learnedChars += texts[i]!.length;
-        learnedTexts++;
-        learnedTokens += scored.tokens[i]!;
-      }
-    }
-    model.estimate.learn(learnedChars, learnedTexts, learnedTokens);
-    this.#metrics.countBatch(count, scored);
-    this.#metrics.countPredictions(model.description, tally);
+    const { outcomes, ms } = await runBatch(queued, model, this.limits.maxBatchTokens, this.#metrics);
     const tap = this.tap;
     if (tap?.active) {
       // After this turn: the batch's answers reach their callers first. The tap then sees what still waits
       // once the texts that arrived meanwhile went to the idle workers (a pump is due anyway): load, not timing.
-      const batch: LiveBatch = { texts: queued, outcomes, model: model.description, ms: scored.ms };
+      const batch: LiveBatch = { texts: queued, outcomes, model: model.description, ms };
       setImmediate(() => {
         this.#queue.pump();
         tap.offer(batch, this.#queue.depth);

@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import { ServiceMetrics } from '../core/metrics.js';
 import { ModelLoadGate } from '../core/model-checks.js';
 import type { ServedModel } from '../core/model.js';
-import { Predictor, type LiveBatch } from '../core/predictor.js';
+import type { LiveBatch } from '../core/batch-runner.js';
+import { Predictor } from '../core/predictor.js';
 import { ShadowScorer } from '../core/shadow.js';
 import { FakeBackend, fakeModel } from './helpers/fake-backend.js';
 
