@@ -1,9 +1,13 @@
 // The process as an operator meets it: `node dist/server/main.js` with settings from the environment and
 // the seed's flags. A bad setting, a missing model or an unavailable provider exits 1 with one clear line.
+// What only a process shows (the exit code, stderr holding one line and no stack, argv, signals) is checked on
+// real processes; every other bad setting or model is checked in this process, on the same code
+// (loadConfig, startService) whose message main.ts prints after "configuration error: " or "start-up failed: ".
 import t from 'tap';
-import { getJson } from './helpers/service.js';
+import { ConfigError, loadConfig } from '../core/config.js';
 import { waitUntil } from '../deploy/local-stack.js';
 import { spawnServer, startServerProcess } from './helpers/process.js';
+import { getJson, postJson, startTestService } from './helpers/service.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 
@@ -12,37 +16,51 @@ const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
  * logger names the missing CUDA library; Dawn warns that it found no Vulkan loader), and that is kept: it
  * helps the operator; but no JavaScript stack trace is printed.
  */
-async function failsWith(t: any, env: Record<string, string>, args: string[], pattern: RegExp, onlyLine = true) {
+async function failsWith(t: any, env: Record<string, string>, args: string[], pattern: RegExp) {
   const run = spawnServer({ MODEL_PATH: `${FIXTURES}bert-tiny`, PORT: '0', ...env }, args);
   const code = await run.exited;
   t.equal(code, 1, 'exit code 1');
   const lines = run.stderr().trim().split('\n');
-  if (onlyLine) t.equal(lines.length, 1, `one line on stderr: ${run.stderr()}`);
+  t.equal(lines.length, 1, `one line on stderr: ${run.stderr()}`);
   t.match(lines.at(-1), pattern);
   t.notMatch(run.stderr() + run.stdout(), /\n\s+at .*\.(js|ts):\d+/, 'no JavaScript stack trace');
 }
 
-t.test('a bad number exits 1 naming the setting', (t) => failsWith(t, { PORT: 'abc' }, [], /^configuration error: PORT must be an integer from 0 to 65535, got 'abc'$/));
-t.test('a number out of range exits 1', (t) => failsWith(t, { MAX_BATCH_SIZE: '0' }, [], /^configuration error: MAX_BATCH_SIZE must be an integer from 1 to 4096, got '0'$/));
-t.test('a fractional number exits 1', (t) => failsWith(t, { MAX_BATCH_WAIT_MS: '2.5' }, [], /^configuration error: MAX_BATCH_WAIT_MS must be an integer/));
-t.test('an unknown device exits 1', (t) => failsWith(t, { DEVICE: 'tpu' }, [], /^configuration error: DEVICE must be one of cpu, webgpu, cuda, got 'tpu'$/));
-t.test('an unknown log level exits 1', (t) => failsWith(t, { LOG_LEVEL: 'loud' }, [], /^configuration error: LOG_LEVEL must be one of/));
-t.test('MAX_QUEUE below MAX_CLIENT_BATCH exits 1 naming both', (t) => failsWith(t, { MAX_QUEUE: '32' }, [],
-  /^configuration error: MAX_QUEUE \(32\) must be at least MAX_CLIENT_BATCH \(64\): a full batch call would never fit in the queue$/));
+t.test('a bad setting: the process exits 1 with one line naming it', (t) => failsWith(t, { PORT: 'abc' }, [], /^configuration error: PORT must be an integer from 0 to 65535, got 'abc'$/));
+t.test('an unknown flag: the process exits 1 naming it', (t) => failsWith(t, {}, ['--modelpath', 'x'], /^configuration error: unknown argument '--modelpath'/));
+t.test('a missing model: the process exits 1 saying where it looked', (t) => failsWith(t, { MODEL_PATH: '/nonexistent/model' }, [], /^start-up failed: model not found at \/nonexistent\/model: set MODEL_PATH/));
+
+/** loadConfig refuses `env` with exactly this message (main.ts prints it after "configuration error: "). */
+function refused(t: any, env: Record<string, string>, message: string | RegExp) {
+  t.throws(() => loadConfig({ MODEL_PATH: `${FIXTURES}bert-tiny`, ...env }, []), typeof message === 'string' ? new ConfigError(message) : { name: 'ConfigError', message });
+}
+
+t.test('bad settings are refused with a message naming the setting and the value', async (t) => {
+  refused(t, { MAX_BATCH_SIZE: '0' }, "MAX_BATCH_SIZE must be an integer from 1 to 4096, got '0'");
+  refused(t, { MAX_BATCH_WAIT_MS: '2.5' }, /^MAX_BATCH_WAIT_MS must be an integer/);
+  refused(t, { DEVICE: 'tpu' }, "DEVICE must be one of cpu, webgpu, cuda, got 'tpu'");
+  refused(t, { LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/);
+  refused(t, { MAX_QUEUE: '32' }, 'MAX_QUEUE (32) must be at least MAX_CLIENT_BATCH (64): a full batch call would never fit in the queue');
+});
+
 t.test('MAX_QUEUE equal to MAX_CLIENT_BATCH starts', async (t) => {
-  const server = await startServerProcess({ MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
-  t.teardown(() => { server.child.kill('SIGKILL'); });
-  const full = await fetch(`${server.url}/api/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: Array.from({ length: 8 }, (_, i) => `text ${i}`) }) });
+  const server = await startTestService({ MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
+  t.teardown(() => server.close());
+  const full = await postJson(`${server.url}/api/predict/batch`, { texts: Array.from({ length: 8 }, (_, i) => `text ${i}`) });
   t.equal(full.status, 200, 'a full batch call fits in the queue');
 });
-t.test('an unknown flag exits 1', (t) => failsWith(t, {}, ['--modelpath', 'x'], /^configuration error: unknown argument '--modelpath'/));
-t.test('a missing model exits 1 saying where it looked', (t) => failsWith(t, { MODEL_PATH: '/nonexistent/model' }, [], /^start-up failed: model not found at \/nonexistent\/model: set MODEL_PATH/));
-t.test('a model directory without config.json exits 1', (t) => failsWith(t, { MODEL_PATH: FIXTURES }, [], /^start-up failed: model.onnx not found in /));
-t.test('MAX_TOKENS above the model limit exits 1', (t) => failsWith(t, { MAX_TOKENS: '4096' }, [], /^start-up failed: MAX_TOKENS=4096 is above this model's limit of 512 tokens$/));
-t.test('DEVICE=cuda without the CUDA provider exits 1 with the fix', (t) => failsWith(t, { DEVICE: 'cuda' }, [],
-  /^start-up failed: CUDA execution provider is not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 .*or set DEVICE=cpu$/, false));
-t.test('DEVICE=webgpu without a GPU adapter exits 1 with the fix', (t) => failsWith(t, { DEVICE: 'webgpu' }, [],
-  /^start-up failed: WebGPU execution provider found no GPU adapter: install the Vulkan loader .*or set DEVICE=cpu$/, false));
+
+/** startService refuses the model with this message (main.ts prints it after "start-up failed: "). */
+async function startRefused(t: any, env: Record<string, string>, message: RegExp) {
+  await t.rejects(startTestService(env), { message }, `${JSON.stringify(env)}: ${message}`);
+}
+
+t.test('a model the service cannot serve is refused at start-up with the fix', async (t) => {
+  await startRefused(t, { MODEL_PATH: FIXTURES }, /^model.onnx not found in /);
+  await startRefused(t, { MAX_TOKENS: '4096' }, /^MAX_TOKENS=4096 is above this model's limit of 512 tokens$/);
+  await startRefused(t, { DEVICE: 'cuda' }, /^CUDA execution provider is not installed: reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 .*or set DEVICE=cpu$/);
+  await startRefused(t, { DEVICE: 'webgpu' }, /^WebGPU execution provider found no GPU adapter: install the Vulkan loader .*or set DEVICE=cpu$/);
+});
 
 t.test('the seed flags --model_path --host --port start the server', async (t) => {
   const server = await startServerProcess({ MODEL_PATH: '/nonexistent' }, ['--model_path', `${FIXTURES}roberta-tiny`, '--host=127.0.0.1']);
@@ -54,10 +72,9 @@ t.test('the seed flags --model_path --host --port start the server', async (t) =
 });
 
 t.test('MODEL_PATH may name the model.onnx file', async (t) => {
-  const server = await startServerProcess({ MODEL_PATH: `${FIXTURES}bert-tiny/model.onnx` });
-  t.teardown(() => { server.child.kill('SIGKILL'); });
-  const res = await fetch(`${server.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"text":"hello"}' });
-  t.equal(res.status, 200);
+  const server = await startTestService({ MODEL_PATH: `${FIXTURES}bert-tiny/model.onnx` });
+  t.teardown(() => server.close());
+  t.equal((await postJson(`${server.url}/api/predict`, { text: 'hello' })).status, 200);
 });
 
 t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', async (t) => {
