@@ -36,8 +36,13 @@ t.test(`50 connections of /api/predict keep p99 < ${P99_BOUND_MS} ms while a ${S
 
   const answer = await postStream(server.url, generatedLines(STREAM_LINES));
   let streamed = 0;
-  const draining = (async () => { for await (const _ of answer.lines) streamed++; })();
-  await new Promise((r) => setTimeout(r, 500)); // the stream is flowing
+  let flowing!: () => void;
+  const firstAnswer = new Promise<void>((resolve) => { flowing = resolve; });
+  const draining = (async () => {
+    for await (const _ of answer.lines) if (++streamed === 1) flowing();
+  })();
+  // The load starts once the stream is flowing: its first answer is back (or it ended, which the checks catch).
+  await Promise.race([firstAnswer, draining.catch(() => undefined)]);
   const before = streamed;
   const shared = await load();
   const duringStream = streamed - before;

@@ -6,12 +6,12 @@
 // with the bert-tiny fixture on 2 cores); BULK_MEMORY_LINES=1000000 runs the full million through both
 // (see the README's bulk-scoring section for the figures measured that way).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import t from 'tap';
-import { ROOT, killOnExit } from '../deploy/local-stack.js';
+import { ROOT, killOnExit, waitUntil } from '../deploy/local-stack.js';
 import { generatedLines, postStream } from './helpers/ndjson.js';
 import { startServerProcess } from './helpers/process.js';
 import { rssBytes } from './helpers/rss.js';
@@ -64,7 +64,8 @@ t.test(`${SERVER_LINES.toLocaleString('en-US')} lines through POST /api/predict/
 t.test(`${CLI_LINES.toLocaleString('en-US')} lines through the command line in-process: CLI RSS within ${RSS_BOUND / MiB} MiB of idle`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bulk-memory-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'score', '-', '--format', 'jsonl', '--out', join(dir, 'out.jsonl'), '--quiet'], {
+  const out = join(dir, 'out.jsonl');
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'score', '-', '--format', 'jsonl', '--out', out, '--quiet'], {
     cwd: ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...ENV }, stdio: ['pipe', 'ignore', 'pipe'],
   });
   killOnExit(child);
@@ -72,18 +73,21 @@ t.test(`${CLI_LINES.toLocaleString('en-US')} lines through the command line in-p
   child.stderr!.on('data', (chunk) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const pid = child.pid!;
-  // Idle: the engine started (workers warm) and the first 5,000 lines through, as for the server.
+  // Idle: the engine started (workers warm) and the first 5,000 lines through, as for the server: their
+  // answers are in the output file.
+  const answered = () => { try { return readFileSync(out, 'utf8').split('\n').length - 1; } catch { return 0; } };
   let idle = 0;
   let sampling: ReturnType<typeof sampler> | undefined;
   let sent = 0;
   async function* input(): AsyncGenerator<string> {
     for await (const chunk of generatedLines(CLI_LINES)) {
-      sent += chunk.split('\n').length - 1;
       if (sampling === undefined && sent >= 5_000) {
-        await new Promise((r) => setTimeout(r, 500));
+        const first = sent;
+        await waitUntil(() => answered() >= first, { timeoutMs: 60_000, intervalMs: 50, what: `the CLI's answers to the first ${first} lines` });
         idle = rssBytes(pid);
         sampling = sampler(pid);
       }
+      sent += chunk.split('\n').length - 1;
       yield chunk;
     }
   }
@@ -94,6 +98,6 @@ t.test(`${CLI_LINES.toLocaleString('en-US')} lines through the command line in-p
   const peak = sampling?.stop() ?? 0;
   t.equal(code, 0, `the CLI exits 0 ${stderr}`);
   t.ok(idle > 0 && peak - idle < RSS_BOUND, `CLI RSS idle ${(idle / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (+${((peak - idle) / MiB).toFixed(0)} MiB) over ${CLI_LINES} lines in ${seconds.toFixed(1)} s`);
-  const lines = Number((await import('node:child_process')).execFileSync('wc', ['-l', join(dir, 'out.jsonl')], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
+  const lines = Number((await import('node:child_process')).execFileSync('wc', ['-l', out], { encoding: 'utf8' }).trim().split(/\s+/)[0]);
   t.equal(lines, CLI_LINES, 'one output line per input line');
 });
