@@ -1,13 +1,10 @@
 // The warm-up climbs batch shapes only while each fits its time budget, and MAX_BATCH_TOKENS follows from the
-// cost per token it measures (issue 13). Driven by a fake clock: a "model" whose run advances the clock by
-// a cost of our choosing, so the behaviour is proven without timing anything real.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+// cost per token it measures. Driven by a fake clock: a "model" whose run advances the clock by a cost of our
+// choosing, so the behaviour is proven without timing anything real. The running service: warmup-service.test.ts.
 import t from 'tap';
 import { autoMaxBatchTokens, autoMaxQueue, CPU_MAX_BATCH_TOKENS, CPU_MAX_QUEUE, MIN_BATCH_TOKENS, QUEUE_DRAIN_SHARE, TARGET_BATCH_MS, TWEET_PADDED_TOKENS } from '../core/batch-budget.js';
 import { loadConfig } from '../core/config.js';
 import { WARMUP_BUDGET_MS, estimateMs, warmUp, warmupLadder, type WarmupShape } from '../inference/warmup.js';
-import { startTestService, getJson } from './helpers/service.js';
 
 /** A fake model: each run costs `msPerToken` per padded token, times length/64 beyond 64 (attention). */
 function fakeModel(msPerToken: number, { firstRunExtra = 0 } = {}) {
@@ -82,17 +79,6 @@ t.test('MAX_BATCH_TOKENS: unset on a CPU is chosen after warm-up; set, or on a G
   t.throws(() => loadConfig({ MAX_BATCH_TOKENS: '0' }, []), /MAX_BATCH_TOKENS must be an integer from 1/);
 });
 
-t.test('the running service: the chosen budget is what TEI /info reports', async (t) => {
-  const auto = await startTestService({ WORKERS: '1' });
-  t.teardown(() => auto.close());
-  // The tiny fixture is cheap: the cap on a quiet machine; on a busy one, still a full batch of long tweets.
-  const chosen = (await getJson(`${auto.url}/info`)).body.max_batch_tokens as number;
-  t.ok(chosen >= 32 * 128 && chosen <= CPU_MAX_BATCH_TOKENS, `${chosen} tokens: MAX_BATCH_SIZE texts of 128 tokens fit`);
-  const fixed = await startTestService({ WORKERS: '1', MAX_BATCH_TOKENS: '1000' });
-  t.teardown(() => fixed.close());
-  t.equal((await getJson(`${fixed.url}/info`)).body.max_batch_tokens, 1000, 'a set value wins');
-});
-
 t.test('MAX_QUEUE from the cost per token: a full queue drains in half the deadline, within bounds', async (t) => {
   t.equal(autoMaxQueue(0.007, 2, 10_000, 64), CPU_MAX_QUEUE, 'a small model keeps 2048');
   // The RoBERTa-base-sized model on this VM: 2.13 ms a padded token, one worker a replica.
@@ -112,22 +98,10 @@ t.test('MAX_QUEUE: unset on a CPU is chosen after warm-up; set, or on a GPU, it 
   t.equal(loadConfig({ MAX_QUEUE: '100' }, []).maxQueue, 100);
   t.equal(loadConfig({ DEVICE: 'cuda' }, []).maxQueue, 2048);
   t.throws(() => loadConfig({ MAX_QUEUE: '10' }, []), /MAX_QUEUE \(10\) must be at least MAX_CLIENT_BATCH/);
-  const auto = await startTestService({ WORKERS: '1' });
-  t.teardown(() => auto.close());
-  t.equal((await getJson(`${auto.url}/api/ready`)).body.maxQueue, CPU_MAX_QUEUE, 'the tiny fixture is cheap: 2048');
-  const fixed = await startTestService({ WORKERS: '1', MAX_QUEUE: '100' });
-  t.teardown(() => fixed.close());
-  t.equal((await getJson(`${fixed.url}/info`)).body.max_concurrent_requests, 100, 'a set value wins, and TEI /info says it');
 });
 
-t.test('WARMUP_BUDGET_MS reaches the workers: with 0 each runs its first shape only', async (t) => {
+t.test('WARMUP_BUDGET_MS: the budget of each worker\'s warm-up, 3 s unless set', async (t) => {
   t.equal(loadConfig({}, []).warmupBudgetMs, WARMUP_BUDGET_MS);
   t.equal(loadConfig({ WARMUP_BUDGET_MS: '250' }, []).warmupBudgetMs, 250);
   t.throws(() => loadConfig({ WARMUP_BUDGET_MS: '-1' }, []), /WARMUP_BUDGET_MS must be an integer from 0/);
-  let logged = '';
-  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _encoding, done) { logged += chunk; done(); } }));
-  const server = await startTestService({ WORKERS: '1', WARMUP_BUDGET_MS: '0', LOG_LEVEL: 'info' }, logger);
-  t.teardown(() => server.close());
-  const loaded = logged.split('\n').filter((line) => line.includes('model loaded and warmed up')).map((line) => JSON.parse(line) as { warmupShapes: number });
-  t.same(loaded.map((entry) => entry.warmupShapes), [1], 'one shape, the lone request\'s: nothing else fits a zero budget');
 });
