@@ -1,7 +1,7 @@
 // Every error a client can receive, in one table: its code, its status, whether retrying the same request
 // can succeed, and what it means. The status is HTTP's, which every protocol here speaks; how an error is
 // written (the service's JSON, TEI's, V2's) is the transport's business (server/error-renderers.ts). The
-// README's error table is generated from this one and checked by test/docs.test.ts.
+// README's error table is generated from this one and checked by test/integration/docs.test.ts.
 
 export interface ErrorEntry {
   status: number;
