@@ -43,11 +43,12 @@ t.test('bad settings are refused with a message naming the setting and the value
   refused(t, { MAX_QUEUE: '32' }, 'MAX_QUEUE (32) must be at least MAX_CLIENT_BATCH (64): a full batch call would never fit in the queue');
 });
 
-t.test('MAX_QUEUE equal to MAX_CLIENT_BATCH starts', async (t) => {
-  const server = await startTestService({ MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
+t.test('MAX_QUEUE equal to MAX_CLIENT_BATCH starts, and MODEL_PATH may name the model.onnx file', async (t) => {
+  const server = await startTestService({ MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8', MODEL_PATH: `${FIXTURES}bert-tiny/model.onnx` });
   t.teardown(() => server.close());
   const full = await postJson(`${server.url}/api/predict/batch`, { texts: Array.from({ length: 8 }, (_, i) => `text ${i}`) });
   t.equal(full.status, 200, 'a full batch call fits in the queue');
+  t.equal((await getJson(`${server.url}/api/model`)).body.name, 'bert-tiny-fixture', 'the model of the directory holding the file');
 });
 
 /** startService refuses the model with this message (main.ts prints it after "start-up failed: "). */
@@ -69,12 +70,6 @@ t.test('the seed flags --model_path --host --port start the server', async (t) =
   t.equal(model.body.name, 'roberta-tiny-fixture', 'the flag wins over MODEL_PATH');
   t.same(model.body.labels, ['LABEL_0', 'LABEL_1', 'LABEL_2'], 'labels come from the export\'s id2label');
   t.equal(model.body.maxTokens, 512, 'RoBERTa: 514 positions minus the 2 offset rows');
-});
-
-t.test('MODEL_PATH may name the model.onnx file', async (t) => {
-  const server = await startTestService({ MODEL_PATH: `${FIXTURES}bert-tiny/model.onnx` });
-  t.teardown(() => server.close());
-  t.equal((await postJson(`${server.url}/api/predict`, { text: 'hello' })).status, 200);
 });
 
 t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', async (t) => {
