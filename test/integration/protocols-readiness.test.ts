@@ -5,6 +5,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { waitUntil } from '../../deploy/local-stack.js';
 import { callChecked, type CheckedResponse, type SpecRoute } from '../helpers/protocol-calls.js';
 import { FIXTURES, getJson, postJson, startTestService } from '../helpers/service.js';
 import { SpecValidator } from '../helpers/spec-validator.js';
@@ -31,15 +32,17 @@ async function until503(probe: () => Promise<CheckedResponse>): Promise<CheckedR
 const infer = (text: string) => ({ inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: [text] }] });
 
 t.test('a saturated queue: /health and V2 readiness say 503, work is refused with 503 + Retry-After in each shape', async (t) => {
-  // One worker running one text at a time on the slow fixture, and a short queue.
-  const server = await startTestService({ MODEL_PATH: `${FIXTURES}slow-tiny`, WORKERS: '1', MAX_BATCH_SIZE: '1', MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8' });
+  // One worker running one text at a time on the slow fixture, and a short queue. A deadline far off, so that
+  // the queue fills to MAX_QUEUE: with the default 10 s, a slow (busy) machine's measured drain rate refuses
+  // the flood before it waits, and the queue never saturates.
+  const server = await startTestService({ MODEL_PATH: `${FIXTURES}slow-tiny`, WORKERS: '1', MAX_BATCH_SIZE: '1', MAX_QUEUE: '8', MAX_CLIENT_BATCH: '8', REQUEST_TIMEOUT_MS: '600000' });
   t.teardown(() => server.close());
   const { url } = server;
   // More texts at once than the queue holds, half as TEI calls, half as V2 calls.
   const flood = Array.from({ length: 40 }, (_, i) => (i % 2 === 0
     ? callChecked(t, `${url}/predict`, 'POST', TEI_PREDICT, { inputs: `queued ${i}` }).then((res) => ({ kind: 'TEI', ...res }))
     : callChecked(t, `${url}/v2/models/sentiment/infer`, 'POST', V2_INFER, infer(`queued ${i}`)).then((res) => ({ kind: 'V2', ...res }))));
-  while (!server.service.predictor.saturated) await new Promise((resolve) => setTimeout(resolve, 2));
+  await waitUntil(() => server.service.predictor.saturated, { intervalMs: 2, timeoutMs: 30_000, what: 'the queue saturated' });
   // Keep the queue topped up while the probes run: a slot freed by a finished text is taken again at once.
   let pumping = true;
   const pumped: Promise<number>[] = [];
