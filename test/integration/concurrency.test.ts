@@ -6,11 +6,10 @@ import { samePrediction } from '../helpers/predictions.js';
 import { postJson, startTestService } from '../helpers/service.js';
 
 const validation = validationTexts();
-// One service for the tests that batch the fixture's texts; the slow fixture's test has its own.
-const server = await startTestService({ MAX_BATCH_SIZE: '16', MAX_BATCH_WAIT_MS: '5' });
-t.teardown(() => server.close());
 
 t.test('200 parallel requests each get the single-request answer for their own text', async (t) => {
+  const server = await startTestService({ MAX_BATCH_SIZE: '16', MAX_BATCH_WAIT_MS: '5' });
+  t.teardown(() => server.close());
   // 150 distinct tweets of varied length, 50 repeats, and a few very long texts that get truncated.
   const texts = [...validation.slice(0, 150), ...validation.slice(0, 50), ...Array.from({ length: 5 }, (_, i) => `${validation[i]} `.repeat(Math.floor(4000 / (validation[i]!.length + 1))))];
   const expected = [];
@@ -37,6 +36,8 @@ t.test('200 parallel requests each get the single-request answer for their own t
 });
 
 t.test('batch calls running at once each get their own texts back, in order', async (t) => {
+  const server = await startTestService({ MAX_BATCH_SIZE: '32' });
+  t.teardown(() => server.close());
   const calls = Array.from({ length: 20 }, (_, k) => validation.slice(k * 7, k * 7 + 1 + (k % 10)));
   const alone = new Map<string, any>();
   for (const text of new Set(calls.flat())) alone.set(text, (await postJson(`${server.url}/api/predict`, { text })).body);
@@ -53,19 +54,19 @@ t.test('batch calls running at once each get their own texts back, in order', as
 
 t.test('requests whose client hung up while queued are dropped before inference', async (t) => {
   // One worker running one text at a time on the slow fixture, so that requests queue up.
-  const slow = await startTestService({ MODEL_PATH: new URL('../fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1' });
-  t.teardown(() => slow.close());
+  const server = await startTestService({ MODEL_PATH: new URL('../fixtures/slow-tiny', import.meta.url).pathname, WORKERS: '1', MAX_BATCH_SIZE: '1' });
+  t.teardown(() => server.close());
   const controllers = Array.from({ length: 40 }, () => new AbortController());
-  const kept = Array.from({ length: 10 }, (_, i) => postJson(`${slow.url}/api/predict`, { text: `kept ${i}` }));
-  const abandoned = controllers.map((controller, i) => fetch(`${slow.url}/api/predict`, {
+  const kept = Array.from({ length: 10 }, (_, i) => postJson(`${server.url}/api/predict`, { text: `kept ${i}` }));
+  const abandoned = controllers.map((controller, i) => fetch(`${server.url}/api/predict`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `abandoned ${i}` }), signal: controller.signal,
   }).catch(() => 'aborted'));
-  while (slow.service.predictor.queueDepth < 20) await new Promise((resolve) => setTimeout(resolve, 2));
+  while (server.service.predictor.queueDepth < 20) await new Promise((resolve) => setTimeout(resolve, 2));
   for (const controller of controllers) controller.abort();
   await Promise.all(abandoned);
   const answers = await Promise.all(kept);
   t.ok(answers.every((res) => res.status === 200), 'the requests of clients still there are answered');
-  const metrics = await (await fetch(`${slow.url}/metrics`)).text();
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
   const dropped = Number(/^sentiment_rejections_total\{reason="aborted"\} (\S+)/m.exec(metrics)![1]);
   const ran = Number(/^sentiment_batch_size_sum (\S+)/m.exec(metrics)![1]);
   t.ok(dropped >= 10, `${dropped} abandoned texts were dropped before inference`);
