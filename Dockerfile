@@ -25,7 +25,10 @@ COPY bulk ./bulk
 COPY cli ./cli
 COPY batching ./batching
 COPY inference ./inference
-RUN npx tsc -p tsconfig.json && chmod +x dist/cli/main.js
+# The quantize command (the CLI's `quantize`): its sources, its ONNX schema and the logit comparison it reports with.
+COPY quantize ./quantize
+COPY tools ./tools
+RUN npm run build
 
 # ---- prod-deps: production dependencies only (every native module ships prebuilt binaries) ------------
 FROM ${NODE_IMAGE} AS prod-deps

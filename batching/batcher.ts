@@ -15,18 +15,22 @@
 //   (every submission, every finished batch, the wait timer), so no listener or timer is kept per text.
 // - The queue is bounded: past maxQueue texts, or when the texts already waiting would keep it past its
 //   deadline at the measured drain rate, a submission is refused at once, whole.
-// - An owner may hold batches back (option `hold`) while the next stage has enough work; it pumps when not.
+// - Each text's outcome goes to its submission's sink (one object per call), by position: no promise or
+//   closure per text. submit()/submitMany() wrap a sink in promises for callers that want them.
 import { systemClock, type Clock } from './clock.js';
 import { DrainRate } from './drain-rate.js';
-import { BatcherClosedError, DeadlineExceededError, QueueFullError, RequestAbortedError, type RejectionReason } from './errors.js';
+import { BatcherClosedError, BatcherError, DeadlineExceededError, QueueFullError, RequestAbortedError, type RejectionReason } from './errors.js';
 import { Fifo } from './fifo.js';
 import { LengthBuckets } from './length-buckets.js';
 import {
   nonNegative, nonNegativeInteger, positiveInteger,
-  type BatchInfo, type BatchRunner, type BatcherObserver, type BatcherOptions, type Completed, type SubmitEntry, type SubmitOptions,
+  type BatchInfo, type BatchRunner, type BatchSink, type BatcherObserver, type BatcherOptions, type CancelSignal, type Completed,
+  type SubmitEntry, type SubmitOptions,
 } from './options.js';
 
-export type { BatchInfo, BatchRunner, BatcherObserver, BatcherOptions, Completed, SubmitEntry, SubmitOptions } from './options.js';
+export type {
+  BatchInfo, BatchRunner, BatchSink, BatcherObserver, BatcherOptions, CancelSignal, Completed, SubmitEntry, SubmitOptions,
+} from './options.js';
 
 type ItemState = 'waiting' | 'running' | 'done';
 
@@ -40,10 +44,11 @@ interface Item<P, R> {
   group: unknown;
   enqueuedAt: number;
   deadline: number;
-  signal: { readonly aborted: boolean } | undefined;
+  signal: CancelSignal | undefined;
   state: ItemState;
-  resolve(completed: Completed<R>): void;
-  reject(error: Error): void;
+  sink: BatchSink<R>;
+  /** This text's position in its submission, as the sink knows it. */
+  index: number;
 }
 
 export class MicroBatcher<P, R> {
@@ -60,7 +65,6 @@ export class MicroBatcher<P, R> {
   readonly #padTo: (tokens: number) => number;
   readonly #clock: Clock;
   readonly #observer: BatcherObserver;
-  readonly #hold: (() => boolean) | undefined;
   /** Every waiting item in arrival order (entries that left by other ways are skipped lazily). */
   readonly #arrivals = new Fifo<Item<P, R>>();
   /** Waiting items by padded length, each bucket in arrival order. */
@@ -96,7 +100,6 @@ export class MicroBatcher<P, R> {
     this.#buckets = new LengthBuckets(multiple, (item) => item.state === 'waiting');
     this.#clock = options.clock ?? systemClock;
     this.#observer = options.observer ?? {};
-    this.#hold = options.hold;
   }
 
   /** Texts waiting to be batched. */
@@ -117,38 +120,56 @@ export class MicroBatcher<P, R> {
     return this.#closed;
   }
 
+  /** One text, settled through a promise. */
   submit(entry: SubmitEntry<P>, options: SubmitOptions = {}): Promise<Completed<R>> {
     return this.submitMany([entry], options)[0]!;
   }
 
-  /**
-   * Queues several texts that share a deadline and a signal (one client call). They are admitted together
-   * or refused together, and each may land in a different batch.
-   */
+  /** submitInto() with a promise per text; a refusal rejects every one of them. */
   submitMany(entries: SubmitEntry<P>[], options: SubmitOptions = {}): Promise<Completed<R>>[] {
-    const promises = this.enqueueMany(entries, options);
-    this.#pump();
+    const settlers: { resolve(completed: Completed<R>): void; reject(error: Error): void }[] = [];
+    const promises = entries.map(() => new Promise<Completed<R>>((resolve, reject) => { settlers.push({ resolve, reject }); }));
+    try {
+      this.submitInto(entries, options, {
+        resolve: (index, completed) => settlers[index]!.resolve(completed),
+        reject: (index, error) => settlers[index]!.reject(error),
+      });
+    } catch (error) {
+      // A refusal is every text's outcome; anything else is the caller's mistake (a bad token count).
+      if (!(error instanceof BatcherError)) throw error;
+      for (const settler of settlers) settler.reject(error);
+    }
     return promises;
   }
 
   /**
-   * As submitMany, but cuts no batch now: the caller calls pump() once it has queued everything that
-   * arrived together (e.g. once per event-loop turn), so an idle worker gets them in one task rather than
-   * one task per call. Anything else that looks at the queue (a submitMany, a finished batch) also pumps.
+   * Queues several texts that share a deadline and a signal (one client call) and cuts the batches the rules
+   * allow now. They are admitted together or refused together (this throws the refusal: QueueFullError,
+   * BatcherClosedError, RequestAbortedError), and each may land in a different batch; `sink` gets each
+   * text's outcome by its position in `entries`.
    */
-  enqueueMany(entries: SubmitEntry<P>[], options: SubmitOptions = {}): Promise<Completed<R>>[] {
+  submitInto(entries: SubmitEntry<P>[], options: SubmitOptions, sink: BatchSink<R>): void {
+    this.enqueue(entries, options, sink);
+    this.#pump();
+  }
+
+  /**
+   * As submitInto, but cuts no batch now: the caller calls pump() once it has queued everything that
+   * arrived together (e.g. once per event-loop turn), so an idle worker gets them in one task rather than
+   * one task per call. Anything else that looks at the queue (a submission, a finished batch) also pumps.
+   */
+  enqueue(entries: SubmitEntry<P>[], options: SubmitOptions, sink: BatchSink<R>): void {
     if (this.#closed) {
       this.#notifyReject('closed', entries.length);
-      return entries.map(() => Promise.reject(new BatcherClosedError()));
+      throw new BatcherClosedError();
     }
     if (options.signal?.aborted) {
-      this.#notifyReject('aborted', entries.length);
-      return entries.map(() => Promise.reject(new RequestAbortedError()));
+      this.#notifyReject(options.signal.dropReason ?? 'aborted', entries.length);
+      throw new RequestAbortedError();
     }
     if (this.#waiting + entries.length > this.maxQueue) {
       this.#notifyReject('queue_full', entries.length);
-      const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue);
-      return entries.map(() => Promise.reject(error));
+      throw new QueueFullError(this.retryAfterSeconds(), this.maxQueue);
     }
     for (const entry of entries) {
       if (!(Number.isInteger(entry.tokens) && entry.tokens > 0)) throw new RangeError(`tokens must be a positive integer, got ${entry.tokens}`);
@@ -160,12 +181,11 @@ export class MicroBatcher<P, R> {
     // retrying would not make it fit, and its texts that cannot finish are dropped with 504 at dispatch.
     if (this.#waiting > 0 && now + this.#drainRate.msToFinish(this.#waiting + entries.length) > deadline) {
       this.#notifyReject('queue_full', entries.length);
-      const error = new QueueFullError(this.retryAfterSeconds(), this.maxQueue, `the ${this.#waiting} texts ahead would keep these past their deadline`);
-      return entries.map(() => Promise.reject(error));
+      throw new QueueFullError(this.retryAfterSeconds(), this.maxQueue, `the ${this.#waiting} texts ahead would keep these past their deadline`);
     }
-    const items: Item<P, R>[] = [];
-    const promises = entries.map((entry) => new Promise<Completed<R>>((resolve, reject) => {
-      items.push({
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
+      this.#enqueue({
         payload: entry.payload,
         tokens: entry.tokens,
         paddedLength: this.#padTo(entry.tokens),
@@ -174,15 +194,13 @@ export class MicroBatcher<P, R> {
         deadline,
         signal: options.signal,
         state: 'waiting',
-        resolve,
-        reject,
+        sink,
+        index,
       });
-    }));
-    for (const item of items) this.#enqueue(item);
-    return promises;
+    }
   }
 
-  /** Cuts the batches that the rules allow now (after enqueueMany). */
+  /** Cuts the batches that the rules allow now (after enqueue). */
   pump(): void {
     this.#pump();
   }
@@ -225,7 +243,7 @@ export class MicroBatcher<P, R> {
       item.state = 'done';
       this.#waiting--;
       dropped++;
-      item.reject(error);
+      item.sink.reject(item.index, error);
     }
     if (dropped > 0) this.#notifyReject(reason, dropped);
     return dropped;
@@ -246,7 +264,7 @@ export class MicroBatcher<P, R> {
         continue;
       }
       if (head.signal?.aborted) {
-        this.#settleWaiting([head], new RequestAbortedError(), 'aborted');
+        this.#settleWaiting([head], new RequestAbortedError(), head.signal.dropReason ?? 'aborted');
         continue;
       }
       return head;
@@ -268,11 +286,6 @@ export class MicroBatcher<P, R> {
       if (!oldest) {
         this.#schedule(Infinity);
         this.#notifyIdle();
-        return;
-      }
-      if (this.#hold !== undefined && !this.#closed && this.#hold()) {
-        // The owner pumps again when the hold lifts; only a deadline can come first.
-        this.#schedule(this.#latestStart(oldest));
         return;
       }
       if (this.#inFlight >= this.concurrency + this.prefetch) {
@@ -304,7 +317,7 @@ export class MicroBatcher<P, R> {
       for (const candidate of bucket) {
         if (candidate === oldest || candidate.state !== 'waiting' || candidate.group !== oldest.group) continue;
         if (candidate.signal?.aborted) {
-          this.#settleWaiting([candidate], new RequestAbortedError(), 'aborted');
+          this.#settleWaiting([candidate], new RequestAbortedError(), candidate.signal.dropReason ?? 'aborted');
           continue;
         }
         if (this.#latestStart(candidate) <= now) continue; // dropped when it reaches the head of the arrivals
@@ -336,17 +349,21 @@ export class MicroBatcher<P, R> {
     const timing: RunTiming = { startedAt: this.#inFlight < this.concurrency ? now : undefined, finished: false };
     if (timing.startedAt === undefined) this.#waitingForWorker.push(timing);
     this.#inFlight++;
-    const info: BatchInfo = {
-      size: items.length,
-      paddedLength: longest,
-      paddedTokens: longest * items.length,
-      realTokens,
-      queueWaitsMs: items.map((item) => now - item.enqueuedAt),
-    };
-    this.#notify(() => this.#observer.onBatchStart?.(info));
+    const size = items.length;
+    const onBatchStart = this.#observer.onBatchStart;
+    if (onBatchStart !== undefined) {
+      const info: BatchInfo = {
+        size,
+        paddedLength: longest,
+        paddedTokens: longest * size,
+        realTokens,
+        queueWaitsMs: items.map((item) => now - item.enqueuedAt),
+      };
+      this.#notify(() => onBatchStart(info));
+    }
     let results: Promise<R[]>;
     try {
-      results = this.#runner(items.map((item) => item.payload));
+      results = this.#runner(items.map((item) => item.payload), items[0]!.group);
     } catch (error) {
       results = Promise.reject(error);
     }
@@ -355,20 +372,20 @@ export class MicroBatcher<P, R> {
       (values) => {
         if (!Array.isArray(values) || values.length !== items.length) {
           this.#fail(items, new Error(`the batch runner returned ${Array.isArray(values) ? values.length : typeof values} results for ${items.length} texts`));
-          this.#finish(info, timing, true);
+          this.#finish(size, timing, true);
           return;
         }
         const runMs = this.#clock.now() - now;
         for (let index = 0; index < items.length; index++) {
           const item = items[index]!;
           item.state = 'done';
-          item.resolve({ value: values[index] as R, queueMs: now - item.enqueuedAt, runMs });
+          item.sink.resolve(item.index, { value: values[index] as R, queueMs: now - item.enqueuedAt, runMs });
         }
-        this.#finish(info, timing, false);
+        this.#finish(size, timing, false);
       },
       (error: unknown) => {
         this.#fail(items, error instanceof Error ? error : new Error(String(error)));
-        this.#finish(info, timing, true);
+        this.#finish(size, timing, true);
       },
     );
   }
@@ -376,15 +393,15 @@ export class MicroBatcher<P, R> {
   #fail(items: Item<P, R>[], error: Error): void {
     for (const item of items) {
       item.state = 'done';
-      item.reject(error);
+      item.sink.reject(item.index, error);
     }
   }
 
-  #finish(info: BatchInfo, timing: RunTiming, failed: boolean): void {
+  #finish(size: number, timing: RunTiming, failed: boolean): void {
     const now = this.#clock.now();
     timing.finished = true;
     this.#inFlight--;
-    if (!failed && timing.startedAt !== undefined) this.#drainRate.observe(info.size, this.concurrency, now - timing.startedAt);
+    if (!failed && timing.startedAt !== undefined) this.#drainRate.observe(size, this.concurrency, now - timing.startedAt);
     // The worker this batch leaves takes the oldest batch handed ahead.
     for (let next = this.#waitingForWorker.shift(); next !== undefined; next = this.#waitingForWorker.shift()) {
       if (next.finished) continue;

@@ -1,14 +1,16 @@
-// Why the batcher refused or dropped a request. Each error carries a stable `code` so the server maps it to
-// an HTTP status in one place without matching message text.
-export type RejectionReason = 'queue_full' | 'deadline' | 'aborted' | 'closed';
+// Why the batcher refused or dropped a request. Each error class carries a stable `code` (also on the class,
+// so that the core's error table is keyed by the classes themselves, not by strings that could drift).
+/** 'sibling_failed': dropped because another text of the same call failed, which fails the whole call. */
+export type RejectionReason = 'queue_full' | 'deadline' | 'aborted' | 'sibling_failed' | 'closed';
 
 export abstract class BatcherError extends Error {
   abstract readonly code: string;
 }
 
 export class QueueFullError extends BatcherError {
+  static readonly code = 'QUEUE_FULL';
   override name = 'QueueFullError';
-  readonly code = 'QUEUE_FULL';
+  readonly code = QueueFullError.code;
   /** `why` replaces the default reason (MAX_QUEUE texts waiting). */
   constructor(readonly retryAfterSeconds: number, capacity: number, why = `${capacity} texts waiting`) {
     super(`the prediction queue is full (${why}); retry in ${retryAfterSeconds} s`);
@@ -16,8 +18,9 @@ export class QueueFullError extends BatcherError {
 }
 
 export class DeadlineExceededError extends BatcherError {
+  static readonly code = 'DEADLINE_EXCEEDED';
   override name = 'DeadlineExceededError';
-  readonly code = 'DEADLINE_EXCEEDED';
+  readonly code = DeadlineExceededError.code;
   /** `batchMs` given: dropped before its deadline, which a batch of that length would overrun. */
   constructor(waitedMs: number, batchMs?: number) {
     super(batchMs === undefined
@@ -27,16 +30,18 @@ export class DeadlineExceededError extends BatcherError {
 }
 
 export class RequestAbortedError extends BatcherError {
+  static readonly code = 'REQUEST_ABORTED';
   override name = 'RequestAbortedError';
-  readonly code = 'REQUEST_ABORTED';
+  readonly code = RequestAbortedError.code;
   constructor() {
     super('the client went away before inference');
   }
 }
 
 export class BatcherClosedError extends BatcherError {
+  static readonly code = 'SHUTTING_DOWN';
   override name = 'BatcherClosedError';
-  readonly code = 'SHUTTING_DOWN';
+  readonly code = BatcherClosedError.code;
   constructor() {
     super('the service is shutting down and takes no new requests');
   }

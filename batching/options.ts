@@ -3,8 +3,8 @@
 import type { Clock } from './clock.js';
 import type { RejectionReason } from './errors.js';
 
-/** Runs one batch; must return one result per payload, in the same order. */
-export type BatchRunner<P, R> = (payloads: P[]) => Promise<R[]>;
+/** Runs one batch of texts of one `group`; must return one result per payload, in the same order. */
+export type BatchRunner<P, R> = (payloads: P[], group: unknown) => Promise<R[]>;
 
 export interface BatchInfo {
   size: number;
@@ -41,12 +41,6 @@ export interface BatcherOptions<P, R> {
    * multiple capped at the model's limit). Defaults to rounding up to `lengthMultiple`.
    */
   padTo?: (tokens: number) => number;
-  /**
-   * While this returns true no batch is cut: the stage after this one already has enough work waiting, so a
-   * batch cut now would only cost a worker wake-up earlier than needed. Deadlines and gone clients are still
-   * applied; the owner calls pump() once it turns false. Ignored once closing.
-   */
-  hold?: () => boolean;
   /** Fraction of maxQueue from which `saturated` reports true (readiness turns 503 before the queue sheds). */
   saturationRatio?: number;
   clock?: Clock;
@@ -59,13 +53,31 @@ export interface SubmitEntry<P> {
   tokens: number;
 }
 
+/**
+ * Reads true once the texts still waiting should leave the queue (an AbortSignal, or any such view).
+ * `dropReason` says why, for the rejection count: by default the client went away ('aborted').
+ */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  readonly dropReason?: 'aborted' | 'sibling_failed';
+}
+
 export interface SubmitOptions {
   /** Absolute time on the batcher's clock after which the text is dropped rather than run. */
   deadline?: number;
-  /** Once `aborted` reads true, the texts still waiting are dropped (an AbortSignal, or any such view). */
-  signal?: { readonly aborted: boolean };
+  /** Once `aborted` reads true, the texts still waiting are dropped. */
+  signal?: CancelSignal;
   /** Only texts with the same group share a batch (e.g. the model generation they were tokenized for). */
   group?: unknown;
+}
+
+/**
+ * Receives the outcome of each text of one submission, by its position in the submission: one object per
+ * call, rather than a promise per text.
+ */
+export interface BatchSink<R> {
+  resolve(index: number, completed: Completed<R>): void;
+  reject(index: number, error: Error): void;
 }
 
 export interface Completed<R> {

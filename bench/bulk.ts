@@ -70,7 +70,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     const workers = Math.max(1, Math.floor(sizing.cores / sizing.intraOpThreads));
     const env = {
       MODEL_PATH: options.model, WORKERS: String(workers), INTRA_OP_THREADS: String(sizing.intraOpThreads),
-      TOKENIZER_THREADS: String(sizing.tokenizerThreads), CACHE_SIZE: '0', LOG_LEVEL: 'warn', ...sizing.serviceEnv,
+      CACHE_SIZE: '0', LOG_LEVEL: 'warn', ...sizing.serviceEnv,
     };
 
     log(`- R_ort: batch ${options.ortBatch}, ${workers} sessions × ${sizing.intraOpThreads} threads, ${options.ortSeconds} s`);

@@ -3,7 +3,7 @@
 // tokenizer alone) and, when a run has 1 connection, the latency of one raw inference.
 import type { BenchOptions } from './cli-options.js';
 import type { Results } from './report.js';
-import { runOrt } from './systems.js';
+import { runOrt, serviceDtype } from './systems.js';
 import { tokenizerThroughput } from './tokenizer-throughput.js';
 
 const firstLine = (error: unknown): string => (error as Error).message.split('\n')[0]!;
@@ -13,7 +13,7 @@ export async function measureCeilings(options: BenchOptions, results: Results, l
   // R_ort is the best raw figure over batch sizes (each in arrival and length order): on a heavy model on a
   // CPU, batching pays only when a batch holds texts of similar lengths.
   const ortOptions = {
-    model, batch: batches[0]!, ...(batches.length > 1 ? { batches } : {}), threads: sizing.intraOpThreads,
+    model, dtype: serviceDtype(sizing), batch: batches[0]!, ...(batches.length > 1 ? { batches } : {}), threads: sizing.intraOpThreads,
     sessions: sizing.replicas * sizing.workers, seconds: options.ortSeconds,
   };
   log(`- ort: bench/ort-throughput.ts, batch ${batches.join(',')}, ${ortOptions.sessions} sessions × ${ortOptions.threads} threads, ${ortOptions.seconds} s per run`);

@@ -17,28 +17,30 @@ export interface Scenario {
   mix: string;
   /** Exit 1 when the service answers anything but valid 2xx. */
   strict: boolean;
+  /** Rounds of every system, in alternating order (runs of the same system vary by 10-40 % on a shared VM). */
+  repeat: number;
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
   compare: {
     description: 'all the systems at 500 connections',
     systems: ['service', 'service-direct', 'batching-off', 'seed', 'transformersjs', 'noop', 'ort'],
-    connections: [500], durationS: 60, warmupS: 5, mix: '0', strict: false,
+    connections: [500], durationS: 60, warmupS: 5, mix: '0', strict: false, repeat: 2,
   },
   sweep: {
     description: 'req/s and p99 against connections 1 → 1,000, batching on and off',
     systems: ['service', 'batching-off'],
-    connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false,
+    connections: [1, 10, 50, 100, 250, 500, 750, 1000], durationS: 15, warmupS: 3, mix: '0', strict: false, repeat: 1,
   },
   bulk: {
     description: 'the training tweets scored by the CLI in-process and through POST /api/predict/stream, against C_bulk = 1/(1/R_ort + 1/R_tok); p99 of 50 connections while a stream runs (bench/bulk.ts)',
     systems: ['service-direct', 'ort'],
-    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false,
+    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false, repeat: 1,
   },
   smoke: {
     description: 'a few seconds of each part, to check that the harness works',
     systems: ['service', 'noop', 'ort'],
-    connections: [50], durationS: 4, warmupS: 1, mix: '0.1:2-16', strict: true,
+    connections: [50], durationS: 4, warmupS: 1, mix: '0.1:2-16', strict: true, repeat: 1,
   },
 };
 
@@ -56,13 +58,18 @@ options:
   --mix SHARE[:N|:A-B]   share of /api/predict/batch calls and their size (default: the scenario's; 0 = single texts only)
   --replicas N           api replicas behind NGINX (default 2)
   --workers N            inference workers per replica behind NGINX (default: cores ÷ replicas)
-  --intra-op-threads N   ONNX Runtime threads per worker (default 1)   --tokenizer-threads N (default 1)
+  --intra-op-threads N   ONNX Runtime threads per worker (default 1)
   --cores N              CPU budget of each system (default: the CPUs available)
-  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2
+  --env KEY=VALUE        extra service setting for every replica (repeatable), e.g. --env MAX_BATCH_WAIT_MS=2;
+                         --env SHADOW_MODEL_PATH=DIR loads a shadow candidate (its agreement is in the results)
+  --explain              the /api/predict* calls ask for explanations (each text costs its words + 1 inputs)
   --seed-workers N --seed-threads N --torch-threads N   gunicorn sizing of the seed (default: cores, 4, 1)
   --ort-batch N[,N...]   batch sizes of R_ort, the best run counts (default 1,8,32, each in arrival and length order)
   --ort-seconds S        seconds of each R_ort run (default: --duration, at most 15)
   --timeout S            autocannon request timeout (default 10)
+  --accept-encoding V    Accept-Encoding of every call, e.g. 'gzip, br' as browsers send it (default: none, so no
+                         answer is compressed); single texts only (--mix 0): autocannon cannot check compressed bodies.
+                         With --env COMPRESSION=0 and without, it measures what compression costs
   --tweets FILE          JSONL with a "text" per line (default data/tweeteval-sentiment/validation.jsonl)
   --rng-seed N           seed of the tweet order (default 1)
   --out DIR              results directory (default bench/results)   --tag NAME   suffix of the file names
@@ -70,6 +77,10 @@ options:
   --bulk-lines N         bulk: score only the first N tweets (default: all of --tweets, the training set)
   --fairness-lines N     bulk: lines of the stream that runs during the fairness load (default 200000)
   --tok-seconds S        bulk: seconds of R_tok (default: --ort-seconds)
+  --repeat N             rounds of every system, alternating the order (forward, then back); each figure is the
+                         median of the rounds, every run is kept (default: compare 2, the others 1)
+  --baseline DIR         also run the service built in the checkout DIR (its dist/server/main.js, npm run build
+                         there first) as system 'baseline', right after 'service', with the same sizing
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
 `;
@@ -137,6 +148,14 @@ export interface BenchOptions {
   outDir: string;
   tag: string | undefined;
   progress: boolean;
+  /** Rounds of every system (--repeat). */
+  repeat: number;
+  /** Accept-Encoding of every call (--accept-encoding); undefined: none. */
+  acceptEncoding: string | undefined;
+  /** The /api/predict* calls ask for explanations (--explain). */
+  explain: boolean;
+  /** The checkout whose built service is the 'baseline' system. */
+  baselineDir: string | undefined;
   /** Only for the bulk scenario. */
   bulk: BulkSettings | undefined;
   /** What the options chose by themselves, for the log. */
@@ -153,12 +172,12 @@ export function parseCommand(argv: string[]): ParsedCommand {
     options: {
       model: { type: 'string' }, 'seed-model': { type: 'string' }, systems: { type: 'string' }, connections: { type: 'string' },
       duration: { type: 'string' }, warmup: { type: 'string' }, mix: { type: 'string' }, replicas: { type: 'string' },
-      workers: { type: 'string' }, 'intra-op-threads': { type: 'string' }, 'tokenizer-threads': { type: 'string' },
+      workers: { type: 'string' }, 'intra-op-threads': { type: 'string' },
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' },
-      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' }, 'accept-encoding': { type: 'string' },
+      'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const scenarioName = positionals[0];
@@ -174,6 +193,9 @@ export function parseCommand(argv: string[]): ParsedCommand {
   }
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);
+  const baselineDir = values.baseline === undefined ? undefined : fromRoot(values.baseline);
+  if (baselineDir !== undefined && !systems.includes('baseline')) systems.splice(systems.indexOf('service') + 1, 0, 'baseline');
+  if (systems.includes('baseline') && baselineDir === undefined) throw new Error('the baseline system needs --baseline DIR');
   const heavy = onnxBytes(model) >= HEAVY_MODEL_BYTES;
   const heavyConnections = heavy && scenarioName === 'compare' && values.connections === undefined;
   const notices: string[] = [];
@@ -194,7 +216,6 @@ export function parseCommand(argv: string[]): ParsedCommand {
     replicas,
     workers: positiveInt('workers', values.workers, Math.max(1, Math.floor(cores / replicas / intraOpThreads))),
     intraOpThreads,
-    tokenizerThreads: positiveInt('tokenizer-threads', values['tokenizer-threads'], 1),
     serviceEnv,
     seedWorkers: positiveInt('seed-workers', values['seed-workers'], cores),
     seedThreads: positiveInt('seed-threads', values['seed-threads'], 4),
@@ -203,6 +224,10 @@ export function parseCommand(argv: string[]): ParsedCommand {
   };
   if (sizing.cpuProfDir !== undefined) mkdirSync(sizing.cpuProfDir, { recursive: true });
   const bulk = scenarioName === 'bulk';
+  const mix = parseMix(values.mix ?? scenario.mix);
+  const acceptEncoding = values['accept-encoding'];
+  // A batch answer is over the compression threshold: its body would come back encoded, unchecked.
+  if (acceptEncoding !== undefined && mix.batchShare > 0) throw new Error('--accept-encoding takes single texts only (--mix 0): autocannon cannot check compressed bodies');
   // bulk's R_ort runs as long as its loads, at one batch size; the other scenarios' at most 15 s, at several.
   const bulkOrtSeconds = positiveInt('ort-seconds', values['ort-seconds'], durationS);
   const options: BenchOptions = {
@@ -216,13 +241,17 @@ export function parseCommand(argv: string[]): ParsedCommand {
     connections,
     durationS,
     warmupS: positiveInt('warmup', values.warmup, scenario.warmupS, 0),
-    mix: parseMix(values.mix ?? scenario.mix),
+    mix,
     sizing,
     timeoutS: positiveInt('timeout', values.timeout, 10),
     rngSeed: positiveInt('rng-seed', values['rng-seed'], 1, 0),
     tweetsPath: fromRoot(values.tweets ?? (bulk ? TRAIN_TWEETS : DEFAULT_TWEETS)),
     ortBatches: bulk ? [] : (list(values['ort-batch']) ?? ORT_BATCHES).map((b) => positiveInt('ort-batch', b, 1)),
     ortSeconds: positiveInt('ort-seconds', values['ort-seconds'], Math.min(durationS, 15)),
+    repeat: positiveInt('repeat', values.repeat, scenario.repeat),
+    acceptEncoding,
+    explain: values.explain === true,
+    baselineDir,
     outDir: fromRoot(values.out ?? RESULTS_DIR),
     tag: values.tag,
     progress: !values['no-progress'],

@@ -4,15 +4,18 @@
 // bench/system-runs.ts; this file puts a run together and judges it.
 import { relative, resolve } from 'node:path';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import type { ModelDtype } from '../inference/onnx-files.js';
 import { runBulk } from './bulk.js';
 import { measureCeilings } from './ceilings.js';
 import { parseCommand, type BenchOptions } from './cli-options.js';
 import { cpuSnapshot, cpuUsage } from './cpu.js';
+import { cpuPerText, leftCheck } from './cpu-per-text.js';
 import { machineInfo } from './machine.js';
 import { BENCH_ROOT, FIXTURE_MODEL } from './paths.js';
-import { PEER_TARGETS, composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results } from './report.js';
+import { PEER_TARGETS, composedCeiling, computeChecks, singleLatencyCheck, threeStageCeiling, writeResults, type Results, type SystemResult } from './report.js';
+import { mergeRounds, roundOrder } from './repeats.js';
 import { maxScoreDifference, runSystem, sleep, type Probe } from './system-runs.js';
-import { DEFAULT_LIMIT_REQ, SYSTEM_TITLES, findBinary, modelLabels, unavailable, type RunningSystem, type SystemId } from './systems.js';
+import { DEFAULT_LIMIT_REQ, SYSTEM_TITLES, findBinary, modelLabels, serviceDtype, unavailable, type RunningSystem, type SystemId } from './systems.js';
 import { describeMix, loadTweets } from './tweets.js';
 
 function log(line: string): void {
@@ -27,13 +30,13 @@ async function machineBusyCores(ms = 2000): Promise<number> {
   return usage.cores.other ?? 0;
 }
 
-/** The model's name and the sha256 of its ONNX file, read as the service reads them; nulls if unreadable. */
-async function modelIdentity(path: string): Promise<{ name: string | null; sha256: string | null }> {
+/** The model's name, and the ONNX file the service serves with its dtype and sha256, read as the service reads them; nulls if unreadable. */
+async function modelIdentity(path: string, dtype: string): Promise<{ name: string | null; file: string | null; dtype: string | null; sha256: string | null }> {
   try {
-    const files = loadModelFiles(path, { tokenizer: false });
-    return { name: files.name, sha256: await fileSha256(files.onnxPath) };
+    const files = loadModelFiles(path, { tokenizer: false, dtype: dtype as ModelDtype });
+    return { name: files.name, file: relative(files.dir, files.onnxPath), dtype: files.dtype, sha256: await fileSha256(files.onnxPath) };
   } catch {
-    return { name: null, sha256: null };
+    return { name: null, file: null, dtype: null, sha256: null };
   }
 }
 
@@ -47,8 +50,11 @@ async function startResults(options: BenchOptions, startedAt: Date, tweetCount: 
     finishedAt: '',
     command: options.command,
     machine: machineInfo(sizing.serviceEnv.DEVICE ?? 'cpu', nginxBinary),
-    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model), seedModel: relative(BENCH_ROOT, seedModel) },
-    load: { mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, options.tweetsPath), tweetCount, durationS: options.durationS, warmupS: options.warmupS, timeoutS: options.timeoutS, rngSeed: options.rngSeed },
+    model: { path: relative(BENCH_ROOT, model) || '.', ...await modelIdentity(model, serviceDtype(sizing)), seedModel: relative(BENCH_ROOT, seedModel) },
+    load: {
+      mix, mixText: describeMix(mix), tweets: relative(BENCH_ROOT, options.tweetsPath), tweetCount, durationS: options.durationS, warmupS: options.warmupS,
+      timeoutS: options.timeoutS, rngSeed: options.rngSeed, ...(options.acceptEncoding !== undefined ? { acceptEncoding: options.acceptEncoding } : {}),
+    },
     sizing: { ...sizing, limitReq: DEFAULT_LIMIT_REQ },
     systems: [],
     ceilings: { ort: null, http: null, composed: null },
@@ -78,6 +84,8 @@ function judge(results: Results, options: BenchOptions, probes: Map<SystemId, Pr
   if (scenarioName !== 'smoke') results.checks = computeChecks(results, primary, heavy ? PEER_TARGETS.heavy : PEER_TARGETS.small);
   const latencyCheck = singleLatencyCheck(results);
   if (latencyCheck) results.checks.push(latencyCheck);
+  const left = leftCheck(cpuPerText(results, primary));
+  if (left) results.checks.push(left);
 
   const serviceProbe = probes.get('service') ?? probes.get('service-direct');
   const peers: [SystemId, string][] = [['seed', 'the Flask + PyTorch design (seed)'], ['transformersjs', 'the transformers.js peer']];
@@ -142,23 +150,32 @@ export async function main(argv: string[]): Promise<number> {
   const results = await startResults(options, startedAt, tweets.length, notes);
 
   const probes = new Map<SystemId, Probe>();
+  const rounds = new Map<SystemId, SystemResult[]>();
+  for (let round = 0; round < options.repeat; round++) {
+    if (options.repeat > 1) log(`round ${round + 1} of ${options.repeat}`);
+    for (const id of roundOrder(options.systems, round)) {
+      const why = unavailable(id, { model, seedModel: options.seedModel });
+      if (why !== undefined) {
+        if (round > 0) continue;
+        log(`- ${id}: skipped (${why})`);
+        if (id === 'ort') results.ceilings.ort = { skipped: why };
+        else rounds.set(id, [{ id, title: SYSTEM_TITLES[id], runs: [], skipped: why }]);
+        continue;
+      }
+      if (id === 'ort') {
+        // The raw ceilings are measured once: a loop with nothing else running varies far less.
+        if (round === 0) await measureCeilings(options, results, log);
+        continue;
+      }
+      const run = await runSystem(id, { options, tweets, labels, log, running: (system) => { stopping = system; } });
+      rounds.set(id, [...rounds.get(id) ?? [], run.result]);
+      if (run.probe !== undefined && !probes.has(id)) probes.set(id, run.probe);
+      await sleep(2000);
+    }
+  }
   for (const id of options.systems) {
-    const why = unavailable(id, { model, seedModel: options.seedModel });
-    if (why !== undefined) {
-      log(`- ${id}: skipped (${why})`);
-      if (id === 'ort') results.ceilings.ort = { skipped: why };
-      else results.systems.push({ id, title: SYSTEM_TITLES[id], runs: [], skipped: why });
-      continue;
-    }
-    if (id === 'ort') {
-      await measureCeilings(options, results, log);
-      continue;
-    }
-    const run = await runSystem(id, { options, tweets, labels, log, running: (system) => { stopping = system; } });
-    results.systems.push(run.result);
-    if (run.probe === undefined) continue;
-    probes.set(id, run.probe);
-    await sleep(2000);
+    const systemRounds = rounds.get(id);
+    if (systemRounds !== undefined) results.systems.push(mergeRounds(systemRounds));
   }
 
   judge(results, options, probes);

@@ -22,6 +22,10 @@ export interface LoadOptions {
   progress?: boolean;
   /** Fraction of the calls sent as TEI /predict, V2 infer or HF task calls instead of /api/predict* (default 0). */
   protocolShare?: number;
+  /** Sent as Accept-Encoding with every call (none by default): what compression costs the server. */
+  acceptEncoding?: string | undefined;
+  /** The /api/predict* calls ask for explanations (`explain: true`). */
+  explain?: boolean;
 }
 
 export interface LoadStats {
@@ -68,7 +72,7 @@ function callProblem(body: string, context: CallContext, labels: readonly string
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
-  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0);
+  const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0, options.explain ?? false);
   let invalid = 0;
   let textsOk = 0;
   const validByKind: Record<CallKind, number> = { api: 0, tei: 0, v2: 0, hf: 0 };
@@ -83,7 +87,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     title: options.name,
     requests: [{
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(options.acceptEncoding !== undefined ? { 'accept-encoding': options.acceptEncoding } : {}) },
       setupRequest(request, context: CallContext) {
         const call = source.next();
         context.texts = call.texts;

@@ -22,6 +22,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { fileSha256, loadModelFiles } from '../inference/model-files.js';
+import { MODEL_DTYPES, type ModelDtype } from '../inference/onnx-files.js';
 import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 import { GROUPINGS, cutBatches, type Grouping } from './ort-batches.js';
@@ -30,6 +31,8 @@ import { DEFAULT_TWEETS, loadTweets } from './tweets.js';
 interface Options {
   model: string;
   onnxFile: string | undefined;
+  /** The model's file of this dtype, chosen as MODEL_DTYPE chooses it (default auto, on a CPU). */
+  dtype: ModelDtype | undefined;
   data: string;
   batch: number;
   threads: number;
@@ -65,6 +68,7 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string', default: 'models/twitter-sentiment' },
     onnx: { type: 'string' },
+    dtype: { type: 'string' },
     data: { type: 'string', default: DEFAULT_TWEETS },
     batch: { type: 'string', default: '32' },
     batches: { type: 'string' },
@@ -83,8 +87,13 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep] [--batches 1,8,32] [--grouping arrival|length|both] [--queue N] [--max-batch-tokens N]');
+  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE | --dtype fp32|q8|...] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep] [--batches 1,8,32] [--grouping arrival|length|both] [--queue N] [--max-batch-tokens N]');
   process.exit(0);
+}
+
+function oneOfDtypes(text: string): ModelDtype {
+  if (!(MODEL_DTYPES as readonly string[]).includes(text)) throw new RangeError(`--dtype must be one of ${MODEL_DTYPES.join(', ')}, got ${text}`);
+  return text as ModelDtype;
 }
 
 function positiveInt(name: string, text: string | undefined): number {
@@ -96,6 +105,7 @@ function positiveInt(name: string, text: string | undefined): number {
 const base: Options = {
   model: values.model!,
   onnxFile: values.onnx,
+  dtype: values.dtype === undefined ? undefined : oneOfDtypes(values.dtype),
   data: values.data!,
   batch: positiveInt('batch', values.batch),
   threads: positiveInt('threads', values.threads),
@@ -163,8 +173,8 @@ const ort = require(workerData.ortPath);
 `;
 
 function tokenize(options: Options) {
-  // MODEL_PATH semantics: a directory, or with --onnx a named ONNX file inside it.
-  const files = loadModelFiles(options.onnxFile !== undefined ? resolve(options.model, options.onnxFile) : options.model);
+  // MODEL_PATH semantics: a directory (its file of --dtype), or with --onnx a named ONNX file inside it.
+  const files = loadModelFiles(options.onnxFile !== undefined ? resolve(options.model, options.onnxFile) : options.model, { dtype: options.dtype });
   const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
   let texts = loadTweets(resolve(options.data));
   if (options.limit > 0) texts = texts.slice(0, options.limit);

@@ -1,5 +1,5 @@
 // Where a replica's CPU time went, from the V8 CPU profiles that `npm run bench -- <scenario> --cpu-prof DIR`
-// writes (one .cpuprofile per thread: the main thread, the tokenizer and inference workers):
+// writes (one .cpuprofile per thread: the main thread and the workers):
 //
 //   npx tsx bench/profile-summary.ts DIR [--top 25]
 //
@@ -19,7 +19,7 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -42,12 +42,14 @@ const CATEGORIES: [string, RegExp][] = [
   ['node http / net / streams', /node:_http|node:http|node:net|node:internal\/(http|streams|stream_base|net|timers|async_hooks|process\/task_queues)|node:events|node:stream/],
   ['JSON (parse/stringify)', /^JSON\.|^(parse|stringify)$/],
   ['service: batching/', /\/batching\//],
+  ['service: core/', /\/core\//],
+  ['service: bulk/', /\/bulk\//],
   ['service: inference/', /\/inference\//],
   ['service: server/', /\/server\//],
   ['other node internals', /^node:/],
 ];
 
-function category(frame: ProfileNode['callFrame']): string {
+export function category(frame: ProfileNode['callFrame']): string {
   // A piscina worker with no task blocks in Atomics.wait() inside this function: waiting, not working.
   if (frame.functionName === 'atomicsWaitLoop' && frame.url.includes('piscina')) return 'idle';
   const key = frame.url === '' ? frame.functionName : frame.url;

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CpuUsage } from './cpu.js';
+import { cpuPerText, cpuPerTextMarkdown } from './cpu-per-text.js';
 import type { LoadStats } from './load.js';
 import type { MachineInfo } from './machine.js';
 import type { ServerSideStats } from './scrape.js';
@@ -21,7 +22,10 @@ export interface SystemResult {
   id: SystemId;
   title: string;
   settings?: Record<string, unknown>;
+  /** One run per connection count: with several rounds (--repeat), the median of the rounds' runs. */
   runs: SystemRun[];
+  /** With several rounds: each round's runs, in round order. */
+  rounds?: SystemRun[][];
   /** Why the system was not measured. */
   skipped?: string;
 }
@@ -71,8 +75,9 @@ export interface Results {
   finishedAt: string;
   command: string;
   machine: MachineInfo;
-  model: { path: string; name: string | null; sha256: string | null; seedModel: string };
-  load: { mix: Mix; mixText: string; tweets: string; tweetCount: number; durationS: number; warmupS: number; timeoutS: number; rngSeed: number };
+  /** file and dtype: the ONNX file the service serves (older results lack them). */
+  model: { path: string; name: string | null; sha256: string | null; file?: string | null; dtype?: string | null; seedModel: string };
+  load: { mix: Mix; mixText: string; tweets: string; tweetCount: number; durationS: number; warmupS: number; timeoutS: number; rngSeed: number; acceptEncoding?: string };
   sizing: Record<string, unknown>;
   systems: SystemResult[];
   ceilings: {
@@ -201,8 +206,9 @@ export function markdown(results: Results, svgFile: string): string {
   lines.push(`- CPU: ${m.cpuModel}, ${m.logicalCpus} logical CPUs (${m.availableCpus} available to the run), ${m.memoryGiB} GiB`);
   lines.push(`- Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode ?? '?'}, autocannon ${m.autocannon ?? '?'}, ${m.nginx ?? 'nginx ?'}; device ${m.device}; kernel ${m.kernel}`);
   lines.push(`- Load average at start: ${m.loadAverageAtStart.join(', ')}; commit ${m.git.commit?.slice(0, 12) ?? '?'}${m.git.dirty ? ' (with uncommitted changes)' : ''}`);
-  lines.push(`- Model: ${results.model.name ?? '?'} (\`${results.model.path}\`, sha256 ${results.model.sha256?.slice(0, 12) ?? '?'})`);
-  lines.push(`- Load: autocannon from the same machine, ${results.load.mixText}, ${results.load.tweetCount.toLocaleString('en-US')} validation tweets in random order (seed ${results.load.rngSeed}); ${results.load.warmupS} s warm-up, then ${results.load.durationS} s measured; timeout ${results.load.timeoutS} s`);
+  const served = results.model.file ? `\`${results.model.file}\` (${results.model.dtype}), ` : '';
+  lines.push(`- Model: ${results.model.name ?? '?'} (\`${results.model.path}\`, ${served}sha256 ${results.model.sha256?.slice(0, 12) ?? '?'})`);
+  lines.push(`- Load: autocannon from the same machine, ${results.load.mixText}, ${results.load.tweetCount.toLocaleString('en-US')} validation tweets in random order (seed ${results.load.rngSeed}); ${results.load.warmupS} s warm-up, then ${results.load.durationS} s measured; timeout ${results.load.timeoutS} s${results.load.acceptEncoding !== undefined ? `; Accept-Encoding: ${results.load.acceptEncoding}` : ''}`);
   lines.push('');
   lines.push('## Results', '');
   lines.push('| System | Conn. | Duration s | Requests | req/s | texts/s | p50 ms | p90 ms | p99 ms | max ms | Errors | Timeouts | Non-2xx | Invalid | Mean batch | Mean queue wait ms |');
@@ -256,13 +262,27 @@ export function markdown(results: Results, svgFile: string): string {
   }
   lines.push('## Where the CPU went', '');
   lines.push('Average cores busy during each measured window (load = autocannon, other = anything else on the machine; it should be ~0), and the CPU milliseconds each component spent per text answered.', '');
-  lines.push('| System | Conn. | Cores used | CPU ms per text | Padding (padded ÷ real tokens) | Mean inference ms per batch | Texts per tokenizer task |', '|---|---:|---|---|---:|---:|---:|');
+  lines.push('| System | Conn. | Cores used | CPU ms per text | Padding (padded ÷ real tokens) | Mean inference ms per batch | Texts per tokenizing task | Texts per ONNX Runtime run |', '|---|---:|---|---|---:|---:|---:|---:|');
   for (const system of results.systems) {
     for (const run of system.runs) {
-      lines.push(`| ${system.title} | ${run.connections} | ${cpuText(run.cpu)} (machine ${(run.cpu.machineBusy * 100).toFixed(0)}% busy) | ${Object.entries(cpuMsPerText(run)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} | ${ms(run.server?.paddingRatio)} | ${ms(run.server?.meanInferenceMs)} | ${ms(run.server?.meanTextsPerTokenizeTask)} |`);
+      lines.push(`| ${system.title} | ${run.connections} | ${cpuText(run.cpu)} (machine ${(run.cpu.machineBusy * 100).toFixed(0)}% busy) | ${Object.entries(cpuMsPerText(run)).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')} | ${ms(run.server?.paddingRatio)} | ${ms(run.server?.meanInferenceMs)} | ${ms(run.server?.meanTextsPerTokenizeTask)} | ${ms(run.server?.meanTextsPerRun)} |`);
     }
   }
   lines.push('');
+  const primary = results.systems.some((s) => s.runs.some((r) => r.connections === 500)) ? 500 : results.systems.flatMap((s) => s.runs.map((r) => r.connections)).at(-1);
+  if (primary !== undefined) lines.push(...cpuPerTextMarkdown(cpuPerText(results, primary), primary));
+  const repeated = results.systems.filter((s) => s.rounds !== undefined);
+  if (repeated.length > 0) {
+    lines.push('## Every round', '', `Each figure above is the median of ${repeated[0]!.rounds!.length} rounds (the order of the systems alternating); texts/s and p99 of every run:`, '');
+    lines.push('| System | Conn. | texts/s by round | p99 ms by round |', '|---|---:|---|---|');
+    for (const system of repeated) {
+      system.runs.forEach((run, i) => {
+        const runs = system.rounds!.map((round) => round[i]).filter((r): r is SystemRun => r !== undefined);
+        lines.push(`| ${system.title} | ${run.connections} | ${runs.map((r) => formatNumber(r.textsPerSecond)).join(', ')} | ${runs.map((r) => ms(r.latency.p99)).join(', ')} |`);
+      });
+    }
+    lines.push('');
+  }
   const problems = results.systems.flatMap((s) => s.runs.flatMap((r) => r.problems.map((p) => `${s.id} c=${r.connections}: ${p}`)));
   if (problems.length > 0) {
     lines.push('## Failed or invalid answers (first few)', '', ...problems.slice(0, 20).map((p) => `- \`${p.replace(/`/g, "'")}\``), '');

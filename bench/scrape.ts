@@ -17,6 +17,10 @@ export interface MetricTotals {
   cacheLookups: number;
   tokenizeTasks: number;
   tokenizeSum: number;
+  modelRuns: number;
+  shadowCompared: number;
+  shadowAgreed: number;
+  shadowSkipped: number;
 }
 
 export interface ServerSideStats {
@@ -26,8 +30,13 @@ export interface ServerSideStats {
   meanQueueWaitMs: number | null;
   /** Milliseconds per batch in a worker. */
   meanInferenceMs: number | null;
-  /** Texts per tokenizer-worker task (each task is one round trip main thread → tokenizer thread → back). */
+  /**
+   * Texts per task that tokenized (a tokenizer thread's, in the design that had them; a batch's, where
+   * workers tokenize the batches they run).
+   */
   meanTextsPerTokenizeTask: number | null;
+  /** Texts per ONNX Runtime run (null where the service does not count runs). */
+  meanTextsPerRun: number | null;
   /** Milliseconds per tokenizer task, in the worker. */
   meanTokenizeMs: number | null;
   /** Padded tokens ÷ real tokens (1 = no padding). */
@@ -42,11 +51,18 @@ export interface ServerSideStats {
   aborted: number;
   /** Share of texts answered from the prediction cache (benchmarks run with CACHE_SIZE=0: null or 0). */
   cacheHitRatio: number | null;
+  /**
+   * With a shadow candidate (SHADOW_MODEL_PATH): the live texts it scored too, their share given the live label,
+   * and the sampled texts it skipped (the live queue was not empty, or its own was full).
+   */
+  shadow?: { compared: number; agreement: number | null; skipped: number };
 }
 
 const ZERO: MetricTotals = {
   batchSizeSum: 0, batchSizeCount: 0, queueWaitSum: 0, queueWaitCount: 0, inferenceSum: 0, inferenceCount: 0,
   realTokens: 0, paddedTokens: 0, rejections: 0, aborted: 0, cacheHits: 0, cacheLookups: 0, tokenizeTasks: 0, tokenizeSum: 0,
+  modelRuns: 0,
+  shadowCompared: 0, shadowAgreed: 0, shadowSkipped: 0,
 };
 
 /** Sum of every sample of `name` whose labels contain `labelFilter` (Prometheus text format). */
@@ -79,6 +95,10 @@ export function parseTotals(text: string): MetricTotals {
     cacheLookups: sampleSum(text, 'sentiment_cache_lookups_total'),
     tokenizeTasks: sampleSum(text, 'sentiment_tokenization_seconds_count'),
     tokenizeSum: sampleSum(text, 'sentiment_tokenization_seconds_sum'),
+    modelRuns: sampleSum(text, 'sentiment_model_runs_total'),
+    shadowCompared: sampleSum(text, 'sentiment_shadow_compared_total'),
+    shadowAgreed: sampleSum(text, 'sentiment_shadow_agreed_total'),
+    shadowSkipped: sampleSum(text, 'sentiment_shadow_skipped_total'),
   };
 }
 
@@ -106,11 +126,15 @@ export function serverSideStats(before: MetricTotals, after: MetricTotals): Serv
     meanQueueWaitMs: ratio(d('queueWaitSum'), d('queueWaitCount'), 1000),
     meanInferenceMs: ratio(d('inferenceSum'), d('inferenceCount'), 1000),
     meanTextsPerTokenizeTask: ratio(d('batchSizeSum'), d('tokenizeTasks')),
+    meanTextsPerRun: ratio(d('batchSizeSum'), d('modelRuns')),
     meanTokenizeMs: ratio(d('tokenizeSum'), d('tokenizeTasks'), 1000),
     paddingRatio: ratio(d('paddedTokens'), d('realTokens')),
     batches: d('batchSizeCount'),
     rejections: d('rejections'),
     aborted: d('aborted'),
     cacheHitRatio: ratio(d('cacheHits'), d('cacheLookups')),
+    ...(d('shadowCompared') + d('shadowSkipped') > 0
+      ? { shadow: { compared: d('shadowCompared'), agreement: ratio(d('shadowAgreed'), d('shadowCompared')), skipped: d('shadowSkipped') } }
+      : {}),
   };
 }

@@ -58,7 +58,7 @@ export async function runSystem(id: Exclude<SystemId, 'ort'>, context: SystemRun
   const result: SystemResult = { id, title: SYSTEM_TITLES[id], runs: [] };
   let system: RunningSystem;
   try {
-    system = await startSystem(id, { model, seedModel, sizing });
+    system = await startSystem(id, { model, seedModel, sizing, baselineDir: options.baselineDir });
   } catch (error) {
     result.skipped = `failed to start: ${(error as Error).message.split('\n')[0]}`;
     log(`  ${result.skipped}\n${(error as Error).message}`);
@@ -69,7 +69,7 @@ export async function runSystem(id: Exclude<SystemId, 'ort'>, context: SystemRun
   try {
     const answers = await probe(system.url, tweets.slice(0, 20));
     for (const c of options.connections) {
-      const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress };
+      const load = { url: system.url, texts: tweets, mix, labels, timeoutS, progress, acceptEncoding: options.acceptEncoding, explain: options.explain };
       if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
       const before = await scrapeTotals(system.metricsUrls);
       const components = { load: { pids: [process.pid], tree: false }, ...system.components };
@@ -79,7 +79,7 @@ export async function runSystem(id: Exclude<SystemId, 'ort'>, context: SystemRun
       const after = await scrapeTotals(system.metricsUrls);
       const run: SystemRun = { ...stats, warmupS, server: system.metricsUrls.length > 0 ? serverSideStats(before, after) : null, cpu };
       result.runs.push(run);
-      log(`  c=${c}: ${Math.round(run.requestsPerSecond).toLocaleString('en-US')} req/s, ${Math.round(run.textsPerSecond).toLocaleString('en-US')} texts/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}, invalid ${run.invalid}${run.server?.meanBatchSize != null ? `, mean batch ${run.server.meanBatchSize.toFixed(1)}, queue wait ${run.server.meanQueueWaitMs?.toFixed(2)} ms, ${run.server.meanTextsPerTokenizeTask?.toFixed(1)} texts per tokenizer task` : ''}; cores ${Object.entries(cpu.cores).map(([k, v]) => `${k} ${v}`).join(' ')}`);
+      log(`  c=${c}: ${Math.round(run.requestsPerSecond).toLocaleString('en-US')} req/s, ${Math.round(run.textsPerSecond).toLocaleString('en-US')} texts/s, p50 ${run.latency.p50} ms, p99 ${run.latency.p99} ms, errors ${run.errors}, timeouts ${run.timeouts}, non-2xx ${run.non2xx}, invalid ${run.invalid}${run.server?.meanBatchSize != null ? `, mean batch ${run.server.meanBatchSize.toFixed(1)}, queue wait ${run.server.meanQueueWaitMs?.toFixed(2)} ms, ${run.server.meanTextsPerRun?.toFixed(1) ?? '–'} texts per ONNX Runtime run` : ''}; cores ${Object.entries(cpu.cores).map(([k, v]) => `${k} ${v}`).join(' ')}`);
       await sleep(1000);
     }
     return { result, probe: answers };

@@ -1,6 +1,7 @@
 // The systems a benchmark compares, each started on loopback, measured, and stopped before the next one
 // starts (never two at once on a shared CPU):
 //   service          the service, N replicas behind NGINX (the project's nginx.conf rendered for loopback)
+//   baseline         the same, built in another checkout (--baseline DIR): before/after in one run
 //   service-direct   the service, 1 replica, no NGINX, all the cores' workers in it
 //   batching-off     as `service`, with MAX_BATCH_SIZE=1
 //   batching-off-direct  as `service-direct`, with MAX_BATCH_SIZE=1
@@ -31,7 +32,6 @@ export interface Sizing {
   workers: number;
   /** ONNX Runtime threads per worker (the service's INTRA_OP_THREADS). */
   intraOpThreads: number;
-  tokenizerThreads: number;
   /** Extra service settings for every service replica (e.g. MAX_BATCH_WAIT_MS=2). */
   serviceEnv: Record<string, string>;
   /** gunicorn workers, threads per worker and torch threads per worker of the seed baseline. */
@@ -62,6 +62,8 @@ export interface StartOptions {
   sizing: Sizing;
   /** NGINX's per-client limit is raised for the load generator (one client IP playing every user). */
   limitReq?: { rate: string; burst: number };
+  /** The checkout whose built service the 'baseline' system runs. */
+  baselineDir?: string;
 }
 
 /** Why a system cannot run with these options, or undefined when it can. */
@@ -90,7 +92,6 @@ function serviceEnv(sizing: Sizing, extra: Record<string, string>, workers: numb
   return {
     WORKERS: String(workers),
     INTRA_OP_THREADS: String(sizing.intraOpThreads),
-    TOKENIZER_THREADS: String(sizing.tokenizerThreads),
     // Benchmarks measure the model, not the prediction cache: 2,000 validation tweets would all be cache hits.
     CACHE_SIZE: '0',
     LOG_LEVEL: 'warn',
@@ -110,7 +111,7 @@ async function withNginx(id: SystemId, upstreams: { address: string; process: Ma
   }
 }
 
-async function startService(id: SystemId, options: StartOptions, behindNginx: boolean, extra: Record<string, string>): Promise<RunningSystem> {
+async function startService(id: SystemId, options: StartOptions, behindNginx: boolean, extra: Record<string, string>, serverMain?: string): Promise<RunningSystem> {
   const { sizing } = options;
   const replicas = behindNginx ? sizing.replicas : 1;
   const workers = behindNginx ? sizing.workers : Math.max(1, Math.floor(sizing.cores / sizing.intraOpThreads));
@@ -121,7 +122,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
     for (let i = 0; i < replicas; i++) {
       // Under --cpu-prof every thread (main and workers) writes a .cpuprofile when the replica exits on SIGTERM.
       const nodeArgs = sizing.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', sizing.cpuProfDir];
-      started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs }));
+      started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs, serverMain }));
     }
   } catch (error) {
     await Promise.all(started.map((r) => r.stop()));
@@ -133,7 +134,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   if (!behindNginx) {
     return {
       id, url: started[0]!.url, metricsUrls: [started[0]!.url], settings,
-      components: { replicas: { pids: started.map((r) => r.process.child.pid!) } },
+      components: { replicas: { pids: started.map((r) => r.process.child.pid!), threads: true } },
       stop: stopReplicas,
     };
   }
@@ -146,7 +147,7 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   }
   return {
     id, url: front.nginx.url, metricsUrls: started.map((r) => r.url), settings,
-    components: { replicas: { pids: started.map((r) => r.process.child.pid!) }, nginx: { pids: [front.nginx.process.child.pid!] } },
+    components: { replicas: { pids: started.map((r) => r.process.child.pid!), threads: true }, nginx: { pids: [front.nginx.process.child.pid!] } },
     async stop() {
       await front.nginx.stop();
       await stopReplicas();
@@ -217,12 +218,20 @@ function startNoop(options: StartOptions): Promise<RunningSystem> {
   return startPeerReplicas('noop', 'bench/noop-server.ts', { LABELS: labels.join(',') }, options, 30_000);
 }
 
-/** Each replica gets the cores of a service replica (workers × intra-op threads) as ONNX Runtime threads. */
+/**
+ * Each replica gets the cores of a service replica (workers × intra-op threads) as ONNX Runtime threads, and
+ * the service's dtype setting, so that both run the same ONNX file.
+ */
 function startTransformersJs(options: StartOptions): Promise<RunningSystem> {
   const { sizing } = options;
   return startPeerReplicas('transformersjs', 'bench/transformersjs-server.ts', {
-    MODEL_PATH: options.model, THREADS: String(sizing.workers * sizing.intraOpThreads),
+    MODEL_PATH: options.model, THREADS: String(sizing.workers * sizing.intraOpThreads), MODEL_DTYPE: serviceDtype(sizing),
   }, options, 120_000);
+}
+
+/** The service's MODEL_DTYPE (or its older name MODEL_PRECISION) among the benchmark's --env settings; auto if unset. */
+export function serviceDtype(sizing: Sizing): string {
+  return sizing.serviceEnv.MODEL_DTYPE || sizing.serviceEnv.MODEL_PRECISION || 'auto';
 }
 
 async function startSeed(options: StartOptions): Promise<RunningSystem> {
@@ -258,6 +267,10 @@ async function startSeed(options: StartOptions): Promise<RunningSystem> {
 export async function startSystem(id: Exclude<SystemId, 'ort'>, options: StartOptions): Promise<RunningSystem> {
   switch (id) {
     case 'service': return startService(id, options, true, {});
+    case 'baseline': {
+      if (options.baselineDir === undefined) throw new Error('the baseline system needs --baseline DIR');
+      return startService(id, options, true, {}, join(options.baselineDir, 'dist/server/main.js'));
+    }
     case 'service-direct': return startService(id, options, false, {});
     case 'batching-off': return startService(id, options, true, { MAX_BATCH_SIZE: '1' });
     case 'batching-off-direct': return startService(id, options, false, { MAX_BATCH_SIZE: '1' });
@@ -280,9 +293,10 @@ export interface OrtResult {
  * R_ort: runs bench/ort-throughput.ts (the model engineer's) with the service's threads, parses its JSON.
  * With `batches`, every size in arrival and length order, and R_ort is the best run (its `best`).
  */
-export async function runOrt(options: { model: string; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
+export async function runOrt(options: { model: string; dtype?: string | undefined; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
   const batchArgs = options.batches !== undefined && options.batches.length > 0 ? ['--batches', options.batches.join(',')] : ['--batch', String(options.batch)];
-  const args = [ORT_SCRIPT, '--model', options.model, ...batchArgs, '--threads', String(options.threads),
+  const dtypeArgs = options.dtype !== undefined && options.dtype !== '' ? ['--dtype', options.dtype] : [];
+  const args = [ORT_SCRIPT, '--model', options.model, ...dtypeArgs, ...batchArgs, '--threads', String(options.threads),
     '--sessions', String(options.sessions), '--seconds', String(options.seconds)];
   const proc = launch('ort-throughput', TSX, args, { env: cleanEnv({}) });
   const runs = Math.max(1, (options.batches?.length ?? 1) * 2);

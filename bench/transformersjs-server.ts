@@ -3,14 +3,16 @@
 // `pipeline('text-classification')` call per request, as @huggingface/transformers documents it
 // (`await classifier(text, { top_k: null })` for every label's score). The model is read from local files
 // only (bench/transformersjs-layout.ts lays the service's model directory out as transformers.js expects),
-// fp32, on onnxruntime-node; no batching across requests, no worker threads, no cache.
+// the ONNX file and dtype the service serves for the same MODEL_DTYPE, on onnxruntime-node; no batching
+// across requests, no worker threads, no cache.
 //
-//   node dist/bench/transformersjs-server.js   (MODEL_PATH, HOST, PORT, THREADS = ONNX Runtime intra-op
-//                                                threads, MAX_TEXT_CHARS, MAX_CLIENT_BATCH)
+//   node dist/bench/transformersjs-server.js   (MODEL_PATH, MODEL_DTYPE, HOST, PORT, THREADS = ONNX Runtime
+//                                                intra-op threads, MAX_TEXT_CHARS, MAX_CLIENT_BATCH)
 import Fastify from 'fastify';
 import { env, pipeline } from '@huggingface/transformers';
 import { FASTIFY_OPTIONS } from '../server/app.js';
 import { errorSchema, healthRouteSchema, predictBatchRouteSchema, predictRouteSchema, predictionSchema } from '../server/schemas.js';
+import type { ModelDtype } from '../inference/onnx-files.js';
 import { DEFAULT_MODEL } from './paths.js';
 import { layOutForTransformersJs } from './transformersjs-layout.js';
 
@@ -20,13 +22,13 @@ const threads = Number(process.env.THREADS ?? 1);
 const maxTextChars = Number(process.env.MAX_TEXT_CHARS ?? 5000);
 const maxClientBatch = Number(process.env.MAX_CLIENT_BATCH ?? 64);
 
-const model = layOutForTransformersJs(process.env.MODEL_PATH ?? DEFAULT_MODEL);
+const model = layOutForTransformersJs(process.env.MODEL_PATH ?? DEFAULT_MODEL, { dtype: (process.env.MODEL_DTYPE || 'auto') as ModelDtype });
 env.localModelPath = model.root;
 env.allowRemoteModels = false;
 // The thread count is the one setting a user must add to share the cores with other replicas:
 // onnxruntime-node otherwise starts one intra-op thread per core in every process.
 const classifier = await pipeline('text-classification', model.id, {
-  dtype: 'fp32', device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  dtype: model.dtype, device: 'cpu', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
 });
 
 interface Scored { label: string; score: number }

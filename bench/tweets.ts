@@ -74,15 +74,19 @@ export interface Call {
 const PROTOCOLS: CallKind[] = ['tei', 'v2', 'hf'];
 
 /** The same texts as a call of another protocol (the model is addressed by its V2 alias, whatever it is). */
-export function protocolCall(kind: CallKind, texts: string[], batch: boolean): Call {
+export function protocolCall(kind: CallKind, texts: string[], batch: boolean, explain = false): Call {
   const n = texts.length;
   switch (kind) {
     case 'tei': return { kind, batch, texts: n, path: '/predict', body: JSON.stringify({ inputs: batch ? texts.map((text) => [text]) : texts[0] }) };
     case 'v2': return { kind, batch, texts: n, path: '/v2/models/sentiment/infer', body: JSON.stringify({ inputs: [{ name: 'text', shape: [n], datatype: 'BYTES', data: texts }] }) };
     case 'hf': return { kind, batch, texts: n, path: '/hf/text-classification', body: JSON.stringify({ inputs: batch ? texts : texts[0] }) };
-    default: return batch
-      ? { kind, batch, texts: n, path: '/api/predict/batch', body: JSON.stringify({ texts }) }
-      : { kind, batch, texts: n, path: '/api/predict', body: JSON.stringify({ text: texts[0] }) };
+    default: {
+      // Only the service's own routes explain.
+      const extra = explain ? { explain: true } : {};
+      return batch
+        ? { kind, batch, texts: n, path: '/api/predict/batch', body: JSON.stringify({ texts, ...extra }) }
+        : { kind, batch, texts: n, path: '/api/predict', body: JSON.stringify({ text: texts[0], ...extra }) };
+    }
   }
 }
 
@@ -92,13 +96,18 @@ export class CallSource {
   readonly #mix: Mix;
   readonly #random: () => number;
   readonly #protocolShare: number;
+  readonly #explain: boolean;
 
-  /** `protocolShare`: the fraction of calls sent as TEI, V2 or HF task calls (in equal parts) instead of /api/predict*. */
-  constructor(texts: readonly string[], mix: Mix, seed = 1, protocolShare = 0) {
+  /**
+   * `protocolShare`: the fraction of calls sent as TEI, V2 or HF task calls (in equal parts) instead of
+   * /api/predict*; `explain`: the /api/predict* calls ask for explanations.
+   */
+  constructor(texts: readonly string[], mix: Mix, seed = 1, protocolShare = 0, explain = false) {
     this.#texts = texts;
     this.#mix = mix;
     this.#random = rng(seed);
     this.#protocolShare = protocolShare;
+    this.#explain = explain;
   }
 
   next(): Call {
@@ -109,6 +118,6 @@ export class CallSource {
     const texts = Array.from({ length: n }, tweet);
     // Drawn only when asked for, so that a load without protocols repeats the sequences of earlier runs.
     const kind = this.#protocolShare > 0 && random() < this.#protocolShare ? PROTOCOLS[Math.floor(random() * PROTOCOLS.length)]! : 'api';
-    return protocolCall(kind, texts, batch);
+    return protocolCall(kind, texts, batch, this.#explain);
   }
 }

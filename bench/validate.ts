@@ -1,12 +1,5 @@
-// What a valid answer is: the API's prediction object (server/schemas.ts), internally consistent.
+// What a valid answer is: the service's prediction object (core/rest-prediction.ts), internally consistent.
 // Checked on every response of every load, so a benchmark cannot count wrong or empty answers as served.
-
-export interface PredictionLike {
-  label: string;
-  score: number;
-  scores: Record<string, number>;
-  truncated: boolean;
-}
 
 /** Why `value` is not a valid prediction, or undefined when it is. `labels`: the model's, when known. */
 export function predictionProblem(value: unknown, labels?: readonly string[]): string | undefined {

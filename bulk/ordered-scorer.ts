@@ -8,7 +8,8 @@
 // - Texts go in chunks of `chunk` (one predictEach call, one deadline from predictor.deadline() per
 //   chunk, as a batch request would get); a partial chunk goes once the input pauses for `flushMs`, so a
 //   slow producer is answered line by line.
-// - Each text settles on its own; answers are emitted in order as soon as the oldest one is known.
+// - Each text settles on its own (the predictor calls back per text, and checks each text as it would a
+//   single call's); answers are emitted in order as soon as the oldest one is known.
 // - A text refused with QUEUE_FULL (interactive traffic filled the queue) waits and is submitted again
 //   until its deadline: a bulk job backs off instead of failing its lines. One still refused at its
 //   deadline gets DEADLINE_EXCEEDED, like a text that waited it out in the queue.
@@ -16,14 +17,16 @@
 //   once: the signal every submission carries reads the consumer's stop as well as the caller's.
 import { DeadlineExceededError } from '../batching/errors.js';
 import { Fifo } from '../batching/fifo.js';
-import type { Predictor, TextResult } from '../core/predictor.js';
+import type { ModelDescription } from '../core/model.js';
+import type { Predictor, TextResult, WordWeight } from '../core/predictor.js';
 import { failureOf } from './failures.js';
 import type { LineFailure } from './stream-input.js';
 
-export type ScoreInput<M> = { meta: M; text: string } | { meta: M; error: LineFailure };
-/** A text's result with the labels of the model that answered it (a reload may swap the model mid-stream). */
+/** A text to score (and to explain, when `explain`), or a line already failed. */
+export type ScoreInput<M> = { meta: M; text: string; explain?: boolean } | { meta: M; error: LineFailure };
+/** A text's result with the model that answered it (a reload may swap the model mid-stream). */
 export type ScoreOutput<M> =
-  | { meta: M; result: TextResult; labels: readonly string[]; error?: undefined }
+  | { meta: M; result: TextResult; model: ModelDescription; explanation?: readonly WordWeight[] | undefined; error?: undefined }
   | { meta: M; error: LineFailure; result?: undefined };
 
 export interface OrderedScoringOptions {
@@ -53,6 +56,12 @@ interface Slot<M> {
   out: ScoreOutput<M> | undefined;
 }
 
+interface Pending<M> {
+  slot: Slot<M>;
+  text: string;
+  explain: boolean;
+}
+
 type Scorer = Pick<Predictor, 'predictEach' | 'deadline'>;
 
 /** Yields the answers in input order, in runs: every answer known at that moment, so that a writer makes one write per run. */
@@ -69,7 +78,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
 
   const slots = new Fifo<Slot<M>>();
   let unsettled = 0;
-  let pending: { slot: Slot<M>; text: string }[] = [];
+  let pending: Pending<M>[] = [];
   let flushTimer: Promise<'flush'> | undefined;
   let wake: (() => void) | undefined;
 
@@ -79,43 +88,41 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
     wake?.();
   };
 
-  const submit = (entries: { slot: Slot<M>; text: string }[], deadline = predictor.deadline(), since = performance.now()) => {
-    let submitted: ReturnType<Scorer['predictEach']>;
-    try {
-      submitted = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text' });
-    } catch (error) {
-      for (const entry of entries) settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });
-      return;
-    }
-    const { model, results } = submitted;
-    results.forEach((result, i) => {
+  const submit = (entries: Pending<M>[], deadline = predictor.deadline(), since = performance.now()) => {
+    let model: ModelDescription;
+    const onText = (i: number, outcome: TextResult | Error, explanation?: readonly WordWeight[]) => {
       const entry = entries[i]!;
-      result.then(
-        (result) => settle(entry.slot, { meta: entry.slot.meta, result, labels: model.labels }),
-        (error: unknown) => {
-          const code = (error as { code?: unknown }).code;
-          const now = performance.now();
-          if (code === 'QUEUE_FULL' && !signal.aborted) {
-            if (now < deadline) {
-              const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
-              setTimeout(() => submit([entry], deadline, since), delay);
-            } else {
-              // Refused until its deadline: the line waited it out, as one dropped from the queue does.
-              settle(entry.slot, { meta: entry.slot.meta, error: failureOf(new DeadlineExceededError(now - since)) });
-            }
-            return;
-          }
-          settle(entry.slot, { meta: entry.slot.meta, error: failureOf(error) });
-        },
-      );
-    });
+      if (!(outcome instanceof Error)) {
+        settle(entry.slot, { meta: entry.slot.meta, result: outcome, model, explanation });
+        return;
+      }
+      const code = (outcome as { code?: unknown }).code;
+      const now = performance.now();
+      if (code === 'QUEUE_FULL' && !signal.aborted) {
+        if (now < deadline) {
+          const delay = Math.min(maxRetryDelayMs, deadline - now, 10 + Math.random() * maxRetryDelayMs);
+          setTimeout(() => submit([entry], deadline, since), delay);
+        } else {
+          // Refused until its deadline: the line waited it out, as one dropped from the queue does.
+          settle(entry.slot, { meta: entry.slot.meta, error: failureOf(new DeadlineExceededError(now - since)) });
+        }
+        return;
+      }
+      settle(entry.slot, { meta: entry.slot.meta, error: failureOf(outcome) });
+    };
+    // The model that answers these texts (a reload may swap the model mid-stream); outcomes come only after.
+    model = predictor.predictEach(entries.map((entry) => entry.text), { deadline, signal, name: () => 'text', explain: entries[0]?.explain === true }, onText);
   };
 
   const flush = () => {
     const entries = pending;
     pending = [];
     flushTimer = undefined;
-    if (entries.length > 0) submit(entries);
+    // A call explains all its texts or none: the texts to explain go in a call of their own.
+    const explained = entries.filter((entry) => entry.explain);
+    const plain = explained.length === 0 ? entries : entries.filter((entry) => !entry.explain);
+    if (plain.length > 0) submit(plain);
+    if (explained.length > 0) submit(explained);
   };
 
   const iterator = inputs[Symbol.asyncIterator]();
@@ -167,7 +174,7 @@ export async function* scoreInOrder<M>(predictor: Scorer, inputs: AsyncIterable<
         continue;
       }
       unsettled++;
-      pending.push({ slot, text: item.text });
+      pending.push({ slot, text: item.text, explain: item.explain === true });
       if (pending.length >= chunk) flush();
     }
   } finally {

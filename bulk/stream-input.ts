@@ -1,9 +1,9 @@
 // One NDJSON line of POST /api/predict/stream → the text to score (with the caller's id), or the error that
 // POST /api/predict would have answered for that line sent as its body: the same code, so that a client
 // handles a bad line exactly as it handles a bad single request. Messages do not repeat the line number
-// (the answer line carries it): the command line's resumed runs number their lines as the first run did. The text checks themselves are the core's
-// (checkText); only the line's shape — what the route schema says for /api/predict — is checked here.
-import { checkText, type TextLimits } from '../core/text-checks.js';
+// (the answer line carries it): the command line's resumed runs number their lines as the first run did.
+// Only the line's shape — what the route schema says for /api/predict — is checked here: the text itself is
+// checked by the predictor, as every text is.
 import type { RawLine } from './ndjson-lines.js';
 
 export type LineId = string | number;
@@ -14,13 +14,13 @@ export interface LineFailure {
 }
 
 export type StreamInput =
-  | { line: number; id: LineId | undefined; text: string }
+  | { line: number; id: LineId | undefined; text: string; explain: boolean }
   | { line: number; id: LineId | undefined; error: LineFailure };
 
 const validation = (message: string): LineFailure => ({ code: 'FST_ERR_VALIDATION', message });
 
 /** `maxLineBytes` is BODY_LIMIT: a line is one /api/predict body, and a body that large gets 413 there. */
-export function parseStreamLine(raw: RawLine, limits: Pick<TextLimits, 'maxTextChars'>, maxLineBytes: number): StreamInput {
+export function parseStreamLine(raw: RawLine, maxLineBytes: number): StreamInput {
   const line = raw.number;
   const fail = (error: LineFailure, id?: LineId) => ({ line, id, error });
   if (raw.tooLong || raw.text === undefined) {
@@ -37,18 +37,13 @@ export function parseStreamLine(raw: RawLine, limits: Pick<TextLimits, 'maxTextC
   const fields = value as Record<string, unknown>;
   const id = typeof fields.id === 'string' || typeof fields.id === 'number' ? fields.id : undefined;
   if ('id' in fields && id === undefined) return fail(validation('id must be a string or a number'));
-  const unknown = Object.keys(fields).find((key) => key !== 'id' && key !== 'text');
+  const unknown = Object.keys(fields).find((key) => key !== 'id' && key !== 'text' && key !== 'explain');
   if (unknown !== undefined) return fail(validation(`the line must NOT have additional properties (${unknown})`), id);
   if (!('text' in fields)) return fail(validation("the line must have required property 'text'"), id);
   const text = fields.text;
   if (typeof text !== 'string') return fail(validation('text must be string'), id);
   // The route schema's minLength 1, which /api/predict answers with FST_ERR_VALIDATION (before the core's checks).
   if (text.length === 0) return fail(validation('text must NOT have fewer than 1 characters'), id);
-  try {
-    checkText(text, limits, 'text');
-  } catch (error) {
-    const { code, message } = error as { code?: string; message: string };
-    return fail({ code: code ?? 'INVALID_TEXT', message }, id);
-  }
-  return { line, id, text };
+  if ('explain' in fields && typeof fields.explain !== 'boolean') return fail(validation('explain must be boolean'), id);
+  return { line, id, text, explain: fields.explain === true };
 }

@@ -63,7 +63,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [command, input, ...extra] = positionals;
-  if (command !== 'score') throw new UsageError(command === undefined ? 'missing command: score' : `unknown command '${command}' (the command is: score)`);
+  if (command !== 'score') throw new UsageError(command === undefined ? 'missing command: score or quantize' : `unknown command '${command}' (the commands are: score, quantize)`);
   if (extra.length > 0) throw new UsageError(`one input at most, got: ${[input, ...extra].join(' ')}`);
   const inputFormat = detectFormat(input, values.format);
   const out = values.out === '-' ? undefined : values.out;

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // The `tweet-sentiment` command (package.json "bin"; `npm run score -- ...`): parses the flags and runs the
-// score command; usage errors exit 2 with the usage text, failures exit 1 with one line.
+// score command (or hands `quantize` to cli/quantize.ts); usage errors exit 2 with the usage text, failures
+// exit 1 with one line.
 import { parseCliArgs, USAGE } from './args.js';
 import { UsageError } from './inputs.js';
 import { runScore } from './score.js';
 
 async function main(): Promise<number> {
+  // quantize has its own flags (cli/quantize.ts), loaded only when asked for.
+  if (process.argv[2] === 'quantize') return (await import('./quantize.js')).runQuantizeCli(process.argv.slice(3));
   let options;
   try {
     options = parseCliArgs(process.argv.slice(2), process.env);

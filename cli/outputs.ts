@@ -1,13 +1,14 @@
-// The command line's outputs: JSONL (the input object + label, score, scores, truncated; or + error) or CSV
-// (csv-stringify: the input columns + label, score, one column per label, truncated, error_code,
-// error_message). One output record per input record, in input order, so that the number of complete
+// The command line's outputs: JSONL (the input object + the service's prediction: label, score, scores,
+// truncated; or + error) or CSV (csv-stringify: the input columns + label, score, one column per label,
+// truncated, error_code, error_message; a multi-label model adds `labels`, its predicted labels joined by
+// '|'; a regression has `value` in place of label and score). One output record per input record, in input order, so that the number of complete
 // records in the file is where a --resume continues. Records are written in whole runs (one write per run
 // of answers): an interrupted run leaves whole records, at worst one partial last line, which --resume cuts.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import type { RestPrediction as Prediction } from '../server/routes/predict.js';
+import type { HeadShape, RestPrediction as Prediction } from '../core/rest-prediction.js';
 import type { LineFailure } from '../bulk/stream-input.js';
 import type { InputRecord } from './inputs.js';
 
@@ -28,7 +29,8 @@ export interface OutputWriter {
 export interface OutputOptions {
   path: string | undefined;
   format: OutputFormat;
-  labels: readonly string[];
+  /** The model's labels and head: the CSV's columns. */
+  model: HeadShape;
   /** Appending to a file cut at its last complete record (--resume); the CSV header is already there. */
   append: boolean;
   /** CSV only, asked at the first write: the input's columns (its CSV header, or the resumed output's); else the first record's. */
@@ -51,12 +53,14 @@ export function jsonlLine(item: Scored): string {
 }
 
 /** The columns a CSV output adds; an input column of the same name is replaced by the prediction's. */
-function addedColumns(labels: readonly string[]): string[] {
-  return ['label', 'score', ...labels, 'truncated', 'error_code', 'error_message'];
+function addedColumns(model: HeadShape): string[] {
+  const verdict = model.problemType === 'regression' ? ['value']
+    : model.problemType === 'multi_label_classification' ? ['label', 'score', 'labels'] : ['label', 'score'];
+  return [...verdict, ...model.labels, 'truncated', 'error_code', 'error_message'];
 }
 
-export function csvColumns(inputColumns: readonly string[], labels: readonly string[]): string[] {
-  const added = addedColumns(labels);
+export function csvColumns(inputColumns: readonly string[], model: HeadShape): string[] {
+  const added = addedColumns(model);
   return [...inputColumns.filter((column) => !added.includes(column)), ...added];
 }
 
@@ -69,7 +73,8 @@ function csvRow(item: Scored, columns: readonly string[], added: readonly string
     row[column] = value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
   }
   if (prediction !== undefined) {
-    Object.assign(row, { label: prediction.label, score: prediction.score, truncated: prediction.truncated }, prediction.scores);
+    const { label, score, labels, value } = prediction;
+    Object.assign(row, { label, score, labels: labels?.join('|'), value, truncated: prediction.truncated }, prediction.scores);
   }
   if (error !== undefined) Object.assign(row, { error_code: error.code, error_message: error.message });
   return row;
@@ -79,12 +84,12 @@ export function openOutput(options: OutputOptions): OutputWriter {
   const stream: Writable = options.path === undefined || options.path === '-'
     ? process.stdout
     : createWriteStream(options.path, { flags: options.append ? 'a' : 'w' });
-  const added = addedColumns(options.labels);
+  const added = addedColumns(options.model);
   let columns: string[] | undefined;
   let headerDone = options.append;
   const format = (run: Scored[]): string => {
     if (options.format === 'jsonl') return run.map((item) => `${jsonlLine(item)}\n`).join('');
-    columns ??= csvColumns(options.columns() ?? Object.keys(run[0]?.record.fields ?? { text: '' }), options.labels);
+    columns ??= csvColumns(options.columns() ?? Object.keys(run[0]?.record.fields ?? { text: '' }), options.model);
     const text = stringify(run.map((item) => csvRow(item, columns!, added)), { header: !headerDone, columns, cast: { boolean: (value) => String(value) } });
     headerDone = true;
     return text;

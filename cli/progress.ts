@@ -1,6 +1,7 @@
 // What the command line tells the person running it, on stderr: a progress bar while it runs (cli-progress;
 // only on a terminal, never mixed into output on a terminal, never with --quiet) and a summary at the end:
-// texts, per-label counts and shares, errors, elapsed time, texts per second.
+// texts, per-label counts and shares (a multi-label model: the texts given each label; a regression: the
+// mean value), errors, elapsed time, texts per second.
 import cliProgress from 'cli-progress';
 import type { Scored } from './outputs.js';
 
@@ -9,14 +10,23 @@ export class Tally {
   errors = 0;
   skipped = 0;
   readonly labels = new Map<string, number>();
+  /** Regression models: the values' sum and count. */
+  valueSum = 0;
+  values = 0;
   readonly errorCodes = new Map<string, number>();
   readonly started = performance.now();
 
   count(run: readonly Scored[]): void {
     for (const item of run) {
       this.texts++;
-      if (item.prediction !== undefined) this.labels.set(item.prediction.label, (this.labels.get(item.prediction.label) ?? 0) + 1);
-      else if (item.error !== undefined) {
+      const prediction = item.prediction;
+      if (prediction !== undefined) {
+        if (prediction.value !== undefined) {
+          this.valueSum += prediction.value;
+          this.values++;
+        }
+        for (const label of prediction.labels ?? (prediction.label === undefined ? [] : [prediction.label])) this.labels.set(label, (this.labels.get(label) ?? 0) + 1);
+      } else if (item.error !== undefined) {
         this.errors++;
         this.errorCodes.set(item.error.code, (this.errorCodes.get(item.error.code) ?? 0) + 1);
       }
@@ -33,7 +43,8 @@ export class Tally {
       `${interrupted ? 'interrupted: ' : ''}${this.texts.toLocaleString('en-US')} texts in ${this.seconds.toFixed(1)} s (${Math.round(rate).toLocaleString('en-US')} texts/s)${this.skipped > 0 ? `, after ${this.skipped.toLocaleString('en-US')} already in the output (--resume)` : ''}`,
     ];
     const scored = this.texts - this.errors;
-    for (const label of new Set([...labels, ...this.labels.keys()])) {
+    if (this.values > 0) lines.push(`  ${'mean value'.padEnd(12)} ${(this.valueSum / this.values).toPrecision(6).padStart(12)}`);
+    else for (const label of new Set([...labels, ...this.labels.keys()])) {
       const n = this.labels.get(label) ?? 0;
       lines.push(`  ${label.padEnd(12)} ${n.toLocaleString('en-US').padStart(12)}  ${scored > 0 ? ((100 * n) / scored).toFixed(1) : '0.0'}%`);
     }

@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import type { RestPrediction as Prediction } from '../server/routes/predict.js';
+import type { HeadShape, RestPrediction as Prediction } from '../core/rest-prediction.js';
 import type { LineFailure } from '../bulk/stream-input.js';
 import type { InputRecord } from './inputs.js';
 import type { Scored } from './outputs.js';
@@ -39,7 +39,8 @@ function authHeaders(apiKey: string | undefined): Record<string, string> {
   return apiKey === undefined || apiKey === '' ? {} : { authorization: `Bearer ${apiKey}` };
 }
 
-export async function remoteLabels(url: string, apiKey: string | undefined, options: Pick<RemoteOptions, 'attempts' | 'onRetry' | 'signal'>): Promise<string[]> {
+/** The labels and head of the model a service serves (its /api/model). */
+export async function remoteModel(url: string, apiKey: string | undefined, options: Pick<RemoteOptions, 'attempts' | 'onRetry' | 'signal'>): Promise<HeadShape> {
   for (let attempt = 1; ; attempt++) {
     const response = await request(new URL('/api/model', url), { headers: authHeaders(apiKey), signal: options.signal });
     const body = await response.body.text();
@@ -50,7 +51,8 @@ export async function remoteLabels(url: string, apiKey: string | undefined, opti
       continue;
     }
     if (response.statusCode !== 200) throw new Error(`GET /api/model answered ${response.statusCode}: ${body}`);
-    return (JSON.parse(body) as { labels: string[] }).labels;
+    const { labels, problemType } = JSON.parse(body) as HeadShape;
+    return { labels, problemType };
   }
 }
 

@@ -10,7 +10,8 @@ import { openInput, type InputRecord } from './inputs.js';
 import { scoreLocally } from './local-scorer.js';
 import { openOutput, type Scored } from './outputs.js';
 import { startProgress, Tally } from './progress.js';
-import { remoteLabels, scoreRemotely } from './remote-scorer.js';
+import type { HeadShape } from '../core/rest-prediction.js';
+import { remoteModel, scoreRemotely } from './remote-scorer.js';
 import { cutAt, findResumePoint, type ResumePoint } from './resume.js';
 
 /** Lines of the input longer than this are refused (BODY_LIMIT of the service, whose line limit this is). */
@@ -29,15 +30,15 @@ export async function runScore(options: CliOptions, env: Record<string, string |
   let engine: Engine | undefined;
   const onRetry = (status: number, seconds: number) => { if (!options.quiet) process.stderr.write(`the service answered ${status}; retrying in ${seconds} s\n`); };
   try {
-    let labels: readonly string[];
+    let model: HeadShape;
     let lineLimit = DEFAULT_LINE_LIMIT;
     if (options.url === undefined) {
       const config = loadConfig({ LOG_LEVEL: 'warn', ...env, ...(options.model !== undefined ? { MODEL_PATH: options.model } : {}) }, []);
       lineLimit = config.bodyLimit;
       engine = await startEngine(config, pino({ level: config.logLevel }, pino.destination(2)));
-      labels = engine.predictor.model.labels;
+      model = engine.predictor.model;
     } else {
-      labels = await remoteLabels(options.url, options.apiKey, { attempts: options.retries, signal: interrupt.signal, onRetry });
+      model = await remoteModel(options.url, options.apiKey, { attempts: options.retries, signal: interrupt.signal, onRetry });
     }
 
     let point: ResumePoint = { records: 0, bytes: 0, header: undefined };
@@ -50,7 +51,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
     // The CSV header is parsed before the first record, so it is known by the first write.
     let headerColumns: string[] | undefined;
     void input.columns().then((columns) => { headerColumns = columns; });
-    const output = openOutput({ path: options.out, format: options.outputFormat, labels, append: point.bytes > 0, columns: () => point.header ?? headerColumns });
+    const output = openOutput({ path: options.out, format: options.outputFormat, model, append: point.bytes > 0, columns: () => point.header ?? headerColumns });
 
     const tally = new Tally();
     tally.skipped = point.records;
@@ -80,7 +81,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
       input.close();
       await output.close();
     }
-    if (!options.quiet) process.stderr.write(tally.summary(labels, signal.aborted));
+    if (!options.quiet) process.stderr.write(tally.summary(model.labels, signal.aborted));
     return signal.aborted ? 130 : 0;
   } finally {
     process.off('SIGINT', onSigint);

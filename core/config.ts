@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableCpus } from '../inference/cpus.js';
+import { MODEL_DTYPES, type ModelDtype } from '../inference/onnx-files.js';
 import { DEVICES, type Device } from '../inference/protocol.js';
 import { WARMUP_BUDGET_MS } from '../inference/warmup.js';
 
@@ -20,10 +21,11 @@ export interface Config {
   host: string;
   port: number;
   device: Device;
-  modelPrecision: ModelPrecision;
-  workers: number;
-  intraOpThreads: number;
-  tokenizerThreads: number;
+  modelDtype: ModelDtype;
+  /** Unset on a CPU (with INTRA_OP_THREADS unset too): chosen at start-up from the model (core/worker-sizing.ts). */
+  workers: number | undefined;
+  /** Unset when WORKERS is: chosen with it. */
+  intraOpThreads: number | undefined;
   maxBatchSize: number;
   warmupBudgetMs: number;
   /** undefined on a CPU unless set: chosen after warm-up from the model's measured cost (core/batch-budget.ts). */
@@ -51,10 +53,14 @@ export interface Config {
   maxHeapUsedBytes: number;
   maxRssBytes: number;
   playground: boolean;
+  /** Origins whose pages may call the API from a browser; ['*'] for any, [] for CORS off. */
+  corsOrigins: string[];
+  compression: boolean;
+  explainMaxWords: number;
+  shadowModelPath: string | undefined;
+  shadowSampleRate: number;
+  shadowWorkers: number;
 }
-
-export const MODEL_PRECISIONS = ['auto', 'fp32', 'fp16'] as const;
-export type ModelPrecision = (typeof MODEL_PRECISIONS)[number];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -94,6 +100,16 @@ function measuredOnCpu(env: string, min: number, max: number, gpuDefault: number
     (raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : parse(raw, partial));
 }
 
+/** A share in (0, 1]. */
+function fraction(env: string, fallback: number) {
+  return (raw: string | undefined): number => {
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw);
+    if (!/^\s*(0|1)?(\.\d+)?\s*$/.test(raw) || !(value > 0 && value <= 1)) throw new ConfigError(`${env} must be a number above 0 and at most 1, got '${raw}'`);
+    return value;
+  };
+}
+
 function oneOf<T extends string>(env: string, values: readonly T[], fallback: T) {
   return (raw: string | undefined): T => {
     if (raw === undefined || raw.trim() === '') return fallback;
@@ -118,6 +134,29 @@ function list(raw: string | undefined): string[] {
   return (raw ?? '').split(/[\n,]/).map((item) => item.trim()).filter((item) => item !== '' && !item.startsWith('#'));
 }
 
+/**
+ * CORS_ORIGINS: `*`, or origins exactly as a browser sends them in `Origin` (scheme, host, port; no path, no
+ * trailing slash): an origin written otherwise would never match, and CORS would fail in the browser with
+ * no word on the server, so it is refused at start-up instead.
+ */
+function origins(raw: string | undefined): string[] {
+  const entries = list(raw);
+  if (entries.includes('*')) {
+    if (entries.length > 1) throw new ConfigError(`CORS_ORIGINS is either * or a list of origins, not both, got '${raw}'`);
+    return ['*'];
+  }
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch { /* refused below */ }
+    if (origin !== entry || !/^https?:/.test(entry)) {
+      throw new ConfigError(`CORS_ORIGINS entries are origins such as https://app.example.com or http://localhost:3000 (no path, no trailing slash), got '${entry}'`);
+    }
+  }
+  return entries;
+}
+
 function keysFromFile(env: string, path: string | undefined): string[] {
   if (path === undefined || path.trim() === '') return [];
   try {
@@ -137,7 +176,7 @@ const isGpu = (partial: Partial<Config>) => partial.device !== undefined && part
 export const SETTINGS = [
   {
     key: 'modelPath', env: 'MODEL_PATH', flag: '--model_path', defaultText: 'models/twitter-sentiment',
-    description: 'Model directory (model.onnx, tokenizer.json, config.json), or its model.onnx',
+    description: 'Model directory (model.onnx at its top or in onnx/, tokenizer.json, config.json), or one of its ONNX files',
     parse: (raw: string | undefined) => resolve(raw?.trim() || resolve(PROJECT_ROOT, 'models/twitter-sentiment')),
   },
   {
@@ -153,24 +192,36 @@ export const SETTINGS = [
     parse: oneOf('DEVICE', DEVICES, 'cpu'),
   },
   {
-    key: 'modelPrecision', env: 'MODEL_PRECISION', defaultText: 'auto',
-    description: 'fp16 serves model_fp16.onnx, fp32 model.onnx; auto picks fp16 on a GPU when the file exists',
-    parse: oneOf('MODEL_PRECISION', MODEL_PRECISIONS, 'auto'),
+    // Read first, so that MODEL_DTYPE (below) can tell whether it was set.
+    key: 'modelDtype', env: 'MODEL_PRECISION', defaultText: '(none)',
+    description: 'The older name of MODEL_DTYPE, with the same values (MODEL_PRECISION=fp16 is MODEL_DTYPE=fp16)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : oneOf('MODEL_PRECISION', MODEL_DTYPES, 'auto')(raw)) as ModelDtype,
   },
   {
-    key: 'workers', env: 'WORKERS', defaultText: 'CPUs available (cpu); 1 (GPU)',
-    description: 'Inference worker threads, each with its own ONNX Runtime session',
-    parse: integer('WORKERS', 1, 256, (partial) => (isGpu(partial) ? 1 : availableCpus())),
+    key: 'modelDtype', env: 'MODEL_DTYPE', defaultText: 'auto',
+    description: 'Which ONNX file of MODEL_PATH to serve (at its top or in its onnx/ folder), by transformers.js dtype: fp32 model.onnx, fp16 model_fp16.onnx, q8 model_quantized.onnx (int8, made by `npm run quantize`), int8, uint8, q4, bnb4, q4f16... model_<dtype>.onnx. auto: the dtype of config.json\'s transformers.js_config, else fp32 on a CPU and fp16 on a GPU, else the first file found',
+    parse: (raw: string | undefined, partial: Partial<Config>): ModelDtype => {
+      const older = partial.modelDtype;
+      const value = oneOf('MODEL_DTYPE', MODEL_DTYPES, older ?? 'auto')(raw);
+      if (older !== undefined && raw !== undefined && raw.trim() !== '' && value !== older) {
+        throw new ConfigError(`MODEL_DTYPE=${value} and MODEL_PRECISION=${older} disagree: MODEL_PRECISION is the older name of MODEL_DTYPE, set one`);
+      }
+      return value;
+    },
   },
   {
-    key: 'intraOpThreads', env: 'INTRA_OP_THREADS', defaultText: 'CPUs ÷ WORKERS, at least 1',
+    key: 'workers', env: 'WORKERS',
+    defaultText: 'cpu, with INTRA_OP_THREADS unset too: chosen at start-up from the model\'s cost measured by a worker using every core (a light model: one worker per CPU; a heavy one, a tweet costing 10 ms or more: one worker); else CPUs ÷ INTRA_OP_THREADS; 1 (GPU)',
+    description: 'Inference worker threads, each with its own ONNX Runtime session (/api/model says how they were chosen)',
+    parse: (raw, partial) => ((raw === undefined || raw.trim() === '') && !isGpu(partial) ? undefined : integer('WORKERS', 1, 256, 1)(raw, partial)),
+  },
+  {
+    key: 'intraOpThreads', env: 'INTRA_OP_THREADS',
+    defaultText: 'chosen with WORKERS (a light model: 1; a heavy one: every CPU); CPUs ÷ WORKERS when WORKERS is set, at least 1',
     description: 'ONNX Runtime threads per session',
-    parse: integer('INTRA_OP_THREADS', 1, 256, (partial) => Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1)))),
-  },
-  {
-    key: 'tokenizerThreads', env: 'TOKENIZER_THREADS', defaultText: 'CPUs ÷ 8, at least 1',
-    description: 'Tokenizer worker threads (tokenizing costs a few percent of inference)',
-    parse: integer('TOKENIZER_THREADS', 1, 64, () => Math.max(1, Math.floor(availableCpus() / 8))),
+    parse: (raw, partial) => ((raw === undefined || raw.trim() === '') && partial.workers === undefined
+      ? undefined
+      : integer('INTRA_OP_THREADS', 1, 256, Math.max(1, Math.floor(availableCpus() / (partial.workers ?? 1))))(raw, partial)),
   },
   {
     key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', defaultText: '32 (cpu); 128 (GPU)', description: 'Most texts in one batch (1 turns batching off)',
@@ -224,16 +275,16 @@ export const SETTINGS = [
   },
   {
     key: 'apiKeys', env: 'API_KEYS', defaultText: '(none: open)',
-    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`',
+    description: 'Comma-separated client keys; when set (here or in API_KEYS_FILE), /api/predict* and /api/model need `Authorization: Bearer <key>` or `X-API-Key`. An entry `NAME KEY` names its key: the per-key usage metrics show the name (else the key\'s id), never the key',
     parse: (raw: string | undefined) => list(raw),
   },
   {
-    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (# comments allowed), added to API_KEYS',
+    key: 'apiKeys', env: 'API_KEYS_FILE', defaultText: '(none)', description: 'File with one client key per line (`NAME KEY` names it; # comments allowed), added to API_KEYS',
     parse: (raw: string | undefined, partial: Partial<Config>) => [...(partial.apiKeys ?? []), ...keysFromFile('API_KEYS_FILE', raw)],
   },
   {
     key: 'adminApiKeys', env: 'ADMIN_API_KEYS', defaultText: '(none: admin API off)',
-    description: 'Comma-separated admin keys for POST /api/admin/reload; without them the admin API answers 403 (SIGHUP still reloads)',
+    description: 'Comma-separated admin keys (`NAME KEY` names one) for the admin API (/api/admin/reload, /api/admin/shadow); without them it answers 403 (SIGHUP still reloads)',
     parse: (raw: string | undefined) => list(raw),
   },
   {
@@ -289,6 +340,35 @@ export const SETTINGS = [
     key: 'playground', env: 'PLAYGROUND', defaultText: '1', description: 'Serve the playground page at / to browsers (0: / is only the health check)',
     parse: boolean('PLAYGROUND', true),
   },
+  {
+    key: 'corsOrigins', env: 'CORS_ORIGINS', defaultText: '(none: CORS off)',
+    description: 'Comma-separated origins (https://app.example.com) whose pages may call every route from a browser, or * for any; preflights are answered and cached for 2 h, Authorization and Content-Type allowed, the timing, version, request-id and rate-limit headers exposed',
+    parse: (raw: string | undefined) => origins(raw),
+  },
+  {
+    key: 'compression', env: 'COMPRESSION', defaultText: '1',
+    description: 'Compress responses of 1 KiB or more (gzip or br, as the client accepts) and NDJSON streams chunk by chunk; 0 sends every response as it is',
+    parse: boolean('COMPRESSION', true),
+  },
+  {
+    key: 'explainMaxWords', env: 'EXPLAIN_MAX_WORDS', defaultText: '64',
+    description: 'Most words of a text that `explain: true` weighs: each word is one more model input in the same call; a longer text asked to be explained gets 413 TOO_MANY_WORDS',
+    parse: integer('EXPLAIN_MAX_WORDS', 1, 10_000, 64),
+  },
+  {
+    key: 'shadowModelPath', env: 'SHADOW_MODEL_PATH', defaultText: '(none: no shadow scoring)',
+    description: 'A candidate model directory loaded at start-up beside MODEL_PATH, with its own workers, and shown a sample of the live texts off the request path (POST /api/admin/shadow does the same at run time)',
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : resolve(raw.trim())),
+  },
+  {
+    key: 'shadowSampleRate', env: 'SHADOW_SAMPLE_RATE', defaultText: '0.1',
+    description: 'Share of the texts the live model computes that the shadow candidate scores too; a text is skipped while the live queue is not empty or the candidate\'s queue is full',
+    parse: fraction('SHADOW_SAMPLE_RATE', 0.1),
+  },
+  {
+    key: 'shadowWorkers', env: 'SHADOW_WORKERS', defaultText: '1', description: 'Inference worker threads of the shadow candidate, one ONNX Runtime thread each',
+    parse: integer('SHADOW_WORKERS', 1, 256, 1),
+  },
 ] as const satisfies readonly Setting<keyof Config>[];
 
 /**
@@ -312,6 +392,18 @@ export function loadConfig(env: Env = process.env, argv: readonly string[] = pro
     throw new ConfigError('METRICS_PORT must differ from PORT');
   }
   return config;
+}
+
+/** Settings of earlier versions that no longer do anything, with what replaced them. */
+const RETIRED_SETTINGS: Record<string, string> = {
+  TOKENIZER_THREADS: 'each inference worker tokenizes its own batches (WORKERS)',
+};
+
+/** One warning line for each retired setting that `env` still sets: a start-up log line, not an error. */
+export function retiredSettingsIn(env: Env = process.env): string[] {
+  return Object.entries(RETIRED_SETTINGS)
+    .filter(([name]) => env[name] !== undefined && env[name] !== '')
+    .map(([name, instead]) => `${name} is no longer used and is ignored: ${instead}`);
 }
 
 function parseFlags(argv: readonly string[]): Map<string, string> {

@@ -1,107 +1,94 @@
 // Texts in, per-text model outputs out, for every way into the service (HTTP routes of each protocol,
-// streams, the command line). Two queued stages share one design (batching/): texts are tokenized in a
-// tokenizer worker, several at a time (all that arrived in one event-loop turn, or all that waited while
-// inference had enough queued); their ids join the micro-batcher, whose batches run in the inference
-// workers. Each text settles on its own (predictEach); predict() gathers a call's texts and drops the rest
-// of the call at its first failure. The answer is protocol-neutral (TextResult): each
-// transport writes its own body from it.
-import { MicroBatcher, type BatcherOptions, type Completed, type SubmitOptions } from '../batching/batcher.js';
-import type { InferencePool } from '../inference/pool.js';
-import { paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
-import { TooManyTokensError } from './errors.js';
+// streams, the command line): the one door. It checks every text, answers what the prediction cache knows,
+// and queues the rest in the micro-batcher (batching/), grouped by a guess of their token counts
+// (token-estimate.ts); each batch goes to a worker of the backend in one task, which tokenizes it and runs
+// the model (inference/score-batch.ts). predict() settles once per call, predictEach() calls back per text
+// (streams). The answer is protocol-neutral (TextResult): each transport writes its own body from it.
+// Every text is first normalized as its model declares (text-preprocessing.ts), before the cache is asked;
+// a text to explain brings its leave-one-word-out variants into the same call (explanations.ts); a batch's
+// answers, once decided, may be shown to a shadow candidate model (shadow.ts).
+import { MicroBatcher, type BatcherOptions } from '../batching/batcher.js';
+import { TEXT_TOO_MANY_TOKENS, TRUNCATIONS, paddedLength, type TokenDetail, type Truncation } from '../inference/protocol.js';
+import { CachedAnswers } from './cached-answers.js';
+import { CallSink, EachSink, TOO_MANY_TOKENS, type CallContext, type ScoredText, type TextOutcome } from './call-sinks.js';
+import { CoreError, TooManyTextsError } from './errors.js';
+import { ExplainPlan } from './explanations.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelDescription, ServedModel } from './model.js';
-import type { PredictionCache } from './prediction-cache.js';
 import { ModelUsage } from './model-usage.js';
+import type { PredictionCache } from './prediction-cache.js';
+import { PredictionTally } from './prediction-tally.js';
 import {
-  fromCache, toResult,
-  type ModelOutput, type PredictionSet, type PredictionStream, type PredictOptions, type PredictorLimits, type StageTimings, type TextResult, type Tokenized,
+  argmax,
+  type PredictionSet, type PredictOptions, type PredictorLimits, type TextCallback, type TextResult,
 } from './results.js';
-import type { TextLimits } from './text-checks.js';
+import { checkText, checkTexts, type TextLimits } from './text-checks.js';
 
 export type { Truncation } from '../inference/protocol.js';
-export type { PredictionSet, PredictionStream, PredictOptions, PredictorLimits, StageTimings, TextResult } from './results.js';
+export type { PredictionSet, PredictOptions, PredictorLimits, StageTimings, TextCallback, TextResult, WordWeight } from './results.js';
 
 export type BatchingOptions = Pick<BatcherOptions<unknown, unknown>, 'maxBatchSize' | 'maxBatchTokens' | 'maxWaitMs' | 'maxQueue'>;
 
-/** Most texts one tokenizer task takes (tokenizing is cheap; this only bounds one message). */
-const MAX_TOKENIZE_BATCH = 256;
-
-interface TextPayload { model: ServedModel; text: string; truncation: Truncation }
-interface IdsPayload { model: ServedModel; ids: Int32Array }
-
-/** A tokenized text on its way to the inference batcher, with its call's submit options. */
-interface ReadyText {
-  payload: IdsPayload;
-  submit: SubmitOptions;
-  resolve(completed: Completed<ModelOutput>): void;
-  reject(error: unknown): void;
+/** A queued text: what its batch's worker needs of it. */
+interface QueuedText {
+  text: string;
+  /** Index into TRUNCATIONS. */
+  truncation: number;
+  /** A caller's text, not a variant of one being explained: its answer is monitored and may be shadowed. */
+  counted: boolean;
 }
+
+/** A batch the live model answered, as a shadow candidate sees it once its answers are decided. */
+export interface LiveBatch {
+  texts: readonly { readonly text: string; readonly counted: boolean }[];
+  /** Each text's answer, or a marker where it was not run. */
+  outcomes: readonly (TextResult | symbol)[];
+  model: ModelDescription;
+  /** The batch's time in its worker, ms. */
+  ms: number;
+}
+
+/** What may watch the live batches (core/shadow.ts): it is offered one only while `active`. */
+export interface LiveBatchTap {
+  readonly active: boolean;
+  /** Called once the batch's answers have gone to their callers; `liveQueueDepth` is what waits now. */
+  offer(batch: LiveBatch, liveQueueDepth: number): void;
+}
+
+const defaultName = (i: number) => `texts.${i}`;
 
 export class Predictor {
   readonly limits: PredictorLimits;
-  readonly #tokenizerQueue: MicroBatcher<TextPayload, Tokenized>;
-  readonly #inferenceQueue: MicroBatcher<IdsPayload, ModelOutput>;
+  readonly #queue: MicroBatcher<QueuedText, TextOutcome>;
   readonly #metrics: ServiceMetrics;
   readonly #cache: PredictionCache | undefined;
+  readonly #cached: CachedAnswers;
   readonly #usage = new ModelUsage();
   #model: ServedModel;
-  /** Tokenized texts not yet submitted: gathered within a tick so that a call's texts are queued together. */
-  #ready: ReadyText[] = [];
-  /** A pump of the tokenizer queue is scheduled for the end of this event-loop turn. */
-  #tokenizePumpSoon = false;
+  /** A pump of the queue is scheduled for the end of this event-loop turn. */
+  #pumpSoon = false;
+  /** Sees the live batches while a shadow candidate is loaded. */
+  tap: LiveBatchTap | undefined;
 
-  constructor(model: ServedModel, batching: BatchingOptions, limits: TextLimits & { requestTimeoutMs: number }, metrics: ServiceMetrics, cache?: PredictionCache) {
+  constructor(
+    model: ServedModel, batching: BatchingOptions, limits: TextLimits & { requestTimeoutMs: number; explainMaxWords: number },
+    metrics: ServiceMetrics, cache?: PredictionCache,
+  ) {
     this.#model = model;
     this.#metrics = metrics;
     this.#cache = cache;
+    this.#cached = new CachedAnswers(cache, metrics);
     this.limits = { ...limits, maxQueue: batching.maxQueue, maxBatchSize: batching.maxBatchSize, maxBatchTokens: batching.maxBatchTokens };
-    const observer = metrics.batcherObserver();
-    this.#tokenizerQueue = new MicroBatcher<TextPayload, Tokenized>({
-      runner: (payloads) => this.#tokenize(payloads),
-      // Everything waiting goes as soon as a tokenizer worker is free: no wait window, no token budget.
-      maxBatchSize: MAX_TOKENIZE_BATCH,
-      maxBatchTokens: MAX_TOKENIZE_BATCH,
-      maxWaitMs: 0,
-      maxQueue: batching.maxQueue,
-      concurrency: model.pool.tokenizerThreads,
-      prefetch: 0,
-      lengthMultiple: 1,
-      // Each tokenizer task wakes two threads (there and back), which costs more than tokenizing a few
-      // tweets. While the inference queue already holds four full batches per worker, tokenizing more
-      // now only lengthens it: texts wait here instead, and go in one task as a batch leaves (below).
-      hold: () => this.#inferenceQueue.depth >= this.#tokenizeAhead(),
-      observer: { onReject: observer.onReject },
-    });
-    this.#inferenceQueue = new MicroBatcher<IdsPayload, ModelOutput>({
+    this.#queue = new MicroBatcher<QueuedText, TextOutcome>({
       ...batching,
-      runner: (payloads) => this.#infer(payloads),
-      concurrency: model.pool.workers,
+      runner: (texts, group) => this.#score(texts, group as ServedModel),
+      concurrency: model.backend.workers,
       // One sealed batch waits at each worker's door, so a worker that finishes starts the next at once.
-      prefetch: model.pool.workers,
-      // The batcher counts a text at the length the worker pads it to (inference/protocol.ts).
+      prefetch: model.backend.workers,
+      // The batcher counts a text at the length its guessed token count pads to.
       padTo: (tokens) => paddedLength(tokens, this.#model.description.maxTokens),
-      // A batch leaving, or texts dropped, may lift the tokenizer queue's hold.
-      observer: {
-        onBatchStart: (info) => {
-          observer.onBatchStart?.(info);
-          this.#tokenizerQueue.pump();
-        },
-        onReject: (reason, texts) => {
-          observer.onReject?.(reason, texts);
-          this.#tokenizerQueue.pump();
-        },
-      },
+      observer: metrics.batcherObserver(),
     });
-  }
-
-  /**
-   * Texts waiting for inference beyond which tokenizing waits: four full batches per inference worker. Two
-   * halved the tokenizer tasks again but left the batcher fewer lengths to group (padding 1.22 → 1.26 on the
-   * shipped model through NGINX, 1.19 → 1.22 direct); four gave 1.19 direct again in the one run that tried it.
-   */
-  #tokenizeAhead(): number {
-    return 4 * this.limits.maxBatchSize * this.#model.pool.workers;
   }
 
   /** The model serving now. */
@@ -109,31 +96,26 @@ export class Predictor {
     return this.#model.description;
   }
 
-  /** The workers of the model serving now: for fault-injection tests and crash accounting only. */
-  get pool(): InferencePool {
-    return this.#model.pool;
-  }
-
   /** The deadline of a call that started at `startedAt`: REQUEST_TIMEOUT_MS later. */
   deadline(startedAt = performance.now()): number {
     return startedAt + this.limits.requestTimeoutMs;
   }
 
-  /** Texts waiting for a tokenizer or for a batch. */
+  /** Texts waiting for a batch. */
   get queueDepth(): number {
-    return this.#tokenizerQueue.depth + this.#inferenceQueue.depth;
+    return this.#queue.depth;
   }
 
   get batchesInFlight(): number {
-    return this.#inferenceQueue.inFlight;
+    return this.#queue.inFlight;
   }
 
   get saturated(): boolean {
-    return this.#tokenizerQueue.saturated || this.#inferenceQueue.saturated;
+    return this.#queue.saturated;
   }
 
   get closed(): boolean {
-    return this.#inferenceQueue.closed;
+    return this.#queue.closed;
   }
 
   /** Ready means: taking work, queue not saturated (transports may add their own conditions). */
@@ -143,181 +125,267 @@ export class Predictor {
   }
 
   retryAfterSeconds(): number {
-    return this.#inferenceQueue.retryAfterSeconds(this.#tokenizerQueue.depth);
+    return this.#queue.retryAfterSeconds();
   }
 
-  /** Every text of a call, or the first error; the call's other texts then leave the queue. */
-  async predict(texts: string[], options: PredictOptions): Promise<PredictionSet> {
-    let failed = false;
-    const client = options.signal;
-    const signal = { get aborted() { return failed || (client?.aborted ?? false); } };
-    const { model, results } = this.predictEach(texts, { ...options, signal });
-    let settled: TextResult[];
-    try {
-      settled = await Promise.all(results);
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-    const timings: StageTimings = { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 };
-    let cacheHits = 0;
-    for (const result of settled) {
-      if (result.cached) cacheHits++;
-      timings.tokenizeMs = Math.max(timings.tokenizeMs, result.timings.tokenizeMs);
-      timings.queueMs = Math.max(timings.queueMs, result.timings.queueMs);
-      timings.inferenceMs = Math.max(timings.inferenceMs, result.timings.inferenceMs);
-    }
-    return { model, results: settled, cacheHits, timings };
+  /**
+   * Every text of a call, or the first error: a text that breaks a limit (core/text-checks.ts), a refusal
+   * of the whole call (queue full, shutting down), or a text that failed; the call's other texts then leave
+   * the queue. With `explain`, each text's variants without one of its words go in the same call.
+   */
+  predict(texts: string[], options: PredictOptions): Promise<PredictionSet> {
+    return new Promise<PredictionSet>((resolve, reject) => {
+      const name = options.name ?? defaultName;
+      checkTexts(texts, this.limits, name, options.listName);
+      const model = this.#model;
+      const read = this.#read(model, texts);
+      if (options.explain !== true) {
+        this.#call(model, read, read.length, options, name, resolve, reject);
+        return;
+      }
+      const plan = new ExplainPlan(texts, this.limits.explainMaxWords, name);
+      if (plan.inputs > this.limits.maxQueue) {
+        throw new CoreError('TOO_MANY_TEXTS', `explaining ${options.listName ?? 'texts'} takes ${plan.inputs} model inputs (each text, and each text without one of its words); the queue holds at most ${this.limits.maxQueue} (MAX_QUEUE): send fewer or shorter texts`);
+      }
+      const regression = model.description.problemType === 'regression';
+      this.#call(model, read.concat(this.#read(model, plan.variants)), texts.length, options, plan.nameOf(name), (set) => {
+        resolve({ ...set, results: set.results.slice(0, texts.length), explanations: plan.explanations(set.results, regression) });
+      }, reject);
+    });
   }
 
-  /** One promise per text, each settled on its own (streams): a failed text does not stop the others. */
-  predictEach(texts: string[], options: PredictOptions): PredictionStream {
+  /**
+   * Each text answered on its own (streams): `onText(i, result | error)` once per text, never before this
+   * returns; a failed text does not stop the others. Returns the model that answers them.
+   */
+  predictEach(texts: string[], options: PredictOptions, onText: TextCallback): ModelDescription {
+    const name = options.name ?? defaultName;
     const model = this.#model;
-    const truncation = options.truncation ?? 'right';
-    const submit: SubmitOptions = { deadline: options.deadline, signal: options.signal, group: model };
-    const name = options.name ?? ((i: number) => `texts.${i}`);
-    let results: Promise<TextResult>[];
-    if (this.#cache) {
-      const cache = this.#cache;
-      const looked = cache.lookup(texts, model.description.sha256, truncation).then(({ keys, found }) => {
-        const missing: number[] = [];
-        for (let i = 0; i < texts.length; i++) if (found[i] === undefined) missing.push(i);
-        const computed = this.#compute(model, missing.map((i) => texts[i]!), truncation, submit, (j) => name(missing[j]!));
-        const stored = computed.map((result, j) => result.then((value) => {
-          cache.store(keys[missing[j]!]!, value);
-          return value;
-        }));
-        let next = 0;
-        return found.map((output) => (output ? Promise.resolve(fromCache(output)) : stored[next++]!));
+    if (options.explain === true) {
+      // A text and its variants settle together, and one text's failure is its own: one call per text.
+      texts.forEach((text, i) => {
+        this.predict([text], { ...options, name: () => name(i) }).then(
+          (set) => onText(i, set.results[0]!, set.explanations![0]),
+          (error: Error) => onText(i, error),
+        );
       });
-      results = texts.map((_, i) => looked.then((byText) => byText[i]!));
-    } else {
-      results = this.#compute(model, texts, truncation, submit, name);
+      return model.description;
     }
-    for (const result of results) result.then((value) => this.#metrics.predictions.inc({ label: model.description.labels[value.labelIndex]! }), () => undefined);
-    this.#usage.hold(model, results);
-    return { model: model.description, results };
+    const truncation = options.truncation ?? 'right';
+    const release = this.#hold(model);
+    const invalid: [number, Error][] = [];
+    const valid: number[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      try {
+        checkText(texts[i]!, this.limits, name(i));
+        valid.push(i);
+      } catch (error) {
+        invalid.push([i, error as Error]);
+      }
+    }
+    const read = model.preprocess === undefined ? texts : texts.slice();
+    if (model.preprocess !== undefined) for (const i of valid) read[i] = model.preprocess(texts[i]!);
+    const validTexts = valid.length === texts.length ? read : valid.map((i) => read[i]!);
+    const found: (TextResult | undefined)[] = new Array(validTexts.length);
+    // Deferred: the caller hears of no text before this returns, whatever the cache or the queue say.
+    queueMicrotask(() => this.#cached.lookup(model.description, validTexts, truncation, found, (missing) => {
+      for (const [i, error] of invalid) onText(i, error);
+      for (let j = 0; j < validTexts.length; j++) if (found[j] !== undefined) onText(valid[j]!, found[j]!);
+      const positions = missing === undefined ? valid : missing.map((j) => valid[j]!);
+      if (positions.length === 0) {
+        release();
+        return;
+      }
+      const sink = new EachSink(this.#context(model, read, read.length, name, truncation, options.signal, release), positions, positions.length, onText);
+      try {
+        this.#enqueue(model, read, positions, read.length, truncation, options.deadline, sink);
+      } catch (error) {
+        sink.refuse(error as Error);
+      }
+    }));
+    return model.description;
   }
 
-  /** Every token of each text with its string (TEI's /tokenize), in a tokenizer worker. */
-  tokenize(texts: string[], options: { addSpecialTokens: boolean }): Promise<TokenDetail[][]> {
+  /** Every token of each text with its string (TEI's /tokenize), in a worker. */
+  tokenize(texts: string[], options: { addSpecialTokens: boolean; name: (i: number) => string; listName?: string }): Promise<TokenDetail[][]> {
+    checkTexts(texts, this.limits, options.name, options.listName);
     const model = this.#model;
-    const done = model.pool.tokenize(texts, options.addSpecialTokens);
-    this.#usage.hold(model, [done]);
-    return done;
+    // The tokens the model reads: after its preprocessing.
+    return this.#usage.hold(model, model.backend.tokenize(this.#read(model, texts), options.addSpecialTokens));
   }
 
-  /** Token ids back to texts (TEI's /decode), in a tokenizer worker. */
-  decode(ids: number[][], options: { skipSpecialTokens: boolean }): Promise<string[]> {
+  /** Token ids back to texts (TEI's /decode), in a worker; as many sequences as MAX_CLIENT_BATCH texts. */
+  decode(ids: number[][], options: { skipSpecialTokens: boolean; listName: string }): Promise<string[]> {
+    if (ids.length > this.limits.maxClientBatch) return Promise.reject(new TooManyTextsError(options.listName, ids.length, this.limits.maxClientBatch));
     const model = this.#model;
-    const done = model.pool.decode(ids, options.skipSpecialTokens);
-    this.#usage.hold(model, [done]);
-    return done;
+    return this.#usage.hold(model, model.backend.decode(ids, options.skipSpecialTokens));
   }
 
   /**
    * Serves `next` to every call from now on, and resolves once no call uses the previous model any more
    * (its texts already queued finish on it), with its workers stopped. Batches never mix the two: the
-   * batchers group texts by model.
+   * batcher groups texts by model.
    */
   async swap(next: ServedModel): Promise<ModelDescription> {
     const previous = this.#model;
     this.#model = next;
     await this.#usage.released(previous);
-    await previous.pool.close();
+    await previous.backend.close();
     return previous.description;
   }
 
   /** Stops taking requests, finishes every accepted one, then stops the workers. */
   async close(): Promise<void> {
-    // Tokenized texts move on to the batcher, so the batcher closes last.
-    await this.#tokenizerQueue.close();
-    await this.#inferenceQueue.close();
-    await this.#model.pool.close();
+    await this.#queue.close();
+    await this.#model.backend.close();
   }
 
-  /** Tokenizes texts, then queues each for inference as soon as its tokens are known. */
-  #compute(model: ServedModel, texts: string[], truncation: Truncation, submit: SubmitOptions, name: (i: number) => string): Promise<TextResult>[] {
-    if (texts.length === 0) return [];
-    // Queued now, sent to a tokenizer worker once this event-loop turn has read every request that arrived
-    // with this one (setImmediate runs right after the poll phase: no waiting, even for a lone request):
-    // one task and one thread wake-up for all of them, where a task per call cost more than tokenizing.
-    const tokenizing = this.#tokenizerQueue.enqueueMany(texts.map((text) => ({ payload: { model, text, truncation }, tokens: 1 })), submit);
-    if (!this.#tokenizePumpSoon) {
-      this.#tokenizePumpSoon = true;
-      setImmediate(() => {
-        this.#tokenizePumpSoon = false;
-        this.#tokenizerQueue.pump();
-      });
-    }
-    return tokenizing.map((tokenized, i) => tokenized.then((done) => {
-      if (done.value.truncated && truncation === 'none') throw new TooManyTokensError(name(i), model.description.maxTokens);
-      return this.#queueForInference({ model, ids: done.value.ids }, submit).then((inferred) => toResult(done, inferred));
-    }));
+  /** Holds `model` for a call (a swap waits for it); returns the release, which runs once. */
+  #hold(model: ServedModel): () => void {
+    this.#usage.acquire(model);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#usage.release(model);
+    };
+  }
+
+  /** The texts as `model` reads them: normalized as it declares (the same array when it declares nothing). */
+  #read(model: ServedModel, texts: string[]): string[] {
+    const preprocess = model.preprocess;
+    return preprocess === undefined ? texts : texts.map((text) => preprocess(text));
   }
 
   /**
-   * Texts tokenized in the same tick (a tokenizer task answers many at once) are submitted together, one
-   * submitMany per call: a call's texts are admitted as a group and can share a batch.
+   * One call of texts already checked and normalized, the first `counted` of them the caller's (the rest
+   * variants of texts to explain: scored, never cached nor monitored): `resolve` gets every answer, by
+   * position, or `reject` the first error.
    */
-  #queueForInference(payload: IdsPayload, submit: SubmitOptions): Promise<Completed<ModelOutput>> {
-    return new Promise((resolve, reject) => {
-      if (this.#ready.length === 0) queueMicrotask(() => this.#submitReady());
-      this.#ready.push({ payload, submit, resolve, reject });
+  #call(
+    model: ServedModel, texts: readonly string[], counted: number, options: PredictOptions, name: (i: number) => string,
+    resolve: (set: PredictionSet) => void, reject: (error: Error) => void,
+  ): void {
+    const truncation = options.truncation ?? 'right';
+    const release = this.#hold(model);
+    const results: TextResult[] = new Array(texts.length);
+    const originals = counted === texts.length ? texts : texts.slice(0, counted);
+    this.#cached.lookup(model.description, originals, truncation, results, (missing) => {
+      const cacheHits = missing === undefined ? 0 : counted - missing.length;
+      let positions = missing;
+      if (counted < texts.length) {
+        positions = missing ?? Array.from({ length: counted }, (_, i) => i);
+        for (let i = counted; i < texts.length; i++) positions.push(i);
+      }
+      if ((positions ?? texts).length === 0) {
+        release();
+        resolve({ model: model.description, results, cacheHits, timings: { queueMs: 0, inferenceMs: 0 } });
+        return;
+      }
+      const context = this.#context(model, texts, counted, name, truncation, options.signal, release);
+      const sink = new CallSink(context, results, positions, positions?.length ?? texts.length, (error) => {
+        if (error !== undefined) reject(error);
+        else resolve({ model: model.description, results, cacheHits, timings: { queueMs: sink.queueMs, inferenceMs: sink.inferenceMs } });
+      });
+      try {
+        this.#enqueue(model, texts, positions, counted, truncation, options.deadline, sink);
+      } catch (error) {
+        sink.refuse(error as Error);
+      }
     });
   }
 
-  #submitReady(): void {
-    const ready = this.#ready;
-    this.#ready = [];
-    const byCall = new Map<SubmitOptions, ReadyText[]>();
-    for (const text of ready) {
-      const group = byCall.get(text.submit);
-      if (group) group.push(text);
-      else byCall.set(text.submit, [text]);
+  #context(
+    model: ServedModel, texts: readonly string[], counted: number, name: (i: number) => string, truncation: Truncation,
+    client: PredictOptions['signal'], settled: () => void,
+  ): CallContext {
+    return {
+      texts, counted, name, truncation, client, settled,
+      maxTokens: model.description.maxTokens,
+      modelSha256: model.description.sha256,
+      cache: this.#cache,
+    };
+  }
+
+  /**
+   * Queues the texts at `positions` (all when undefined), then pumps at the end of this event-loop turn:
+   * the calls read in one turn reach an idle worker as one batch, one task instead of one per call. Throws
+   * the batcher's refusal of the whole call.
+   */
+  #enqueue(
+    model: ServedModel, texts: readonly string[], positions: readonly number[] | undefined, counted: number, truncation: Truncation,
+    deadline: number, sink: CallSink | EachSink,
+  ): void {
+    const code = TRUNCATIONS.indexOf(truncation);
+    const count = positions?.length ?? texts.length;
+    const entries = new Array<{ payload: QueuedText; tokens: number }>(count);
+    for (let j = 0; j < count; j++) {
+      const at = positions?.[j] ?? j;
+      const text = texts[at]!;
+      entries[j] = { payload: { text, truncation: code, counted: at < counted }, tokens: model.estimate.tokens(text) };
     }
-    for (const [submit, group] of byCall) {
-      const completions = this.#inferenceQueue.submitMany(group.map((text) => ({ payload: text.payload, tokens: text.payload.ids.length })), submit);
-      completions.forEach((completion, i) => completion.then(group[i]!.resolve, group[i]!.reject));
+    this.#queue.enqueue(entries, { deadline, signal: sink, group: model }, sink);
+    if (!this.#pumpSoon) {
+      this.#pumpSoon = true;
+      setImmediate(() => {
+        this.#pumpSoon = false;
+        this.#queue.pump();
+      });
     }
   }
 
-  async #tokenize(payloads: TextPayload[]): Promise<Tokenized[]> {
-    // The batchers group by model: every text of a batch is for the same model.
-    const encoded = await this.#withCrashCount(payloads.length, () => payloads[0]!.model.pool.encode(payloads.map((p) => p.text), payloads.map((p) => p.truncation)));
-    this.#metrics.tokenization.observe(encoded.ms / 1000);
-    return payloads.map((_, i) => ({
-      ids: encoded.ids.subarray(encoded.offsets[i]!, encoded.offsets[i + 1]!),
-      truncated: encoded.truncated[i] === 1,
-    }));
-  }
-
-  async #infer(payloads: IdsPayload[]): Promise<ModelOutput[]> {
-    let total = 0;
-    for (const payload of payloads) total += payload.ids.length;
-    const ids = new Int32Array(total);
-    const offsets = new Int32Array(payloads.length + 1);
-    payloads.forEach((payload, i) => {
-      ids.set(payload.ids, offsets[i]);
-      offsets[i + 1] = offsets[i]! + payload.ids.length;
-    });
-    const model = payloads[0]!.model;
-    const result = await this.#withCrashCount(payloads.length, () => model.pool.infer(ids, offsets));
-    this.#metrics.inference.observe(result.ms / 1000);
-    const width = model.description.labels.length;
-    return payloads.map((_, i) => ({
-      logits: result.logits.subarray(i * width, (i + 1) * width),
-      probabilities: result.probabilities.subarray(i * width, (i + 1) * width),
-      inferenceMs: result.ms,
-    }));
-  }
-
-  async #withCrashCount<T>(texts: number, task: () => Promise<T>): Promise<T> {
+  /** Runs one batch in a worker of its model's backend, and counts it. */
+  async #score(queued: QueuedText[], model: ServedModel): Promise<TextOutcome[]> {
+    const count = queued.length;
+    const texts = new Array<string>(count);
+    const truncation = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      texts[i] = queued[i]!.text;
+      truncation[i] = queued[i]!.truncation;
+    }
+    const { labels, problemType } = model.description;
+    let scored;
     try {
-      return await task();
+      scored = await model.backend.score(texts, truncation, model.description.runRows, this.limits.maxBatchTokens);
     } catch (error) {
-      if ((error as { code?: string }).code === 'WORKER_CRASHED') this.#metrics.countRejection('worker_crashed', texts);
+      if ((error as { code?: string }).code === 'WORKER_CRASHED') this.#metrics.countRejection('worker_crashed', count);
       throw error;
     }
+    const width = labels.length;
+    const tally = new PredictionTally(width, problemType);
+    const outcomes = new Array<TextOutcome>(count);
+    let learnedChars = 0;
+    let learnedTexts = 0;
+    let learnedTokens = 0;
+    for (let i = 0; i < count; i++) {
+      if (scored.status[i] === TEXT_TOO_MANY_TOKENS) {
+        outcomes[i] = TOO_MANY_TOKENS;
+        continue;
+      }
+      const scores = scored.scores.subarray(i * width, (i + 1) * width);
+      const truncated = scored.truncated[i] === 1;
+      const result: ScoredText = { labelIndex: argmax(scores), scores, logits: scored.logits.subarray(i * width, (i + 1) * width), truncated, inferenceMs: scored.ms };
+      outcomes[i] = result;
+      if (queued[i]!.counted) tally.add(result);
+      if (!truncated) {
+        learnedChars += texts[i]!.length;
+        learnedTexts++;
+        learnedTokens += scored.tokens[i]!;
+      }
+    }
+    model.estimate.learn(learnedChars, learnedTexts, learnedTokens);
+    this.#metrics.countBatch(count, scored);
+    this.#metrics.countPredictions(model.description, tally);
+    const tap = this.tap;
+    if (tap?.active) {
+      // After this turn: the batch's answers reach their callers first. The tap then sees what still waits
+      // once the texts that arrived meanwhile went to the idle workers (a pump is due anyway): load, not timing.
+      const batch: LiveBatch = { texts: queued, outcomes, model: model.description, ms: scored.ms };
+      setImmediate(() => {
+        this.#queue.pump();
+        tap.offer(batch, this.#queue.depth);
+      });
+    }
+    return outcomes;
   }
 }

@@ -1,34 +1,29 @@
 // What the core answers for each text, and the options a call gives: protocol-neutral, so that each
 // transport (REST, TEI, V2, streams, the command line) writes its own body from the same result.
-import type { Completed } from '../batching/batcher.js';
 import type { Truncation } from '../inference/protocol.js';
 import type { ModelDescription } from './model.js';
-import type { CachedOutput } from './prediction-cache.js';
 import type { TextLimits } from './text-checks.js';
 
 export interface StageTimings {
-  /** Waiting for a tokenizer worker and tokenizing, ms. */
-  tokenizeMs: number;
-  /** Waiting in the batching queue, ms. */
+  /** The longest wait in the batching queue among the call's texts, ms. */
   queueMs: number;
-  /** The batch's run in its inference worker, ms. */
+  /** The longest batch run in an inference worker (tokenizing and the model) among the call's texts, ms. */
   inferenceMs: number;
 }
 
+/** One text's answer. Shared, not copied (the prediction cache hands out the same object): read only. */
 export interface TextResult {
-  /** The most likely label: an index into the model's labels. */
-  labelIndex: number;
-  /** Softmax probabilities, in the model's label order. */
-  probabilities: Float32Array;
+  /** The highest-scoring output: the most likely label (an index into the model's labels). */
+  readonly labelIndex: number;
+  /**
+   * The head's scores, in the model's label order (inference/model-head.ts): softmax probabilities for a
+   * single-label model, a sigmoid probability per label for a multi-label one, the raw values of a regression.
+   */
+  readonly scores: Float32Array;
   /** The model's raw output, in the model's label order. */
-  logits: Float32Array;
+  readonly logits: Float32Array;
   /** The text had more tokens than the model reads and was cut. */
-  truncated: boolean;
-  /** Tokens the model read, special tokens included. */
-  tokens: number;
-  /** Answered from the prediction cache (then every timing is 0). */
-  cached: boolean;
-  timings: StageTimings;
+  readonly truncated: boolean;
 }
 
 export interface PredictOptions {
@@ -40,6 +35,16 @@ export interface PredictOptions {
   truncation?: Truncation;
   /** Names text i in error messages ("text", "texts.3", "line 7"); default `texts.i`. */
   name?: (i: number) => string;
+  /** Names the whole list in the TOO_MANY_TEXTS message; default `texts`. */
+  listName?: string;
+  /** Weigh each word of each text by leaving it out (core/explanations.ts); the variants go in the same call. */
+  explain?: boolean;
+}
+
+/** A word of a text and what it adds to the predicted label's score (or to a regression's value). */
+export interface WordWeight {
+  text: string;
+  weight: number;
 }
 
 export interface PredictionSet {
@@ -47,48 +52,42 @@ export interface PredictionSet {
   results: TextResult[];
   /** Texts answered from the cache. */
   cacheHits: number;
-  /** The longest of each stage over the call's texts. */
+  /** The longest of each stage over the call's texts that were computed (0 when the cache answered all). */
   timings: StageTimings;
+  /** With `explain`: each text's words with their weights, by position. */
+  explanations?: (readonly WordWeight[])[];
 }
 
-export interface PredictionStream {
-  model: ModelDescription;
-  /** One promise per text, in the texts' order; each settles on its own. */
-  results: Promise<TextResult>[];
-}
+/**
+ * Each text's outcome of predictEach, by its position: its result (and, with `explain`, its words'
+ * weights), or the error that stopped it.
+ */
+export type TextCallback = (index: number, outcome: TextResult | Error, explanation?: readonly WordWeight[]) => void;
 
 export interface PredictorLimits extends TextLimits {
+  /** Most words of a text that `explain` weighs (EXPLAIN_MAX_WORDS). */
+  explainMaxWords: number;
   maxQueue: number;
   maxBatchSize: number;
   maxBatchTokens: number;
   requestTimeoutMs: number;
 }
 
-/** What the inference batcher gives back for one text. */
-export interface ModelOutput { logits: Float32Array; probabilities: Float32Array; inferenceMs: number }
-
-/** What the tokenizer stage gives back for one text. */
-export interface Tokenized { ids: Int32Array; truncated: boolean }
-
-function argmax(values: Float32Array): number {
+export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let k = 1; k < values.length; k++) if (values[k]! > values[best]!) best = k;
   return best;
 }
 
-export function toResult(tokenized: Completed<Tokenized>, inferred: Completed<ModelOutput>): TextResult {
-  const { logits, probabilities, inferenceMs } = inferred.value;
-  return {
-    labelIndex: argmax(probabilities),
-    probabilities,
-    logits,
-    truncated: tokenized.value.truncated,
-    tokens: tokenized.value.ids.length,
-    cached: false,
-    timings: { tokenizeMs: tokenized.queueMs + tokenized.runMs, queueMs: inferred.queueMs, inferenceMs },
-  };
-}
+/**
+ * A multi-label model predicts every label whose probability reaches this: the labels are independent
+ * (a sigmoid each), so a text may have several or none, as transformers' multi-label examples read them.
+ */
+export const MULTI_LABEL_THRESHOLD = 0.5;
 
-export function fromCache(output: CachedOutput): TextResult {
-  return { ...output, labelIndex: argmax(output.probabilities), cached: true, timings: { tokenizeMs: 0, queueMs: 0, inferenceMs: 0 } };
+/** The labels (indices) a multi-label result predicts, highest score first. */
+export function labelsAbove(scores: ArrayLike<number>, threshold = MULTI_LABEL_THRESHOLD): number[] {
+  const chosen: number[] = [];
+  for (let k = 0; k < scores.length; k++) if (scores[k]! >= threshold) chosen.push(k);
+  return chosen.sort((a, b) => scores[b]! - scores[a]!);
 }

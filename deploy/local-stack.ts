@@ -139,15 +139,18 @@ export interface ReplicaOptions {
   timeoutMs?: number;
   /** Node options before the script, e.g. `--cpu-prof` (which NODE_OPTIONS does not take). */
   nodeArgs?: string[];
+  /** The server to run (default this checkout's dist/server/main.js; benchmarks run another checkout's). */
+  serverMain?: string;
 }
 
 /** Starts `node dist/server/main.js` (run `npm run build` first) and waits until /api/ready answers 200. */
 export async function startReplica(options: ReplicaOptions = {}): Promise<Replica> {
-  if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run npm run build first`);
+  const serverMain = options.serverMain ?? SERVER_MAIN;
+  if (!existsSync(serverMain)) throw new Error(`${serverMain} is missing: run npm run build first`);
   const host = options.host ?? '127.0.0.1';
   for (let attempt = 1; ; attempt++) {
     const port = options.port ?? await freePort(host);
-    const proc = launch(`replica :${port}`, process.execPath, [...options.nodeArgs ?? [], SERVER_MAIN], {
+    const proc = launch(`replica :${port}`, process.execPath, [...options.nodeArgs ?? [], serverMain], {
       env: cleanEnv({
         MODEL_PATH: options.modelPath ?? FIXTURE_MODEL,
         WORKERS: '1',

@@ -1,21 +1,35 @@
 // Reads a model directory as a Hugging Face sequence-classification ONNX export lays it out:
-// model.onnx, tokenizer.json, tokenizer_config.json (optional) and config.json with id2label.
-// Everything a worker or the server needs to know about a model is derived here, once.
+// model.onnx (at its top or in onnx/, with the files of other dtypes: inference/onnx-files.ts),
+// tokenizer.json, tokenizer_config.json (optional) and config.json with id2label (and problem_type, which
+// says what the outputs mean: model-head.ts). Everything a worker or the server needs to know about a model
+// is derived here, once.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { problemTypeFrom, type ProblemType } from './model-head.js';
+import { chooseOnnxFile, dtypeOfFileName, OnnxFileError, type Dtype, type ModelDtype } from './onnx-files.js';
+import type { Device } from './protocol.js';
 
 type JsonObject = Record<string, unknown>;
 
 export interface ModelFiles {
   /** Absolute path of the model directory. */
   dir: string;
-  /** Absolute path of the ONNX graph to load (model.onnx, or model_fp16.onnx when asked for). */
+  /** Absolute path of the ONNX graph to load (model.onnx, onnx/model_quantized.onnx...). */
   onnxPath: string;
+  /** Its dtype, in transformers.js's names (fp32, fp16, q8...). */
+  dtype: Dtype;
   /** A display name: config `_name_or_path`, else the directory's name. */
   name: string;
-  /** Labels in logit order, from config.json `id2label`. */
+  /** Labels in logit order, from config.json `id2label` (a regression head's outputs are named by it too). */
   labels: string[];
+  /** What the outputs mean: config.json `problem_type`, or what transformers assumes without it. */
+  problemType: ProblemType;
+  /**
+   * The text normalization the model's card asks for, by step name, from config.json `text_preprocessing`
+   * (empty when it declares none); the core checks the names and applies the steps.
+   */
+  textPreprocessing: string[];
   /** Longest token sequence the model accepts, special tokens included. */
   maxTokens: number;
   /** tokenizer.json, parsed; empty when loaded with `tokenizer: false` (the workers read it themselves). */
@@ -37,10 +51,13 @@ export interface LoadModelFilesOptions {
   /** Cap on the tokens per text, below the model's own limit (MAX_TOKENS). */
   maxTokens?: number | undefined;
   /**
-   * fp16 serves model_fp16.onnx, fp32 model.onnx; prefer-fp16 takes model_fp16.onnx when the directory has
-   * one. Ignored when `modelPath` names the ONNX file itself.
+   * The ONNX file to serve, by dtype (default auto: inference/onnx-files.ts chooses for `device`). When
+   * `modelPath` names the ONNX file itself, that file is served; a dtype other than auto must then be the one
+   * its name says (a name that says none takes the dtype given, else fp32).
    */
-  precision?: 'fp32' | 'fp16' | 'prefer-fp16' | undefined;
+  dtype?: ModelDtype | undefined;
+  /** The device auto chooses for (default cpu). */
+  device?: Device | undefined;
   /**
    * Parse tokenizer.json (default). The server passes false: only its workers use the tokenizer, and a large
    * tokenizer.json is not worth parsing on the event loop; its presence is still checked.
@@ -48,27 +65,29 @@ export interface LoadModelFilesOptions {
   tokenizer?: boolean;
 }
 
-export const FP16_FILE = 'model_fp16.onnx';
-
-/** `modelPath` may name the directory or its ONNX file. */
+/** `modelPath` may name the directory or one of its ONNX files. */
 export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions = {}): ModelFiles {
   const absolute = resolve(modelPath);
   if (!existsSync(absolute)) {
-    throw new ModelFilesError(`model not found at ${absolute}: set MODEL_PATH to a directory holding model.onnx, tokenizer.json and config.json`);
+    throw new ModelFilesError(`model not found at ${absolute}: set MODEL_PATH to a directory holding model.onnx (or onnx/model.onnx), tokenizer.json and config.json`);
   }
   const namesFile = statSync(absolute).isFile();
-  const dir = namesFile ? dirname(absolute) : absolute;
-  const onnxPath = namesFile ? absolute : join(dir, onnxFileFor(dir, options.precision ?? 'fp32'));
-  if (!existsSync(onnxPath)) {
-    const hint = basename(onnxPath) === FP16_FILE ? ' (MODEL_PRECISION=fp16 needs it: convert with tools/convert-fp16.py, or set MODEL_PRECISION=fp32)' : '';
-    throw new ModelFilesError(`${basename(onnxPath)} not found in ${dir}${hint}`);
-  }
+  const dir = namesFile ? modelDirOf(absolute) : absolute;
+  // The ONNX file is looked for first (a folder without one is not a model); config.json may say its dtype.
+  const config = readJson(join(dir, 'config.json'), false);
+  const { onnxPath, dtype } = namesFile ? namedFile(absolute, options.dtype ?? 'auto') : chosenFile(dir, options, config);
+  requireFile(join(dir, 'config.json'));
 
-  const config = readJson(join(dir, 'config.json'), true);
   const { tokenizerJson, tokenizerConfig } = options.tokenizer === false
     ? { tokenizerJson: requireFile(join(dir, 'tokenizer.json')), tokenizerConfig: readJson(join(dir, 'tokenizer_config.json'), false) }
     : readTokenizerFiles(dir);
   const labels = labelsFrom(config, dir);
+  let problemType: ProblemType;
+  try {
+    problemType = problemTypeFrom(config.problem_type, labels.length, `config.json in ${dir}`);
+  } catch (error) {
+    throw new ModelFilesError((error as Error).message);
+  }
   const modelLimit = maxTokensFrom(config, tokenizerConfig);
   if (options.maxTokens !== undefined && options.maxTokens > modelLimit) {
     throw new ModelFilesError(`MAX_TOKENS=${options.maxTokens} is above this model's limit of ${modelLimit} tokens`);
@@ -77,8 +96,11 @@ export function loadModelFiles(modelPath: string, options: LoadModelFilesOptions
   return {
     dir,
     onnxPath,
+    dtype,
     name: typeof nameOrPath === 'string' && nameOrPath !== '' ? nameOrPath : basename(dir),
     labels,
+    problemType,
+    textPreprocessing: preprocessingFrom(config, dir),
     maxTokens: options.maxTokens ?? modelLimit,
     tokenizerJson,
     tokenizerConfig,
@@ -121,10 +143,27 @@ function requireFile(path: string): JsonObject {
   return {};
 }
 
-function onnxFileFor(dir: string, precision: 'fp32' | 'fp16' | 'prefer-fp16'): string {
-  if (precision === 'fp16') return FP16_FILE;
-  if (precision === 'prefer-fp16' && existsSync(join(dir, FP16_FILE))) return FP16_FILE;
-  return 'model.onnx';
+/** The model directory of a named ONNX file: its folder, or the folder above an onnx/ folder. */
+function modelDirOf(onnxPath: string): string {
+  const folder = dirname(onnxPath);
+  return basename(folder) === 'onnx' && !existsSync(join(folder, 'config.json')) ? dirname(folder) : folder;
+}
+
+function namedFile(onnxPath: string, asked: ModelDtype): { onnxPath: string; dtype: Dtype } {
+  const named = dtypeOfFileName(onnxPath);
+  if (named !== undefined && asked !== 'auto' && asked !== named) {
+    throw new ModelFilesError(`MODEL_PATH names ${basename(onnxPath)}, a ${named} file, but MODEL_DTYPE is ${asked}: name the model directory, or set MODEL_DTYPE=${named}`);
+  }
+  return { onnxPath, dtype: named ?? (asked === 'auto' ? 'fp32' : asked) };
+}
+
+function chosenFile(dir: string, options: LoadModelFilesOptions, config: JsonObject): { onnxPath: string; dtype: Dtype } {
+  try {
+    const { file, dtype } = chooseOnnxFile(dir, options.dtype ?? 'auto', options.device ?? 'cpu', config);
+    return { onnxPath: join(dir, file), dtype };
+  } catch (error) {
+    throw error instanceof OnnxFileError ? new ModelFilesError(error.message) : error;
+  }
 }
 
 /** The tokenizer files of a model directory, as a worker loads them. */
@@ -165,8 +204,23 @@ function labelsFrom(config: JsonObject, dir: string): string[] {
     labels[index] = label;
   }
   if (new Set(labels).size !== labels.length) throw new ModelFilesError(`config.json id2label in ${dir} repeats a label`);
-  if (labels.length < 2) throw new ModelFilesError(`config.json id2label in ${dir} needs at least two labels`);
+  if (labels.length < 1) throw new ModelFilesError(`config.json id2label in ${dir} names no output`);
   return labels;
+}
+
+/**
+ * config.json `text_preprocessing`: a step name or a list of them. It lives in config.json because
+ * transformers keeps a config's unknown keys through from_pretrained, save_pretrained and push_to_hub, so the
+ * declaration travels with the model; a plain export without it is served as it always was.
+ */
+function preprocessingFrom(config: JsonObject, dir: string): string[] {
+  const declared = config.text_preprocessing;
+  if (declared === undefined || declared === null) return [];
+  const steps = typeof declared === 'string' ? [declared] : declared;
+  if (!Array.isArray(steps) || !steps.every((step): step is string => typeof step === 'string' && step !== '')) {
+    throw new ModelFilesError(`config.json text_preprocessing in ${dir} must be a step name or a list of step names`);
+  }
+  return steps;
 }
 
 function maxTokensFrom(config: JsonObject, tokenizerConfig: JsonObject): number {

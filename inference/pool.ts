@@ -1,16 +1,14 @@
-// The inference pool: worker threads that own the model. Tokenizer workers (a few, light) turn texts into
-// ids; inference workers (WORKERS, each with one ONNX Runtime session) run batches. Separate threads keep
-// tokenizing from queueing behind a running batch, so the batcher's count of busy inference workers is
-// exact. The main thread never tokenizes or runs the model; it only moves typed arrays to and fro.
+// The inference pool: WORKERS worker threads, each with the model's tokenizer and one ONNX Runtime session.
+// A batch goes to a worker as its texts and comes back scored, in one task: one thread hand-off each way
+// per batch. The main thread never tokenizes or runs the model.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 import type { ModelFiles } from './model-files.js';
-import {
-  TRUNCATIONS,
-  type Device, type EncodedTexts, type InferenceResult, type TaskReplies, type TokenDetail, type Truncation,
-  type WorkerConfig, type WorkerDescription, type WorkerReply, type WorkerRole, type WorkerTask,
+import { activationOf } from './model-head.js';
+import type {
+  Device, ScoredBatch, TaskReplies, TokenDetail, WorkerConfig, WorkerDescription, WorkerReply, WorkerTask,
 } from './protocol.js';
 
 export interface InferencePoolOptions {
@@ -18,7 +16,6 @@ export interface InferencePoolOptions {
   device: Device;
   workers: number;
   intraOpThreads: number;
-  tokenizerThreads: number;
   warmupBatchSize: number;
   warmupBudgetMs: number;
   /** The worker module; tests wrap the real one to inject faults. Defaults to worker.js beside this file. */
@@ -35,45 +32,37 @@ export class InferencePool {
   readonly device: Device;
   readonly workers: number;
   readonly intraOpThreads: number;
-  readonly tokenizerThreads: number;
-  /** What the first inference worker reported after its warm-up. */
+  /** What the first worker reported after its warm-up. */
   readonly description: WorkerDescription;
-  readonly #inferenceWorkers: Piscina;
-  readonly #tokenizerWorkers: Piscina;
+  readonly #piscina: Piscina;
   #crashes = 0;
   #closing = false;
   #onCrash: (() => void) | undefined;
 
-  private constructor(sessions: Piscina, tokenizers: Piscina, options: InferencePoolOptions, description: WorkerDescription) {
-    this.#inferenceWorkers = sessions;
-    this.#tokenizerWorkers = tokenizers;
+  private constructor(piscina: Piscina, options: InferencePoolOptions, description: WorkerDescription) {
+    this.#piscina = piscina;
     this.files = options.files;
     this.device = options.device;
     this.workers = options.workers;
     this.intraOpThreads = options.intraOpThreads;
-    this.tokenizerThreads = options.tokenizerThreads;
     this.description = description;
-    for (const piscina of [sessions, tokenizers]) piscina.on('workerDestroy', () => this.#workerGone());
+    piscina.on('workerDestroy', () => this.#workerGone());
   }
 
   /**
-   * Starts the workers and resolves once every one has loaded the model (inference workers: and warmed up),
-   * or rejects with the first worker's reason (a missing execution provider, a model ONNX Runtime refuses, …).
+   * Starts the workers and resolves once every one has loaded the model and warmed up, or rejects with the
+   * first worker's reason (a missing execution provider, a model ONNX Runtime refuses, …).
    */
   static async start(options: InferencePoolOptions): Promise<InferencePool> {
-    const sessions = startPiscina(options, 'infer', options.workers);
-    const tokenizers = startPiscina(options, 'tokenize', options.tokenizerThreads);
+    const piscina = startPiscina(options);
     try {
       // One describe task per worker: each waits for its worker's model load and warm-up.
-      const [descriptions] = await Promise.all([
-        Promise.all(Array.from({ length: options.workers }, () => call(sessions, { kind: 'describe' }))),
-        Promise.all(Array.from({ length: options.tokenizerThreads }, () => call(tokenizers, { kind: 'describe' }))),
-      ]);
-      return new InferencePool(sessions, tokenizers, options, descriptions[0]!);
+      const descriptions = await Promise.all(Array.from({ length: options.workers }, () => call(piscina, { kind: 'describe' })));
+      return new InferencePool(piscina, options, descriptions[0]!);
     } catch (error) {
       // close(), not destroy(): a worker still warming up is inside a native ONNX Runtime call, and
       // terminating a thread there aborts the whole process (onnxruntime-node cannot be interrupted).
-      await Promise.all([sessions.close(), tokenizers.close()]);
+      await piscina.close();
       throw error;
     }
   }
@@ -88,37 +77,33 @@ export class InferencePool {
     this.#onCrash = listener;
   }
 
-  /** The live threads of one role, for tests that kill one. */
-  threadsOf(role: WorkerRole): readonly { terminate(): Promise<number> }[] {
-    return role === 'infer' ? this.#inferenceWorkers.threads : this.#tokenizerWorkers.threads;
+  /** The live worker threads. */
+  get threads(): number {
+    return this.#piscina.threads.length;
   }
 
-  /** Token ids of texts, each cut as its `truncation` says (default: at its end). */
-  encode(texts: string[], truncation?: readonly Truncation[]): Promise<EncodedTexts> {
-    const codes = new Uint8Array(texts.length);
-    if (truncation) truncation.forEach((mode, i) => { codes[i] = TRUNCATIONS.indexOf(mode); });
-    return call(this.#tokenizerWorkers, { kind: 'encode', texts, truncation: codes }, [codes.buffer]);
+  /**
+   * Tokenizes and scores one batch in a worker; `truncation` (an index into TRUNCATIONS per text) is moved
+   * to the worker. Runs of at most `maxRunRows` texts and `maxRunTokens` padded tokens (run-plan.ts).
+   */
+  score(texts: string[], truncation: Uint8Array, maxRunRows: number, maxRunTokens: number): Promise<ScoredBatch> {
+    return call(this.#piscina, { kind: 'score', texts, truncation, maxRunRows, maxRunTokens }, [truncation.buffer]);
   }
 
-  /** Runs one batch; `ids` and `offsets` are moved to the worker and unusable here afterwards. */
-  infer(ids: Int32Array, offsets: Int32Array): Promise<InferenceResult> {
-    return call(this.#inferenceWorkers, { kind: 'infer', ids, offsets }, [ids.buffer, offsets.buffer]);
-  }
-
-  /** Every token of each text with its string, in a tokenizer worker. */
+  /** Every token of each text with its string. */
   tokenize(texts: string[], addSpecialTokens: boolean): Promise<TokenDetail[][]> {
-    return call(this.#tokenizerWorkers, { kind: 'tokenize', texts, addSpecialTokens });
+    return call(this.#piscina, { kind: 'tokenize', texts, addSpecialTokens });
   }
 
-  /** Token ids back to texts, in a tokenizer worker. */
+  /** Token ids back to texts. */
   decode(ids: number[][], skipSpecialTokens: boolean): Promise<string[]> {
-    return call(this.#tokenizerWorkers, { kind: 'decode', ids, skipSpecialTokens });
+    return call(this.#piscina, { kind: 'decode', ids, skipSpecialTokens });
   }
 
   /** Waits for running tasks, then stops the workers. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all([this.#inferenceWorkers.close(), this.#tokenizerWorkers.close()]);
+    await this.#piscina.close();
   }
 
   #workerGone(): void {
@@ -128,13 +113,13 @@ export class InferencePool {
   }
 }
 
-function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: number): Piscina {
+function startPiscina(options: InferencePoolOptions): Piscina {
   const workerData: WorkerConfig = {
-    role,
     onnxPath: options.files.onnxPath,
     modelDir: options.files.dir,
     maxTokens: options.files.maxTokens,
     numLabels: options.files.labels.length,
+    activation: activationOf(options.files.problemType),
     device: options.device,
     intraOpThreads: options.intraOpThreads,
     warmupBatchSize: options.warmupBatchSize,
@@ -142,8 +127,8 @@ function startPiscina(options: InferencePoolOptions, role: WorkerRole, threads: 
   };
   return new Piscina({
     filename: options.workerFile ?? defaultWorkerFile,
-    minThreads: threads,
-    maxThreads: threads,
+    minThreads: options.workers,
+    maxThreads: options.workers,
     idleTimeout: Infinity,
     concurrentTasksPerWorker: 1,
     workerData,

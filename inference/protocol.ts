@@ -1,6 +1,8 @@
 // The messages between the pool (main thread) and its workers, typed in one place: each task kind names the
-// reply it gets (TaskReplies), so neither side casts. Token ids, logits and probabilities travel as
-// transferable typed arrays (moved, not copied or serialized as JSON).
+// reply it gets (TaskReplies), so neither side casts. Texts go to a worker as strings; logits, scores and
+// the per-text flags come back as transferable typed arrays (moved, not copied).
+import type { Activation } from './model-head.js';
+
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 
@@ -8,22 +10,15 @@ export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 export const LENGTH_MULTIPLE = 8;
 
 /**
- * The one padding rule, used by the batcher to count a batch's tokens and by the worker to lay it out: the
- * longest text's length rounded up to the multiple, never beyond the model's limit.
+ * The one padding rule, used by the batcher to count a batch's tokens and by the worker to lay out each
+ * run: the longest text's length rounded up to the multiple, never beyond the model's limit.
  */
 export function paddedLength(tokens: number, maxTokens: number, multiple = LENGTH_MULTIPLE): number {
   return Math.min(Math.ceil(tokens / multiple) * multiple, maxTokens);
 }
 
-/**
- * A worker either tokenizes (a light thread, so tokenizing never waits behind a running batch and the
- * batcher's count of busy inference workers stays exact) or runs the model (one ONNX Runtime session).
- */
-export type WorkerRole = 'tokenize' | 'infer';
-
 /** Given to every worker as Piscina `workerData`. */
 export interface WorkerConfig {
-  role: WorkerRole;
   /** The ONNX file to load; its directory holds tokenizer.json and config.json. */
   onnxPath: string;
   modelDir: string;
@@ -36,43 +31,56 @@ export interface WorkerConfig {
   warmupBudgetMs: number;
   /** Labels of the model (logit width). */
   numLabels: number;
+  /** What turns the model's logits into its scores (model-head.ts): the head's, from config.json. */
+  activation: Activation;
 }
 
 /** What to do with a text longer than the model reads. */
 export type Truncation = 'right' | 'left' | 'none';
 export const TRUNCATIONS: readonly Truncation[] = ['right', 'left', 'none'];
 
-/** Tokenizes texts; the reply lists every text's ids back to back. */
-export interface EncodeTask {
-  kind: 'encode';
+/**
+ * Tokenizes a batch of texts and runs the model on them, in one task: the texts are sorted by token count
+ * and cut into runs of at most `maxRunRows` texts and `maxRunTokens` padded tokens, each padded to its own
+ * longest text.
+ */
+export interface ScoreTask {
+  kind: 'score';
   texts: string[];
-  /** Index into TRUNCATIONS for each text. 'none' leaves a long text whole and flags it as truncated. */
+  /** Index into TRUNCATIONS for each text. */
   truncation: Uint8Array;
+  maxRunRows: number;
+  maxRunTokens: number;
 }
 
-export interface EncodedTexts {
-  /** All ids, text after text. */
-  ids: Int32Array;
-  /** Text i's ids are ids[offsets[i] .. offsets[i + 1]). Length: texts + 1. */
-  offsets: Int32Array;
-  /** 1 where the text has more tokens than the model reads (cut, unless its truncation was 'none'). */
-  truncated: Uint8Array;
-  ms: number;
-}
+/** A text's outcome in a ScoredBatch. */
+export const TEXT_SCORED = 0;
+/** Truncation 'none' and more tokens than the model reads: not run. */
+export const TEXT_TOO_MANY_TOKENS = 1;
 
-/** Runs one batch: the texts' ids back to back, as an EncodedTexts gives them. */
-export interface InferTask {
-  kind: 'infer';
-  ids: Int32Array;
-  offsets: Int32Array;
-}
-
-export interface InferenceResult {
-  /** The model's output, row-major [texts, labels]. */
+export interface ScoredBatch {
+  /** The model's output, row-major [texts, labels]; zeros where the text was not run. */
   logits: Float32Array;
-  /** Softmax of the logits, row-major [texts, labels]. */
-  probabilities: Float32Array;
-  /** Time spent in ONNX Runtime (input building included), ms. */
+  /**
+   * The head's activation of the logits, row-major [texts, labels]: softmax probabilities (single-label),
+   * a sigmoid probability per label (multi-label), or the raw values (regression).
+   */
+  scores: Float32Array;
+  /** TEXT_SCORED or TEXT_TOO_MANY_TOKENS, per text. */
+  status: Uint8Array;
+  /** 1 where the text had more tokens than the model reads (cut, unless its truncation was 'none'). */
+  truncated: Uint8Array;
+  /** Each text's token count, special tokens included (after the cut, unless its truncation was 'none'). */
+  tokens: Int32Array;
+  /** Tokens the model read, special tokens included, summed over the texts run. */
+  realTokens: number;
+  /** Tokens computed: each run's rows × its padded length, summed. */
+  paddedTokens: number;
+  /** ONNX Runtime runs the batch took. */
+  runs: number;
+  /** Time spent tokenizing, ms. */
+  tokenizeMs: number;
+  /** The whole task in the worker (tokenizing, input tensors, ONNX Runtime, activation), ms. */
   ms: number;
 }
 
@@ -102,21 +110,27 @@ export interface DescribeTask {
 }
 
 export interface WorkerDescription {
-  /** Execution providers the session was created with, in priority order (none in a tokenizer worker). */
+  /** Execution providers the session was created with, in priority order. */
   providers: string[];
   warmupMs: number;
-  /** Steady-state ONNX Runtime milliseconds per padded token at a tweet's length, measured at warm-up (0 in a tokenizer worker). */
+  /** Steady-state ONNX Runtime milliseconds per padded token at a tweet's length, measured at warm-up. */
   msPerToken: number;
   /** Batch shapes the warm-up ran. */
   warmupShapes: number;
+  /** Special tokens the tokenizer adds around a text (e.g. RoBERTa's <s> and </s>: 2). */
+  specialTokens: number;
+  /**
+   * The texts per ONNX Runtime run that cost least per padded token at a tweet's length, as measured at
+   * warm-up (the smallest within a tenth of the cheapest).
+   */
+  runRows: number;
 }
 
-export type WorkerTask = EncodeTask | InferTask | TokenizeTask | DecodeTask | DescribeTask;
+export type WorkerTask = ScoreTask | TokenizeTask | DecodeTask | DescribeTask;
 
 /** The reply each task kind gets. */
 export interface TaskReplies {
-  encode: EncodedTexts;
-  infer: InferenceResult;
+  score: ScoredBatch;
   tokenize: TokenDetail[][];
   decode: string[];
   describe: WorkerDescription;

@@ -78,12 +78,11 @@ export interface PaddedBatch {
 }
 
 /**
- * Lays out a batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), each text
- * right-padded with `padId` to `length` tokens.
+ * Lays out a batch of texts given as one id array each, right-padded with `padId` to `length` tokens (a
+ * longer row is an error of the caller: rows are cut to the model's limit before they get here).
  */
-export function padBatch(ids: Int32Array, offsets: Int32Array, length: number, padId: number): PaddedBatch {
-  const rows = offsets.length - 1;
-  const size = rows * length;
+export function padBatch(rows: readonly ArrayLike<number>[], length: number, padId: number): PaddedBatch {
+  const size = rows.length * length;
   const inputIds = new BigInt64Array(size);
   const attentionMask = new BigInt64Array(size);
   // Ids are small non-negative integers: write each into the low 32-bit half of its int64 slot through an
@@ -91,51 +90,52 @@ export function padBatch(ids: Int32Array, offsets: Int32Array, length: number, p
   const inputWords = new Int32Array(inputIds.buffer);
   const attentionWords = new Int32Array(attentionMask.buffer);
   if (padId !== 0) for (let i = 0; i < size; i++) inputWords[2 * i] = padId;
-  for (let row = 0; row < rows; row++) {
-    const start = offsets[row]!;
-    const count = offsets[row + 1]! - start;
+  for (let row = 0; row < rows.length; row++) {
+    const ids = rows[row]!;
     const base = row * length;
-    for (let j = 0; j < count; j++) {
-      inputWords[2 * (base + j)] = ids[start + j]!;
+    for (let j = 0; j < ids.length; j++) {
+      inputWords[2 * (base + j)] = ids[j]!;
       attentionWords[2 * (base + j)] = 1;
     }
   }
-  return { inputIds, attentionMask, rows, length };
+  return { inputIds, attentionMask, rows: rows.length, length };
 }
 
 /**
- * padBatch for texts given as one id array each (tests, tools, benchmarks). The padded length is `length`,
- * or else the longest text's rounded up to a multiple of `multiple`.
+ * padBatch padded to `length`, or else to the longest text's length rounded up to a multiple of `multiple`
+ * (tests, tools, benchmarks).
  */
 export function padRows(
   rows: readonly (readonly number[])[],
   padId: number,
   { multiple = 1, length = Math.ceil(Math.max(...rows.map((row) => row.length)) / multiple) * multiple }: { multiple?: number; length?: number } = {},
 ): PaddedBatch {
-  const offsets = new Int32Array(rows.length + 1);
-  rows.forEach((row, i) => { offsets[i + 1] = offsets[i]! + row.length; });
-  return padBatch(Int32Array.from(rows.flat()), offsets, length, padId);
-}
-
-/** The `input_ids` and `attention_mask` tensors of a padded batch. */
-export function batchFeeds(batch: PaddedBatch): Record<string, ort.Tensor> {
-  const dims = [batch.rows, batch.length];
-  return {
-    input_ids: new ort.Tensor('int64', batch.inputIds, dims),
-    attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
-  };
+  return padBatch(rows, length, padId);
 }
 
 /**
- * Runs one batch given as ids back to back (text i is ids[offsets[i]..offsets[i+1])), padded to
- * `paddedLength`, and returns the logits and their softmax probabilities, row by row.
+ * The input tensors of a padded batch: `input_ids`, `attention_mask`, and `token_type_ids` (all zeros: one
+ * text a row) for a model that takes them. The service, its tools and its benchmarks all build them here.
+ */
+export function batchFeeds(batch: PaddedBatch, withTokenTypes = false): Record<string, ort.Tensor> {
+  const dims = [batch.rows, batch.length];
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor('int64', batch.inputIds, dims),
+    attention_mask: new ort.Tensor('int64', batch.attentionMask, dims),
+  };
+  if (withTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch.rows * batch.length), dims);
+  return feeds;
+}
+
+/**
+ * Runs one batch (each text one id array, at most `paddedLength` ids), padded to `paddedLength`, and returns
+ * the model's logits, row by row (the head's activation is applied to the whole batch: score-batch.ts).
  */
 export async function classify(
-  model: ClassifierSession, ids: Int32Array, offsets: Int32Array, paddedLength: number, padId: number,
-): Promise<{ logits: Float32Array; probabilities: Float32Array }> {
-  const batch = offsets.length - 1;
-  const feeds = batchFeeds(padBatch(ids, offsets, paddedLength, padId));
-  if (model.hasTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(batch * paddedLength), [batch, paddedLength]);
+  model: ClassifierSession, rows: readonly ArrayLike<number>[], paddedLength: number, padId: number,
+): Promise<Float32Array> {
+  const batch = rows.length;
+  const feeds = batchFeeds(padBatch(rows, paddedLength, padId), model.hasTokenTypes);
   const outputs = await model.session.run(feeds, [model.outputName]);
   const logits = outputs[model.outputName]!;
   if (logits.dims.length !== 2 || logits.dims[0] !== batch || logits.dims[1] !== model.numLabels) {
@@ -144,21 +144,5 @@ export async function classify(
   // A copy: the tensor's memory belongs to ONNX Runtime (on a GPU, to the device) and is released below.
   const values = Float32Array.from(logits.data as Float32Array);
   for (const tensor of Object.values(outputs)) tensor.dispose?.();
-  return { logits: values, probabilities: softmaxRows(values, model.numLabels) };
-}
-
-export function softmaxRows(logits: Float32Array, width: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let base = 0; base < logits.length; base += width) {
-    let max = -Infinity;
-    for (let k = 0; k < width; k++) max = Math.max(max, logits[base + k]!);
-    let sum = 0;
-    for (let k = 0; k < width; k++) {
-      const e = Math.exp(logits[base + k]! - max);
-      out[base + k] = e;
-      sum += e;
-    }
-    for (let k = 0; k < width; k++) out[base + k]! /= sum;
-  }
-  return out;
+  return values;
 }

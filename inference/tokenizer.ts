@@ -41,6 +41,11 @@ export class TextTokenizer {
     this.#specialIds = new Set([...this.#tokenizer.get_added_tokens_decoder()].filter(([, token]) => token.special).map(([id]) => id));
   }
 
+  /** Special tokens the post-processor puts around a single text. */
+  get specialTokens(): number {
+    return this.#prefixLength + this.#suffixLength;
+  }
+
   /**
    * Token ids of a text, cut to maxTokens: at its end ('right', the default), at its start ('left'), or not
    * at all ('none': the ids come back whole and `truncated` says the text is too long for the model).

@@ -5,8 +5,10 @@
 // step by step, each run only when its cost, estimated from the previous one, still fits the budget:
 //   1 × 8 tokens (a lone request), then rows doubling at a tweet's length (64 tokens) up to MAX_BATCH_SIZE,
 //   then the length doubling at MAX_BATCH_SIZE rows up to the model's limit.
-// Between the two, the last tweet-length shape runs a second time: its steady-state time per padded token
-// is what the service learns of the model's cost here (core/batch-budget.ts sizes MAX_BATCH_TOKENS from it).
+// Between the two, every tweet-length shape of more than one token row runs a second time, now that its
+// first-run allocations are done: the steady-state time per padded token of the largest is what the service
+// learns of the model's cost here (core/batch-budget.ts sizes MAX_BATCH_TOKENS from it), and the rows that
+// cost least per padded token are how many texts a worker puts in one ONNX Runtime run (run-plan.ts).
 // A small model runs every shape well within the budget; a heavy one stops where the next would overrun it.
 
 /** One batch shape: rows × padded length. */
@@ -22,6 +24,8 @@ export interface WarmupReport {
   skipped: WarmupShape[];
   /** Steady-state milliseconds per padded token, at a tweet's length. */
   msPerToken: number;
+  /** The rows per run with the lowest steady-state cost per padded token (within RUN_COST_TOLERANCE: more rows). */
+  runRows: number;
   ms: number;
 }
 
@@ -34,6 +38,9 @@ export const TWEET_LENGTH = 64;
  * every shape.
  */
 export const WARMUP_BUDGET_MS = 3000;
+
+/** Costs per token this close to the cheapest count as even: timing noise, not a reason for more runs. */
+export const RUN_COST_TOLERANCE = 0.02;
 
 /** The two phases of shapes, smallest first; each shape has at least as many tokens as the one before. */
 export function warmupLadder(maxRows: number, maxTokens: number): { tweetLength: WarmupShape[]; longer: WarmupShape[] } {
@@ -84,21 +91,36 @@ export async function warmUp(
         return false;
       }
       last = await timed(shape);
+      // The first run of a session pays one-time costs (allocations, the first kernel loads): guessing the
+      // next shapes from it would skip most of them. Its second run is what they are guessed from.
+      if (ran.length === 1 && now() - started + last.ms <= budgetMs) last = await timed(shape);
     }
     return true;
   };
   const { tweetLength, longer } = warmupLadder(maxRows, maxTokens);
   const climbedAll = await climb(tweetLength);
-  // The calibration: the largest tweet-length shape again, now that its first-run allocations are done.
-  const largest = ran.at(-1)!;
-  let calibration = largest;
-  if (now() - started + largest.ms <= budgetMs) calibration = await timed({ rows: largest.rows, length: largest.length });
+  // The steady-state pass: each tweet-length shape again while it fits, largest first, so that the cost per
+  // token of a full batch (what the budgets are sized from) is measured whatever the budget leaves.
+  const length = Math.min(TWEET_LENGTH, maxTokens);
+  const steady: (WarmupShape & { ms: number })[] = [];
+  const atTweetLength = ran.filter((shape) => shape.length === length);
+  for (const first of (atTweetLength.length > 0 ? atTweetLength : ran.slice(-1)).reverse()) {
+    if (now() - started + first.ms > budgetMs) break;
+    steady.push(await timed({ rows: first.rows, length }));
+  }
+  const costPerToken = (shape: WarmupShape & { ms: number }) => shape.ms / (shape.rows * shape.length);
+  // Nothing ran twice within the budget: the cost of the last shape run, first-run costs and all.
+  const calibration = steady[0] ?? ran.at(-1)!;
+  // The most rows among those within RUN_COST_TOLERANCE of the cheapest: fewer runs when costs are even.
+  const cheapest = Math.min(...steady.map(costPerToken));
+  const runRows = steady.find((shape) => costPerToken(shape) <= cheapest * (1 + RUN_COST_TOLERANCE))?.rows ?? maxRows;
   if (climbedAll) await climb(longer);
   else skipped.push(...longer);
   return {
     ran,
     skipped,
-    msPerToken: calibration.ms / (calibration.rows * calibration.length),
+    msPerToken: costPerToken(calibration),
+    runRows,
     ms: now() - started,
   };
 }

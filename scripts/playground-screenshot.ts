@@ -1,5 +1,6 @@
 // Regenerates docs/playground.png, the README's picture of the playground: the shipped model served in this
-// process, a few tweets pasted into the page in Debian's Chromium (as test/system/playground.test.ts drives it).
+// process, a few tweets pasted into the page in Debian's Chromium (as test/system/playground.test.ts drives it),
+// with "Explain" ticked so that each tweet's words are coloured by their weight.
 //   npx tsx scripts/playground-screenshot.ts
 import { launchBrowser } from '../test/helpers/browser.js';
 import { startTestService } from '../test/helpers/service.js';
@@ -7,7 +8,7 @@ import { startTestService } from '../test/helpers/service.js';
 const OUTPUT = new URL('../docs/playground.png', import.meta.url).pathname;
 const TWEETS = [
   'I love this new phone, the camera is amazing!',
-  'worst customer service ever',
+  'worst customer service ever, but the staff were lovely',
   'the meeting moved to 3pm',
   'what a great game tonight',
 ];
@@ -19,6 +20,7 @@ try {
   await page.setViewportSize({ width: 900, height: 1250 });
   await page.goto(`${server.url}/`);
   await page.getByLabel('Tweets, one a line').fill(TWEETS.join('\n'));
+  await page.getByLabel('Explain: weigh each word').check();
   await page.getByRole('button', { name: 'Get sentiment' }).click();
   await page.locator('#summary').waitFor();
   await page.screenshot({ path: OUTPUT, fullPage: true });

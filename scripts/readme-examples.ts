@@ -13,6 +13,8 @@ export interface Example {
   command: string;
   path: string;
   body: string;
+  /** The command's `-H 'name: value'` headers. */
+  headers: Record<string, string>;
   /** `curl -i`: the output starts with the status line and the content type. */
   withHeaders: boolean;
   output: string;
@@ -33,9 +35,10 @@ export function parseExamples(readme: string): Example[] {
     const path = /localhost:\d+(\/\S+)/.exec(command)?.[1];
     const body = /-d '([^']*)'/.exec(command)?.[1];
     if (path === undefined || body === undefined) throw new Error(`README example not understood: ${command}`);
+    const headers = Object.fromEntries([...command.matchAll(/-H '([^':]+):\s*([^']*)'/g)].map(([, name, value]) => [name!.toLowerCase(), value!]));
     const outputStart = blockStart + match.index! + match[0].length - match[2]!.length;
     examples.push({
-      command, path, body, withHeaders: /\s-s?i\b|\s-is\b/.test(command),
+      command, path, body, headers, withHeaders: /\s-s?i\b|\s-is\b/.test(command),
       output: match[2]!.replace(/\n$/, ''), start: outputStart, end: outputStart + match[2]!.length - 1,
     });
   }
@@ -44,7 +47,7 @@ export function parseExamples(readme: string): Example[] {
 
 /** What the service prints for an example, formatted as the README shows it. */
 export async function answer(baseUrl: string, example: Example): Promise<{ status: number; statusText: string; contentType: string; body: string }> {
-  const response = await fetch(`${baseUrl}${example.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: example.body });
+  const response = await fetch(`${baseUrl}${example.path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...example.headers }, body: example.body });
   return { status: response.status, statusText: response.statusText, contentType: response.headers.get('content-type') ?? '', body: await response.text() };
 }
 

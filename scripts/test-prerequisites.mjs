@@ -1,5 +1,5 @@
 // `npm test`'s pretest step: the programs the tests run for real (NGINX, Prometheus and promtool, Redis,
-// docker-compose, openssl, curl, Chromium) must be there before the suite starts, not discovered missing one
+// docker-compose, openssl, curl, Chromium, Python with numpy and onnx) must be there before the suite starts, not discovered missing one
 // failing test at a time. On Debian or Ubuntu as root (CI, a fresh VM) it installs what is missing with
 // apt-get and stops the services Debian starts on install (the tests run their own instances on free
 // ports); anywhere else it stops at once with one line per missing program and the command that installs it.
@@ -23,6 +23,8 @@ export const TOOLS = [
   { command: 'curl', apt: 'curl', brew: 'curl', why: 'runs the deployment guide\'s admin call as written' },
   // With a font: Debian's chromium depends on none, and a page without one lays out no text for screenshots.
   { command: 'chromium', apt: 'chromium', aptAlso: ['fonts-dejavu-core'], brew: '--cask chromium', why: 'the playground page in a real browser' },
+  // `modules`: found only if this Python imports them too.
+  { command: 'python3', modules: ['numpy', 'onnx'], apt: 'python3-onnx', aptAlso: ['python3-numpy'], brew: 'numpy onnx', why: 'makes small ONNX models of other heads when the tests run (numpy, onnx)' },
 ];
 
 /** Where the tests look: PATH, plus the sbin directories a non-root PATH may lack (NGINX lives there). */
@@ -39,9 +41,21 @@ function isExecutable(file) {
   }
 }
 
-/** The tools whose command is in none of `dirs`; `exists(path)` is injectable so tests change nothing. */
-export function missingTools(tools, dirs, exists = isExecutable) {
-  return tools.filter((tool) => !dirs.some((dir) => exists(join(dir, tool.command))));
+/** Whether the Python at `python` imports every one of `modules`. */
+function imports(python, modules) {
+  return spawnSync(python, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+}
+
+/**
+ * The tools whose command is in none of `dirs`, or, for a tool with `modules`, none of whose copies imports
+ * them (a pyenv or virtualenv python3 ahead of Debian's in PATH may lack them; the tests run Debian's,
+ * /usr/bin/python3); `exists(path)` and `importsAll(path, modules)` are injectable so tests change nothing.
+ */
+export function missingTools(tools, dirs, exists = isExecutable, importsAll = imports) {
+  return tools.filter((tool) => !dirs.some((dir) => {
+    const path = join(dir, tool.command);
+    return exists(path) && (tool.modules === undefined || importsAll(path, tool.modules));
+  }));
 }
 
 /**

@@ -4,11 +4,14 @@ import Fastify, { LogController, type FastifyInstance, type onRequestHookHandler
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { KeyRing, requireKey } from './auth.js';
+import { registerCompression } from './compression.js';
 import type { Config } from '../core/config.js';
+import { registerCors } from './cors.js';
 import { installErrorHandler } from './error-handler.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
+import type { ShadowScorer } from '../core/shadow.js';
 import { CLIENT_BUDGET, type RouteAccess } from './routes/access.js';
 import { registerDocs, registerHttpMetrics, registerPressureShedding, registerRateLimit } from './plugins.js';
 import { adminRoutes } from './routes/admin.js';
@@ -21,6 +24,8 @@ import { teiRoutes } from './routes/tei.js';
 import { v2Routes } from './routes/v2.js';
 import { serviceInfo } from './service-info.js';
 import { errorSchema, metricsRouteSchema, predictionSchema } from './schemas.js';
+import { answerWrongMethods, trackRoutes } from './method-not-allowed.js';
+import { echoRequestId, requestId } from './request-id.js';
 
 export interface AppDependencies {
   config: Config;
@@ -28,12 +33,15 @@ export interface AppDependencies {
   metrics: ServiceMetrics;
   logger: Logger;
   reloader: ModelReloader;
+  shadow: ShadowScorer;
   redis?: Redis | undefined;
 }
 
 /** The HTTP server's options that do not depend on the configuration (the benchmark's no-op server shares them). */
 export const FASTIFY_OPTIONS = {
-  requestIdHeader: 'x-request-id',
+  // The id comes from requestId(), which reads X-Request-ID itself: Fastify would take any value as it is.
+  requestIdHeader: false,
+  genReqId: requestId,
   // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
   // and never sends a request on a connection we are closing.
   keepAliveTimeout: 75_000,
@@ -49,13 +57,14 @@ export const FASTIFY_OPTIONS = {
   },
 } as const;
 
-export async function buildApp({ config, predictor, metrics, logger, reloader, redis }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, predictor, metrics, logger, reloader, shadow, redis }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     ...FASTIFY_OPTIONS,
     loggerInstance: logger,
     // Per-request log lines cost more CPU than a prediction at thousands of requests per second; NGINX
     // keeps the access log. LOG_LEVEL=debug turns them on.
-    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel) }),
+    // The request id's name in log lines is the one of the service's error bodies (requestId).
+    logController: new LogController({ disableRequestLogging: !['debug', 'trace'].includes(config.logLevel), requestIdLogLabel: 'requestId' }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy === 'false' ? false : config.trustProxy,
   }) as unknown as FastifyInstance;
@@ -83,6 +92,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   });
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.url !== '/metrics') metrics.requestsInFlight.dec();
+    // A prediction request that got answers (predictForReply, the stream): its key's usage.
+    if (request.textsAnswered !== undefined) metrics.countKeyUsage(request.clientName ?? 'anonymous', request.textsAnswered);
     done();
   });
 
@@ -91,6 +102,12 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   app.addSchema(errorSchema);
   app.addSchema(predictionSchema);
 
+  // Before every plugin that may answer early (preflights, pressure, keys, rate limit), so that those
+  // answers carry the request id and CORS headers too; compression before any route, as it hooks each one.
+  const routes = trackRoutes(app);
+  await app.register(echoRequestId);
+  await registerCors(app, config.corsOrigins);
+  await registerCompression(app, config.compression);
   await registerDocs(app);
   await registerHttpMetrics(app, metrics);
   await registerPressureShedding(app, config);
@@ -104,7 +121,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
   await app.register(operationsRoutes, { predictor, access: clientAccess });
   await app.register(predictRoutes, { predictor, access: clientAccess });
   await app.register(predictStreamRoutes, { predictor, bodyLimit: config.bodyLimit, access: clientAccess });
-  await app.register(adminRoutes, { reloader, access: adminAccess });
+  await app.register(adminRoutes, { reloader, shadow, sampleRate: config.shadowSampleRate, access: adminAccess });
   await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
   // The protocols other clients speak (issue 12): thin adapters over the same predictor and access.
   const { name: serverName, version } = serviceInfo();
@@ -114,6 +131,8 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, r
 
   // With METRICS_PORT set, /metrics is served there only (server/service.ts starts that server), not on the public port.
   if (config.metricsPort === undefined) registerMetricsRoute(app, metrics);
+  // Last: the paths of every route above are known.
+  answerWrongMethods(app, routes, { preflights: config.corsOrigins.length > 0 });
 
   return app;
 }

@@ -1,15 +1,38 @@
 // API keys. Keys are compared as sha256 digests with crypto.timingSafeEqual against every configured key
 // (no early exit), so neither a key's content nor its length leaks through timing. A key is never logged:
-// requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use.
+// requests carry only a short digest prefix (`request.clientId`), which rate limits and logs use, and the
+// key's name (`request.clientName`), which the per-key usage metrics use.
+//
+// A key may be given a name by writing it before the key, with a space: "acme sk-live-1". A key never holds
+// whitespace (a Bearer token cannot), so an entry without a space is a key as it always was; keys that share
+// a name (a client's old and new key while it rotates them) count as one client. An unnamed key is counted
+// under its id.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { forbidden, unauthorized } from '../core/errors.js';
+import { forbidden, unauthorized } from './http-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** A non-secret id of the API key that authenticated the request (16 hex digits of its sha256). */
     clientId: string | undefined;
+    /** The name of that key, else its id. */
+    clientName: string | undefined;
   }
+}
+
+/** A key's name: what the usage metrics show of it. */
+const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export interface KeyEntry {
+  key: string;
+  name: string | undefined;
+}
+
+/** "name key" (a name, a space, the key) or "key". */
+export function parseKeyEntry(entry: string): KeyEntry {
+  const parts = entry.trim().split(/\s+/);
+  if (parts.length === 2 && KEY_NAME.test(parts[0]!)) return { name: parts[0], key: parts[1]! };
+  return { key: entry, name: undefined };
 }
 
 const REALM = 'Bearer realm="tweet-sentiment"';
@@ -19,24 +42,30 @@ function digest(key: string): Buffer {
 }
 
 export class KeyRing {
-  readonly #digests: Buffer[];
+  readonly #keys: { digest: Buffer; id: string; name: string }[];
 
-  constructor(keys: readonly string[]) {
-    this.#digests = keys.map(digest);
+  /** `entries` as configured: "key" or "name key". */
+  constructor(entries: readonly string[]) {
+    this.#keys = entries.map((entry) => {
+      const { key, name } = parseKeyEntry(entry);
+      const keyDigest = digest(key);
+      const id = keyDigest.toString('hex').slice(0, 16);
+      return { digest: keyDigest, id, name: name ?? id };
+    });
   }
 
   get size(): number {
-    return this.#digests.length;
+    return this.#keys.length;
   }
 
-  /** The id of the matching key, or undefined. Constant time in the presented key. */
-  match(presented: string): string | undefined {
+  /** The id and name of the matching key, or undefined. Constant time in the presented key. */
+  match(presented: string): { id: string; name: string } | undefined {
     const candidate = digest(presented);
-    let found: Buffer | undefined;
-    for (const known of this.#digests) {
-      if (timingSafeEqual(known, candidate)) found = known;
+    let found: { id: string; name: string } | undefined;
+    for (const known of this.#keys) {
+      if (timingSafeEqual(known.digest, candidate)) found = known;
     }
-    return found?.toString('hex').slice(0, 16);
+    return found === undefined ? undefined : { id: found.id, name: found.name };
   }
 }
 
@@ -76,9 +105,10 @@ export function requireKey(rings: KeyRing[], { open, purpose, known = [] }: Requ
       return done(unauthorized('an API key is required: send Authorization: Bearer <key> or X-API-Key'));
     }
     for (const ring of rings) {
-      const id = ring.match(key);
-      if (id !== undefined) {
-        request.clientId = id;
+      const match = ring.match(key);
+      if (match !== undefined) {
+        request.clientId = match.id;
+        request.clientName = match.name;
         return done();
       }
     }

@@ -1,8 +1,8 @@
 // The README's configuration and error tables and .env.example, rendered from the code's own lists
-// (core/config.ts SETTINGS, core/errors.ts ERROR_TABLE). `npm run docs` writes them; test/integration/docs.test.ts
+// (core/config.ts SETTINGS, server/http-errors.ts errorEntries). `npm run docs` writes them; test/integration/docs.test.ts
 // fails when the committed files differ, so the docs cannot drift from the code.
 import { SETTINGS } from '../core/config.js';
-import { ERROR_TABLE } from '../core/errors.js';
+import { errorEntries } from './http-errors.js';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
@@ -17,9 +17,7 @@ export function configTable(): string {
 }
 
 export function errorTable(): string {
-  const rows = Object.entries(ERROR_TABLE)
-    .sort(([, a], [, b]) => a.status - b.status)
-    .map(([code, entry]) => `| ${entry.status} | \`${code}\` | ${cell(entry.description)} |`);
+  const rows = errorEntries().map((entry) => `| ${entry.status} | \`${entry.code}\` | ${cell(entry.description)} |`);
   return ['| Status | Code | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
 

@@ -1,9 +1,11 @@
 // The one place where an error becomes a response. It decides what the error is (status and code from
-// core/errors.ts, Retry-After on 503s, no stack trace or internal detail for server faults) and lets the
-// route's protocol write it (error-renderers.ts: route option `config.errorFormat`, default 'service').
+// server/http-errors.ts, which maps the core's kinds; Retry-After on 503s; no stack trace or internal detail
+// for server faults) and lets the route's protocol write it (error-renderers.ts: route option
+// `config.errorFormat`, default 'service').
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_TABLE, TextTooLongError, TooManyTextsError, entryFor, notFound } from '../core/errors.js';
+import { TextTooLongError, TooManyTextsError } from '../core/errors.js';
 import { ERROR_RENDERERS, formatForPath, type ErrorFormat, type ErrorReport } from './error-renderers.js';
+import { entryFor, notFound } from './http-errors.js';
 
 export interface ErrorHandlerOptions {
   maxTextChars: number;
@@ -18,9 +20,6 @@ declare module 'fastify' {
     errorFormat?: ErrorFormat;
   }
 }
-
-/** Codes whose message may carry a library's or the file system's words: clients get the table's words. */
-const OPAQUE_CODES = new Set(['INFERENCE_FAILED', 'MODEL_LOAD_FAILED', 'INTERNAL_ERROR']);
 
 export function installErrorHandler(app: FastifyInstance, options: ErrorHandlerOptions): void {
   app.setNotFoundHandler((request, reply) => {
@@ -70,11 +69,12 @@ function report(request: FastifyRequest, error: FastifyError & { retryAfterSecon
   if (status === undefined) {
     // Unexpected: log everything, tell the client nothing that reveals internals.
     request.log.error({ err: error }, 'unexpected error');
-    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error' };
+    return { status: 500, code: 'INTERNAL_ERROR', message: 'Internal Server Error', requestId: request.id };
   }
   if (status >= 500) request.log.warn({ code, message: error.message }, 'request failed');
-  const message = code !== undefined && OPAQUE_CODES.has(code) ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].description : error.message;
-  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message };
+  // A fault of the service may carry a library's or the file system's words: clients get the table's words.
+  const message = entry?.kind === 'internal' ? entry.description : error.message;
+  const decided: Decided = { status, code: code ?? `HTTP_${status}`, message, requestId: request.id };
   if (status === 503) decided.retryAfterSeconds = error.retryAfterSeconds ?? options.retryAfterSeconds();
   return decided;
 }

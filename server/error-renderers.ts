@@ -8,6 +8,8 @@ export interface ErrorReport {
   /** A code of core/errors.ts ERROR_TABLE (or one of Fastify's FST_ERR_* codes). */
   code: string;
   message: string;
+  /** The request's id (x-request-id): in the service's own body; the protocols' bodies keep their shapes. */
+  requestId: string;
 }
 
 /** 'service': this service's own routes; 'tei': Hugging Face TEI's routes; 'v2': the Open Inference Protocol's. */
@@ -22,7 +24,7 @@ export function teiErrorType(report: ErrorReport): 'Unhealthy' | 'Backend' | 'Ov
 }
 
 export const ERROR_RENDERERS: Record<ErrorFormat, (report: ErrorReport) => unknown> = {
-  service: (report) => ({ statusCode: report.status, code: report.code, error: STATUS_CODES[report.status] ?? 'Error', message: report.message }),
+  service: (report) => ({ statusCode: report.status, code: report.code, error: STATUS_CODES[report.status] ?? 'Error', message: report.message, requestId: report.requestId }),
   tei: (report) => ({ error: report.message, error_type: teiErrorType(report) }),
   v2: (report) => ({ error: report.message }),
 };

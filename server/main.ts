@@ -1,6 +1,6 @@
 // The process: configuration → service → listen, and the signals. Any start-up failure (bad setting,
 // missing model, unavailable execution provider) exits 1 with one line saying what to fix.
-import { ConfigError, loadConfig, type Config } from '../core/config.js';
+import { ConfigError, loadConfig, retiredSettingsIn, type Config } from '../core/config.js';
 import { createLogger, startService, type Service } from './service.js';
 
 async function main(): Promise<void> {
@@ -12,6 +12,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  for (const warning of retiredSettingsIn()) logger.warn(warning);
   let service: Service;
   try {
     service = await startService(config, logger);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import fastifyMetricsModule from 'fastify-metrics';
 import type { Redis } from 'ioredis';
 import type { Config } from '../core/config.js';
-import { overloaded, rateLimited } from '../core/errors.js';
+import { overloaded, rateLimited } from './http-errors.js';
 import type { ServiceMetrics } from '../core/metrics.js';
 import { sharedBudgetStore } from './rate-limit-store.js';
 
@@ -29,7 +29,13 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       openapi: '3.0.3',
       info: {
         title: 'Tweet sentiment inference service',
-        description: 'Sentiment of short English texts (tweets) with a dynamically micro-batched ONNX model. Errors are `{statusCode, code, error, message}`; 503s carry Retry-After.',
+        description: [
+          'Sentiment of short English texts (tweets) with a dynamically micro-batched ONNX model. Errors are `{statusCode, code, error, message, requestId}`',
+          '(TEI\'s and V2\'s routes answer in their protocols\' shapes); 503s carry Retry-After. Every response carries `x-request-id` (the',
+          'caller\'s X-Request-ID when it is 1-128 of A-Z a-z 0-9 . _ : -, else a new UUID). A known path asked with another method answers',
+          '405 with `Allow`. Answers of 1 KiB or more and NDJSON streams are compressed (br or gzip) when Accept-Encoding allows it (COMPRESSION).',
+          'With CORS_ORIGINS set, pages on those origins may call every route from a browser.',
+        ].join(' '),
         version: '1.0.0',
       },
       components: {
@@ -46,9 +52,24 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'v2', description: 'Open Inference Protocol (KServe V2) REST routes (errors: {error})' },
       ],
     },
+    transformObject: (document) => ('openapiObject' in document ? withRequestIdHeader(document.openapiObject) : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+}
+
+/** What withRequestIdHeader reads of an OpenAPI document. */
+interface Operations { [method: string]: { responses?: { [status: string]: { headers?: object } } } | undefined }
+
+/** The x-request-id header on every response of every operation: server/request-id.ts sends it on all. */
+function withRequestIdHeader<D extends { paths?: object }>(document: D): D {
+  const header = { description: 'The request\'s id: the caller\'s X-Request-ID when it is safe, else a new UUID; also in the service\'s error bodies and log lines', schema: { type: 'string' } };
+  for (const operations of Object.values(document.paths ?? {}) as Operations[]) {
+    for (const operation of Object.values(operations)) {
+      for (const response of Object.values(operation?.responses ?? {})) response.headers = { ...response.headers, 'x-request-id': header };
+    }
+  }
+  return document;
 }
 
 export async function registerHttpMetrics(app: FastifyInstance, metrics: ServiceMetrics): Promise<void> {

@@ -1,5 +1,7 @@
 // JSON schemas of the API. Fastify validates requests with them (ajv) and serializes responses with them
 // (fast-json-stringify); @fastify/swagger turns them into the OpenAPI document at /docs.
+import { DTYPES } from '../inference/onnx-files.js';
+import { PROBLEM_TYPES } from '../inference/model-head.js';
 
 export const errorSchema = {
   $id: 'Error',
@@ -11,24 +13,49 @@ export const errorSchema = {
     code: { type: 'string' },
     error: { type: 'string' },
     message: { type: 'string' },
+    requestId: { type: 'string', description: 'The request\'s id, as in the x-request-id header and the service\'s log lines' },
   },
 } as const;
 
 export const predictionSchema = {
   $id: 'Prediction',
   type: 'object',
-  required: ['label', 'score', 'scores', 'truncated'],
+  // No `required`: fast-json-stringify writes required properties first, and a single-label model's answer
+  // keeps the order it always had (label, score, scores, truncated). scores and truncated are always there.
+  description: 'The shape follows the model\'s head (/api/model `problemType`): a classifier answers label, score (and labels, for a multi-label model); a regression answers value and no label. `scores` and `truncated` are always present.',
   properties: {
-    label: { type: 'string', description: 'The most likely label', examples: ['positive'] },
+    label: { type: 'string', description: 'The most likely label (a multi-label model: the highest-scoring one); absent for a regression', examples: ['positive'] },
     score: { type: 'number', description: 'Its probability' },
+    labels: { type: 'array', items: { type: 'string' }, description: 'Multi-label models only: every label whose probability is at least 0.5, highest first (may be empty)' },
+    value: { type: 'number', description: 'Regression models only: the model\'s output (the first, for a head with several)' },
     scores: {
       type: 'object',
-      description: 'Softmax probability of every label of the model (config.json id2label)',
+      description: 'Every output of the model by its config.json id2label name: the softmax probability of each label (single-label), each label\'s own sigmoid probability (multi-label), or the raw values (regression)',
       additionalProperties: { type: 'number' },
     },
     truncated: { type: 'boolean', description: 'True when the text had more tokens than the model accepts and its end was cut' },
+    explanation: {
+      type: 'array',
+      description: 'With `explain: true`: every word of the text, in order, with its weight: the predicted label\'s score (a regression\'s value) with the word minus without it (above 0 the word pushes towards the label)',
+      items: {
+        type: 'object',
+        required: ['text', 'weight'],
+        properties: { text: { type: 'string' }, weight: { type: 'number' } },
+      },
+    },
   },
 } as const;
+
+/** The `explain` flag of the prediction routes (and of each stream line). */
+function explainProperty(explainMaxWords: number | undefined) {
+  if (explainMaxWords === undefined) return {};
+  return {
+    explain: {
+      type: 'boolean',
+      description: `Add \`explanation\`: each word's weight, by scoring the text without it, in the same call (texts of at most ${explainMaxWords} words, EXPLAIN_MAX_WORDS; longer gets 413)`,
+    },
+  } as const;
+}
 
 export function textSchema(maxTextChars: number) {
   return {
@@ -75,7 +102,8 @@ export const errorResponses = {
   504: { $ref: 'Error#' },
 } as const;
 
-export function predictRouteSchema(maxTextChars: number) {
+/** `explainMaxWords` undefined: a server that does not explain (the benchmark's stand-ins) takes no `explain`. */
+export function predictRouteSchema(maxTextChars: number, explainMaxWords?: number) {
   return {
     summary: 'Predict the sentiment of one text',
     tags: ['prediction'],
@@ -83,8 +111,8 @@ export function predictRouteSchema(maxTextChars: number) {
       type: 'object',
       required: ['text'],
       additionalProperties: false,
-      properties: { text: textSchema(maxTextChars) },
-      examples: [{ text: 'I love this new phone, the camera is amazing!' }],
+      properties: { text: textSchema(maxTextChars), ...explainProperty(explainMaxWords) },
+      examples: [{ text: 'I love this new phone, the camera is amazing!' }, ...(explainMaxWords === undefined ? [] : [{ text: 'worst customer service ever', explain: true }])],
     },
     response: {
       200: { $ref: 'Prediction#', headers: timingHeaders },
@@ -93,7 +121,7 @@ export function predictRouteSchema(maxTextChars: number) {
   };
 }
 
-export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: number) {
+export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: number, explainMaxWords?: number) {
   return {
     summary: 'Predict the sentiment of several texts; predictions come back in the same order',
     tags: ['prediction'],
@@ -109,6 +137,7 @@ export function predictBatchRouteSchema(maxTextChars: number, maxClientBatch: nu
           description: `1 to ${maxClientBatch} texts (MAX_CLIENT_BATCH); more gets 413`,
           items: textSchema(maxTextChars),
         },
+        ...explainProperty(explainMaxWords),
       },
       examples: [{ texts: ['what a great day', 'worst service ever'] }],
     },
@@ -170,18 +199,27 @@ export const modelRouteSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['name', 'labels', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
+      required: ['name', 'labels', 'problemType', 'preprocessing', 'maxTokens', 'device', 'executionProviders', 'sha256', 'version', 'loadedAt'],
       properties: {
         name: { type: 'string' },
-        file: { type: 'string', description: 'The ONNX file served, within the model directory' },
+        file: { type: 'string', description: 'The ONNX file served, relative to the model directory (model.onnx, onnx/model_quantized.onnx...)' },
         labels: { type: 'array', items: { type: 'string' } },
+        problemType: {
+          type: 'string', enum: [...PROBLEM_TYPES],
+          description: 'The model\'s head (config.json problem_type): what its scores mean and the shape of each prediction',
+        },
+        preprocessing: {
+          type: 'array', items: { type: 'string' },
+          description: 'Text normalization steps applied to every text before the model reads it and before the cache is asked (config.json text_preprocessing; empty: none)',
+        },
         maxTokens: { type: 'integer', description: 'Tokens per text after which it is truncated' },
         device: { type: 'string', enum: ['cpu', 'webgpu', 'cuda'] },
         executionProviders: { type: 'array', items: { type: 'string' } },
-        precision: { type: 'string', enum: ['fp32', 'fp16'] },
+        dtype: { type: 'string', enum: DTYPES, description: 'The ONNX file\'s dtype, in transformers.js\'s names: fp32, fp16, q8 (dynamic int8)...' },
         workers: { type: 'integer' },
         intraOpThreads: { type: 'integer' },
-        tokenizerThreads: { type: 'integer' },
+        sizing: { type: 'string', description: 'How WORKERS × INTRA_OP_THREADS were decided: set, or chosen at start-up from the model\'s measured cost, with the measurement' },
+        runRows: { type: 'integer', description: 'Texts per ONNX Runtime run: each worker cuts its batches into runs of texts of similar length, this many at most (the size that cost least per token at warm-up)' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },
         loadedAt: { type: 'string', format: 'date-time' },
@@ -222,4 +260,70 @@ export const reloadRouteSchema = {
     409: { $ref: 'Error#' },
     422: { $ref: 'Error#' },
   },
+} as const;
+
+const adminErrors = { 401: { $ref: 'Error#' }, 403: { $ref: 'Error#' } } as const;
+
+const latency = { type: 'number', nullable: true } as const;
+
+/** What shadow scoring reports (core/shadow.ts ShadowReport). */
+const shadowReport = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean', description: 'A candidate is loaded and scores a sample of the live texts' },
+    candidate: { ...modelSummary, required: [...modelSummary.required, 'path'], properties: { ...modelSummary.properties, path: { type: 'string' } } },
+    live: { ...modelSummary, description: 'The live model compared against (a swapped-in live model starts a new comparison)' },
+    sampleRate: { type: 'number' },
+    compared: { type: 'integer', description: 'Live texts scored by both models' },
+    agreement: { type: 'number', nullable: true, description: 'Share of the compared texts given the same label by both, 0 to 1 (null before the first, and for a regression)' },
+    confusion: {
+      type: 'object',
+      description: 'Compared texts by the candidate\'s label (outer key), then the live model\'s (inner key)',
+      additionalProperties: { type: 'object', additionalProperties: { type: 'number' } },
+    },
+    meanAbsoluteDifference: { type: 'number', nullable: true, description: 'Regression heads: mean |candidate value − live value|' },
+    latencyMs: {
+      type: 'object',
+      description: 'Worker time per compared text (its share of its batch), ms, for each model',
+      properties: { live: latency, candidate: latency },
+    },
+    skipped: {
+      type: 'object',
+      description: 'Sampled live texts the candidate did not score: live_busy (the live queue was not empty), shadow_full (its own queue was full)',
+      properties: { live_busy: { type: 'integer' }, shadow_full: { type: 'integer' } },
+    },
+  },
+} as const;
+
+export const shadowPostRouteSchema = {
+  summary: 'Load a shadow candidate model and show it a sample of the live texts (admin key)',
+  description: 'The model at `model_path` is loaded with workers of its own (SHADOW_WORKERS), checked like a reload (same labels and head, a test prediction), and replaces any other candidate. It scores a `sample_rate` share (default SHADOW_SAMPLE_RATE) of the texts the live model computes, after their answers are sent, only while the live queue is empty: answers never wait for it nor change. Promote it with the reload (write its files to MODEL_PATH, POST /api/admin/reload).',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  body: {
+    type: 'object',
+    required: ['model_path'],
+    additionalProperties: false,
+    properties: {
+      model_path: { type: 'string', minLength: 1, description: 'A model directory (model.onnx, tokenizer.json, config.json) on the server, or its model.onnx' },
+      sample_rate: { type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'Share of the live texts to score too (default SHADOW_SAMPLE_RATE)' },
+    },
+    examples: [{ model_path: '/models/candidate', sample_rate: 0.2 }],
+  },
+  response: { 200: shadowReport, ...adminErrors, 400: { $ref: 'Error#' }, 409: { $ref: 'Error#' }, 422: { $ref: 'Error#' } },
+} as const;
+
+export const shadowGetRouteSchema = {
+  summary: 'How the shadow candidate compares with the live model on live texts (admin key)',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: { 200: shadowReport, ...adminErrors },
+} as const;
+
+export const shadowDeleteRouteSchema = {
+  summary: 'Drop the shadow candidate (admin key); answers its last report',
+  tags: ['operations'],
+  security: [{ bearer: [] }, { apiKey: [] }],
+  response: { 200: shadowReport, ...adminErrors },
 } as const;

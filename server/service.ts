@@ -9,6 +9,7 @@ import type { ServiceMetrics } from '../core/metrics.js';
 import type { ModelInternals } from '../core/model.js';
 import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
+import type { ShadowScorer } from '../core/shadow.js';
 import { buildApp, registerMetricsRoute } from './app.js';
 
 export { createLogger } from '../core/engine.js';
@@ -25,6 +26,7 @@ export interface Service {
   predictor: Predictor;
   metrics: ServiceMetrics;
   reloader: ModelReloader;
+  shadow: ShadowScorer;
   config: Config;
   logger: Logger;
   /** Listens on HOST:PORT (and HOST:METRICS_PORT). */
@@ -35,8 +37,8 @@ export interface Service {
 
 export async function startService(config: Config, logger: Logger = createLogger(config), internals: ServiceInternals = {}): Promise<Service> {
   const engine = await startEngine(config, logger, internals);
-  const { predictor, metrics, reloader, redis } = engine;
-  const app = await buildApp({ config, predictor, metrics, logger, reloader, redis });
+  const { predictor, metrics, reloader, shadow, redis } = engine;
+  const app = await buildApp({ config, predictor, metrics, logger, reloader, shadow, redis });
   let metricsApp: FastifyInstance | undefined;
   if (config.metricsPort !== undefined) {
     metricsApp = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
@@ -48,6 +50,7 @@ export async function startService(config: Config, logger: Logger = createLogger
     predictor,
     metrics,
     reloader,
+    shadow,
     config,
     logger,
     async listen() {

@@ -16,12 +16,14 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { LENGTH_MULTIPLE } from '../inference/protocol.js';
 import { loadModelFiles } from '../inference/model-files.js';
+import { findOnnxFiles, onnxFileName } from '../inference/onnx-files.js';
+import { batchFeeds, padBatch } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 
 export type CompareDevice = 'cpu' | 'webgpu' | 'cuda';
 
 export interface CompareOptions {
-  /** Model directory (its model.onnx) or an .onnx file. */
+  /** Model directory (its fp32 model.onnx, at the top or in onnx/) or an .onnx file. */
   a: string;
   /** Model directory or .onnx file; default: model_fp16.onnx beside a. */
   b?: string | undefined;
@@ -62,10 +64,11 @@ export interface CompareResult {
   b: ModelRun;
 }
 
-/** model.onnx of a directory, or the file itself. */
+/** The fp32 file of a model directory (model.onnx, at its top or in onnx/), or the file itself. */
 export function onnxFileOf(path: string): string {
   const absolute = resolve(path);
-  return existsSync(absolute) && statSync(absolute).isDirectory() ? join(absolute, 'model.onnx') : absolute;
+  if (!(existsSync(absolute) && statSync(absolute).isDirectory())) return absolute;
+  return join(absolute, findOnnxFiles(absolute).find((file) => file.dtype === 'fp32')?.file ?? onnxFileName('fp32'));
 }
 
 /** Texts of a JSONL file ({"text": ...} a line) or of a plain text file (one a line). */
@@ -84,23 +87,12 @@ interface Batch {
   feeds: Record<string, ort.Tensor>;
 }
 
+/** Texts start..start+rows as the service lays out a run (inference/session.ts), padded to a multiple of 8 or exactly. */
 function makeBatch(encoded: number[][], start: number, rows: number, padId: number, withTypes: boolean, exactLength = false): Batch {
   const slice = encoded.slice(start, start + rows);
   const longest = Math.max(...slice.map((ids) => ids.length));
   const length = exactLength ? longest : Math.ceil(longest / LENGTH_MULTIPLE) * LENGTH_MULTIPLE;
-  const ids = new BigInt64Array(rows * length).fill(BigInt(padId));
-  const mask = new BigInt64Array(rows * length);
-  slice.forEach((row, r) => row.forEach((id, j) => {
-    ids[r * length + j] = BigInt(id);
-    mask[r * length + j] = 1n;
-  }));
-  const dims = [rows, length];
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
-  };
-  if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows * length), dims);
-  return { start, rows, length, feeds };
+  return { start, rows, length, feeds: batchFeeds(padBatch(slice, length, padId), withTypes) };
 }
 
 async function openSession(onnx: string, device: CompareDevice, threads: number) {
@@ -229,7 +221,7 @@ export const DEFAULT_TEXTS = resolve(HERE, '..', 'data', 'tweeteval-sentiment', 
 const USAGE = `usage: compare-logits --a MODEL [--b MODEL] [--texts FILE] [--n 200] [--batch 16]
          [--device cpu|webgpu|cuda] [--threads N] [--padding-check K] [--max-tokens N]
          [--max-diff X] [--max-padding-diff X] [--json]
-MODEL is a model directory (its model.onnx) or an .onnx file; --b defaults to model_fp16.onnx beside --a.`;
+MODEL is a model directory (its model.onnx, at the top or in onnx/) or an .onnx file; --b defaults to model_fp16.onnx beside --a.`;
 
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -4,8 +4,9 @@
 //   --seq 64 --batches 1,128,256   synthetic texts of exactly --seq tokens (<s> random ids </s>), no padding:
 //                                  comparable with fixed-shape numbers such as docs/gpu.md's earlier H200 ones
 //   --texts FILE --text-batch 128  real tweets, tokenized with the service's TextTokenizer, cut into batches
-//                                  of consecutive tweets, each padded as the service pads (to the longest,
-//                                  rounded up to a multiple of 8): the same work the service does per batch
+//                                  of consecutive tweets, each sorted by length and cut into runs and laid out
+//                                  by the service's own code (inference/run-plan.ts, inference/session.ts):
+//                                  the same work the service does per batch
 // One session serves every run, so the model loads once.
 //
 //   node js/ort-loop.mjs --model DIR|FILE --device webgpu --seq 64 --batches 1,128 --texts t.jsonl --text-batch 128
@@ -15,6 +16,8 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readTexts } from '../../tools/compare-logits.js';
 import { loadModelFiles } from '../../inference/model-files.js';
+import { planRuns } from '../../inference/run-plan.js';
+import { batchFeeds, padBatch } from '../../inference/session.js';
 import { TextTokenizer } from '../../inference/tokenizer.js';
 
 export interface LoopRun {
@@ -58,47 +61,32 @@ interface PreparedBatch {
   feeds: Record<string, ort.Tensor>;
 }
 
-function feeds(ids: BigInt64Array, mask: BigInt64Array, rows: number, length: number, withTypes: boolean): Record<string, ort.Tensor> {
-  const dims = [rows, length];
-  const out: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', ids, dims),
-    attention_mask: new ort.Tensor('int64', mask, dims),
-  };
-  if (withTypes) out.token_type_ids = new ort.Tensor('int64', new BigInt64Array(rows * length), dims);
-  return out;
-}
-
 /** Rows of exactly `seq` tokens: <s>/[CLS] id, pseudo-random ids, </s>/[SEP] id; no padding. */
 export function fixedBatch(rows: number, seq: number, vocab: number, first: number, last: number, withTypes: boolean): PreparedBatch {
-  const ids = new BigInt64Array(rows * seq);
   let state = 12345;
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < seq; j++) {
-      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-      ids[r * seq + j] = BigInt(j === 0 ? first : j === seq - 1 ? last : 4 + (state % Math.max(1, vocab - 5)));
-    }
-  }
-  const mask = new BigInt64Array(rows * seq).fill(1n);
-  return { rows, length: seq, realTokens: rows * seq, feeds: feeds(ids, mask, rows, seq, withTypes) };
+  const ids = Array.from({ length: rows }, () => Array.from({ length: seq }, (_, j) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return j === 0 ? first : j === seq - 1 ? last : 4 + (state % Math.max(1, vocab - 5));
+  }));
+  return { rows, length: seq, realTokens: rows * seq, feeds: batchFeeds(padBatch(ids, seq, 0), withTypes) };
 }
 
-/** Consecutive tweets in batches of `batch`, each padded to its longest rounded up to a multiple of 8. */
-export function tweetBatches(encoded: number[][], batch: number, padId: number, withTypes: boolean): PreparedBatch[] {
+/**
+ * Consecutive tweets in batches of `batch`, each batch cut into runs as a worker of the service cuts it
+ * (sorted by length, at most `runRows` texts a run, each padded to its longest rounded up to a multiple of
+ * 8), and each run laid out by the service's own padBatch and batchFeeds.
+ */
+export function tweetBatches(encoded: number[][], batch: number, padId: number, withTypes: boolean, maxTokens: number, runRows = batch): PreparedBatch[] {
   const out: PreparedBatch[] = [];
   for (let start = 0; start + batch <= encoded.length || (out.length === 0 && start < encoded.length); start += batch) {
     const slice = encoded.slice(start, start + batch);
-    const length = Math.ceil(Math.max(...slice.map((ids) => ids.length)) / 8) * 8;
-    const ids = new BigInt64Array(slice.length * length).fill(BigInt(padId));
-    const mask = new BigInt64Array(slice.length * length);
-    let realTokens = 0;
-    slice.forEach((row, r) => {
-      realTokens += row.length;
-      row.forEach((id, j) => {
-        ids[r * length + j] = BigInt(id);
-        mask[r * length + j] = 1n;
-      });
-    });
-    out.push({ rows: slice.length, length, realTokens, feeds: feeds(ids, mask, slice.length, length, withTypes) });
+    const plan = planRuns(slice.map((ids) => ids.length), runRows, Number.MAX_SAFE_INTEGER, maxTokens);
+    for (let r = 0; r + 1 < plan.starts.length; r++) {
+      const rows = Array.from(plan.order.subarray(plan.starts[r]!, plan.starts[r + 1]!), (i) => slice[i]!);
+      const length = plan.lengths[r]!;
+      const realTokens = rows.reduce((sum, row) => sum + row.length, 0);
+      out.push({ rows: rows.length, length, realTokens, feeds: batchFeeds(padBatch(rows, length, padId), withTypes) });
+    }
   }
   return out;
 }
@@ -181,7 +169,7 @@ export async function ortLoop(options: LoopOptions, progress: (line: string) => 
     }
     if (options.texts.length > 0 && options.textBatch > 0) {
       const encoded = options.texts.map((text) => tokenizer.encode(text).ids);
-      const run = await timeBatches(session, tweetBatches(encoded, options.textBatch, tokenizer.padId, withTypes), options.seconds, options.warmupRuns, 'tweets', options.textBatch);
+      const run = await timeBatches(session, tweetBatches(encoded, options.textBatch, tokenizer.padId, withTypes, files.maxTokens), options.seconds, options.warmupRuns, 'tweets', options.textBatch);
       progress(`tweets batch ${options.textBatch} (mean padded length ${run.seq}): ${run.seqPerSec} seq/s (p50 ${run.batchMs.p50} ms/batch)`);
       runs.push(run);
     }

@@ -6,6 +6,7 @@
 const form = document.getElementById('form');
 const textsInput = document.getElementById('texts');
 const keyInput = document.getElementById('key');
+const explainInput = document.getElementById('explain');
 const submitButton = document.getElementById('submit');
 const errorBox = document.getElementById('error');
 const results = document.getElementById('results');
@@ -95,15 +96,16 @@ async function call(path, body) {
 }
 
 /** One request for one tweet; batch requests of at most MAX_CLIENT_BATCH for many. */
-async function predictAll(texts, onChunk) {
+async function predictAll(texts, explain, onChunk) {
+  const extra = explain ? { explain: true } : {};
   if (texts.length === 1) {
-    const { body, timings } = await call('api/predict', { text: texts[0] });
+    const { body, timings } = await call('api/predict', { text: texts[0], ...extra });
     onChunk(texts, [body], timings);
     return;
   }
   for (let start = 0; start < texts.length; start += maxClientBatch) {
     const chunk = texts.slice(start, start + maxClientBatch);
-    const { body, timings } = await call('api/predict/batch', { texts: chunk });
+    const { body, timings } = await call('api/predict/batch', { texts: chunk, ...extra });
     onChunk(chunk, body.predictions, timings);
   }
 }
@@ -119,17 +121,48 @@ function percent(value) {
   return `${(value * 100).toFixed(1)} %`;
 }
 
-/** One result: the tweet, its label, a bar per class, and the timings of the request that carried it. */
-function renderRow(text, prediction, timings) {
-  const row = element('li', `row label-${prediction.label}`);
-  row.append(element('p', 'tweet', text));
+/** How the answer reads: its label (and, for a multi-label model, every label it gives), or a regression's value. */
+function renderVerdict(prediction) {
   const verdict = element('p', 'verdict');
-  verdict.append('Label: ', element('strong', 'label', prediction.label), ` (${percent(prediction.score)})`);
+  if (prediction.value !== undefined) {
+    verdict.append('Value: ', element('strong', 'label', String(prediction.value)));
+  } else if (prediction.labels !== undefined) {
+    verdict.append('Labels: ', element('strong', 'label', prediction.labels.length > 0 ? prediction.labels.join(', ') : 'none at 50 % or more'),
+      ` (top: ${prediction.label}, ${percent(prediction.score)})`);
+  } else {
+    verdict.append('Label: ', element('strong', 'label', prediction.label), ` (${percent(prediction.score)})`);
+  }
   if (prediction.truncated) verdict.append(element('span', 'note', ' · cut to the model\'s length'));
-  row.append(verdict);
+  return verdict;
+}
+
+/**
+ * The tweet's words coloured by their weight: the words that carry the label in its colour, those that pull
+ * away from it in blue, as strong as their weight against the heaviest word's.
+ */
+function renderExplanation(explanation) {
+  const line = element('p', 'explanation');
+  line.append(element('span', 'explanation-title', 'Why: '));
+  const heaviest = Math.max(...explanation.map((word) => Math.abs(word.weight)), 1e-9);
+  explanation.forEach((word, i) => {
+    if (i > 0) line.append(' ');
+    const span = element('span', `word ${word.weight >= 0 ? 'for' : 'against'}`, word.text);
+    span.style.setProperty('--weight', (Math.abs(word.weight) / heaviest).toFixed(3));
+    span.title = `${word.weight >= 0 ? '+' : ''}${word.weight.toFixed(4)}`;
+    line.append(span);
+  });
+  return line;
+}
+
+/** One result: the tweet, its label, a bar per class, the words' weights if asked, and the request's timings. */
+function renderRow(text, prediction, timings) {
+  const row = element('li', `row label-${prediction.label ?? 'value'}`);
+  row.append(element('p', 'tweet', text));
+  row.append(renderVerdict(prediction));
 
   const bars = element('dl', 'bars');
-  for (const [label, score] of Object.entries(prediction.scores)) {
+  // A regression's outputs are no probabilities: no bars.
+  for (const [label, score] of prediction.value === undefined ? Object.entries(prediction.scores) : []) {
     const id = `bar-${rows.children.length}-${label}`;
     const term = element('dt', 'bar-label');
     const name = element('label', undefined, label);
@@ -145,6 +178,7 @@ function renderRow(text, prediction, timings) {
     bars.append(term, value);
   }
   row.append(bars);
+  if (prediction.explanation !== undefined) row.append(renderExplanation(prediction.explanation));
 
   row.append(element('p', 'timings',
     `queue ${timings.queue} ms · inference ${timings.inference} ms · total ${timings.total} ms · model ${timings.model} · cache ${timings.cache}`));
@@ -183,10 +217,10 @@ async function submit() {
   const counts = {};
   let done = 0;
   try {
-    await predictAll(texts, (chunk, predictions, timings) => {
+    await predictAll(texts, explainInput.checked, (chunk, predictions, timings) => {
       predictions.forEach((prediction, i) => {
         rows.append(renderRow(chunk[i], prediction, timings));
-        counts[prediction.label] = (counts[prediction.label] ?? 0) + 1;
+        for (const label of prediction.labels ?? (prediction.label === undefined ? [] : [prediction.label])) counts[label] = (counts[label] ?? 0) + 1;
       });
       done += predictions.length;
     });

@@ -2,6 +2,7 @@
 // document's components (PredictRequest, PredictResponse, Info, TokenizeRequest, ...). They check types and
 // shapes only: text contents, lengths and counts are checked once for every route by core/text-checks.ts, so
 // the limits (MAX_TEXT_CHARS, MAX_CLIENT_BATCH) and their 413s are the same everywhere.
+import { PROBLEM_TYPES } from '../../inference/model-head.js';
 import { timingHeaders } from '../schemas.js';
 
 export const teiErrorSchema = {
@@ -43,7 +44,7 @@ export const teiPredictRouteSchema = {
           { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: text }, description: 'A batch: a list of one-text lists (MAX_CLIENT_BATCH at most)' },
         ],
       },
-      raw_scores: { type: 'boolean', description: 'The logits instead of the softmax probabilities' },
+      raw_scores: { type: 'boolean', description: 'The logits instead of the head\'s scores (softmax probabilities; a sigmoid probability per label for a multi-label model; a regression\'s values, which are its logits)' },
       truncate: { type: 'boolean', nullable: true, description: 'Cut a text longer than the model reads instead of refusing it (413); default false' },
       truncation_direction: { type: 'string', enum: ['Left', 'Right', 'left', 'right'], description: 'Which end to cut; default Right' },
     },
@@ -89,6 +90,7 @@ export const teiInfoRouteSchema = {
               properties: {
                 id2label: { type: 'object', additionalProperties: { type: 'string' } },
                 label2id: { type: 'object', additionalProperties: { type: 'integer' } },
+                problem_type: { type: 'string', enum: [...PROBLEM_TYPES], description: 'What the scores mean (config.json problem_type; not in TEI): a softmax, a sigmoid per label (multi-label), or the raw values (regression)' },
               },
             },
           },
@@ -102,6 +104,7 @@ export const teiInfoRouteSchema = {
         tokenization_workers: { type: 'integer' },
         version: { type: 'string' },
         served_model_name: { type: 'string' },
+        text_preprocessing: { type: 'array', items: { type: 'string' }, description: 'Text normalization applied to every text before the model reads it, declared by the model (config.json text_preprocessing; not in TEI)' },
       },
     },
     503: teiErrorSchema,
@@ -163,7 +166,7 @@ export const teiDecodeRouteSchema = {
 
 export const hfTextClassificationRouteSchema = {
   summary: 'Hugging Face Inference API text-classification task: the endpointUrl of @huggingface/inference textClassification',
-  description: 'Takes `{inputs, parameters}` as the Hugging Face clients send it; answers one list of {label, score} per input, highest first. `function_to_apply` is softmax (default), sigmoid or none (logits); `top_k` keeps that many labels.',
+  description: 'Takes `{inputs, parameters}` as the Hugging Face clients send it; answers one list of {label, score} per input, highest first. `function_to_apply` is softmax, sigmoid or none (logits); its default is the model head\'s, as in transformers\' pipeline: softmax for single-label, sigmoid for multi-label, none for a regression. `top_k` keeps that many labels.',
   tags: ['hf'],
   body: {
     type: 'object',

@@ -2,12 +2,13 @@
 // (docs/specs/text-embeddings-inference/openapi.json): pure mappings between TEI's request and response
 // objects and the predictor's texts and results. No HTTP and no limits here: the routes (server/routes/tei.ts)
 // hand the texts to core/text-checks.ts and predictor.predict like every other way in.
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { PredictorLimits, TextResult, Truncation } from '../../core/predictor.js';
+import type { Dtype } from '../../inference/onnx-files.js';
 import type { TokenDetail } from '../../inference/protocol.js';
 
-const unsupported = (message: string) => new ServiceError('UNSUPPORTED_INPUT', message);
+const unsupported = (message: string) => new HttpError('UNSUPPORTED_INPUT', message);
 
 /** TEI's PredictInput: a text, a pair of texts, or a batch of one- or two-text lists. */
 export type TeiPredictInput = string | string[] | string[][];
@@ -61,9 +62,13 @@ export function teiTruncation(truncate: boolean | null | undefined, direction: s
   return direction?.toLowerCase() === 'left' ? 'left' : 'right';
 }
 
-/** Every label with its score (probability, or the raw logit with raw_scores), highest first, as TEI sorts them. */
+/**
+ * Every label with its score, highest first, as TEI sorts them: the head's scores (a softmax probability; a
+ * sigmoid probability per label for a multi-label model, where TEI would softmax them; a regression's raw
+ * value), or the raw logits with raw_scores.
+ */
 export function teiPredictions(labels: readonly string[], result: TextResult, rawScores: boolean): TeiPrediction[] {
-  return labelledScores(labels, rawScores ? result.logits : result.probabilities);
+  return labelledScores(labels, rawScores ? result.logits : result.scores);
 }
 
 /** Labels with their scores, highest first (ties keep the model's label order). */
@@ -79,7 +84,15 @@ export function teiPredictResponse(labels: readonly string[], results: readonly 
   return batch ? lists : lists[0]!;
 }
 
-/** TEI's Info object, with this service's true values. */
+/** TEI names its float dtypes float32 and float16; a quantized file keeps its transformers.js name (q8...). */
+function teiDtype(dtype: Dtype): string {
+  return dtype === 'fp32' ? 'float32' : dtype === 'fp16' ? 'float16' : dtype;
+}
+
+/**
+ * TEI's Info object, with this service's true values, and two of its own: the classifier's problem_type
+ * (what its scores mean) and the text_preprocessing steps applied before the model reads a text.
+ */
 export function teiInfo(model: ModelDescription, limits: PredictorLimits, version: string) {
   const id2label: Record<string, string> = {};
   const label2id: Record<string, number> = {};
@@ -87,8 +100,9 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
   return {
     model_id: model.name,
     model_sha: model.sha256,
-    model_dtype: model.precision === 'fp16' ? 'float16' : 'float32',
-    model_type: { classifier: { id2label, label2id } },
+    model_dtype: teiDtype(model.dtype),
+    model_type: { classifier: { id2label, label2id, problem_type: model.problemType } },
+    text_preprocessing: model.preprocessing,
     max_concurrent_requests: limits.maxQueue,
     max_input_length: model.maxTokens,
     max_batch_tokens: limits.maxBatchTokens,
@@ -96,7 +110,7 @@ export function teiInfo(model: ModelDescription, limits: PredictorLimits, versio
     max_client_batch_size: limits.maxClientBatch,
     // The TEI routes truncate only when a request says truncate: true.
     auto_truncate: false,
-    tokenization_workers: model.tokenizerThreads,
+    tokenization_workers: model.workers,
     version,
     served_model_name: model.name,
   };

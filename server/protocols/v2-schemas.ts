@@ -100,7 +100,7 @@ export function v2ModelReadyRouteSchema(versioned: boolean) {
 export function v2InferRouteSchema(versioned: boolean) {
   return {
     summary: `V2 inference${versioned ? ' on a version' : ''}: input "text" (BYTES [n] or [n, 1]) → label, probabilities, logits`,
-    description: 'Outputs: `label` BYTES [n], `probabilities` FP32 [n, labels] (softmax), `logits` FP32 [n, labels], columns in the order of the model\'s labels (model metadata `properties.labels`). `outputs` selects and orders them (default: all). `id` is echoed. Parameter `truncation`: right (default), left, or none (413 for a text longer than the model reads).',
+    description: 'Outputs: `label` BYTES [n], `probabilities` FP32 [n, labels] (softmax; a sigmoid per label for a multi-label model), `logits` FP32 [n, labels], columns in the order of the model\'s labels (model metadata `properties.labels`); a regression model has `value` FP32 [n, outputs] and `logits` instead (model metadata `properties.problem_type` says which). `outputs` selects and orders them (default: all). `id` is echoed. Parameter `truncation`: right (default), left, or none (413 for a text longer than the model reads).',
     tags: ['v2'],
     params: v2Params(versioned),
     body: {

@@ -1,20 +1,28 @@
 // The Open Inference Protocol, version 2 (KServe V2, spoken by Triton, MLServer, OpenVINO Model Server), REST
 // flavour (docs/specs/open-inference-protocol/): pure mappings between its tensors and the predictor's
-// texts and results. The model's signature:
+// texts and results. The model's signature, after its head (config.json problem_type):
 //   input  text           BYTES [n] or [n, 1]   the texts, one per row
-//   output label          BYTES [n]             the most likely label
-//   output probabilities  FP32  [n, labels]     softmax, in the order of the model's labels (config.json id2label)
+//   output label          BYTES [n]             the most likely label (classification heads)
+//   output probabilities  FP32  [n, labels]     softmax (single-label) or a sigmoid per label (multi-label), in
+//                                               the order of the model's labels (config.json id2label)
+//   output value          FP32  [n, outputs]    a regression head's values, in place of label and probabilities
 //   output logits         FP32  [n, labels]     the raw model output, same order
-import { ServiceError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { ModelDescription } from '../../core/model.js';
 import type { TextResult, Truncation } from '../../core/predictor.js';
 
-const invalidTensor = (message: string) => new ServiceError('INVALID_TENSOR', message);
-export const modelNotFound = (message: string) => new ServiceError('MODEL_NOT_FOUND', message);
+const invalidTensor = (message: string) => new HttpError('INVALID_TENSOR', message);
+export const modelNotFound = (message: string) => new HttpError('MODEL_NOT_FOUND', message);
 
 export const V2_INPUT = 'text';
-export const V2_OUTPUTS = ['label', 'probabilities', 'logits'] as const;
-export type V2OutputName = typeof V2_OUTPUTS[number];
+export type V2OutputName = 'label' | 'probabilities' | 'value' | 'logits';
+const CLASSIFIER_OUTPUTS: readonly V2OutputName[] = ['label', 'probabilities', 'logits'];
+const REGRESSION_OUTPUTS: readonly V2OutputName[] = ['value', 'logits'];
+
+/** The outputs of a model, by its head. */
+export function v2Outputs(model: Pick<ModelDescription, 'problemType'>): readonly V2OutputName[] {
+  return model.problemType === 'regression' ? REGRESSION_OUTPUTS : CLASSIFIER_OUTPUTS;
+}
 /**
  * A name that always reaches the served model, whatever its directory is called: clients and dashboards
  * configured with it keep working when an operator serves another model directory.
@@ -74,12 +82,13 @@ export function v2Texts(request: V2InferRequest): string[] {
   return texts;
 }
 
-/** The outputs a request asks for (all of them when it names none), in its order. */
-export function v2RequestedOutputs(request: V2InferRequest): V2OutputName[] {
-  if (request.outputs === undefined) return [...V2_OUTPUTS];
+/** The outputs a request asks for (all of the model's when it names none), in its order. */
+export function v2RequestedOutputs(request: V2InferRequest, model: Pick<ModelDescription, 'problemType'>): V2OutputName[] {
+  const known = v2Outputs(model);
+  if (request.outputs === undefined) return [...known];
   const names = request.outputs.map(({ name }) => name);
   for (const [i, name] of names.entries()) {
-    if (!(V2_OUTPUTS as readonly string[]).includes(name)) throw invalidTensor(`unknown output '${name}'; the model's outputs are ${V2_OUTPUTS.join(', ')}`);
+    if (!(known as readonly string[]).includes(name)) throw invalidTensor(`unknown output '${name}'; the model's outputs are ${known.join(', ')}`);
     if (names.indexOf(name) !== i) throw invalidTensor(`output '${name}' is requested twice`);
   }
   return names as V2OutputName[];
@@ -107,7 +116,7 @@ export function v2InferResponse(model: ModelDescription, results: readonly TextR
   };
   const tensor = (name: V2OutputName) => name === 'label'
     ? { name, datatype: 'BYTES', shape: [n], data: results.map((result) => model.labels[result.labelIndex]!) }
-    : { name, datatype: 'FP32', shape: [n, width], data: matrix(name === 'logits' ? (r) => r.logits : (r) => r.probabilities) };
+    : { name, datatype: 'FP32', shape: [n, width], data: matrix(name === 'logits' ? (r) => r.logits : (r) => r.scores) };
   return {
     model_name: model.name,
     model_version: model.version,
@@ -123,13 +132,13 @@ export function v2ModelMetadata(model: ModelDescription) {
     versions: [model.version],
     platform: V2_PLATFORM,
     inputs: [{ name: V2_INPUT, datatype: 'BYTES', shape: [-1] }],
-    outputs: [
-      { name: 'label', datatype: 'BYTES', shape: [-1] },
-      { name: 'probabilities', datatype: 'FP32', shape: [-1, width] },
-      { name: 'logits', datatype: 'FP32', shape: [-1, width] },
-    ],
-    // The protocol's free-form string properties: what a client needs to read the FP32 outputs' columns.
-    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256 },
+    outputs: v2Outputs(model).map((name) => (name === 'label' ? { name, datatype: 'BYTES', shape: [-1] } : { name, datatype: 'FP32', shape: [-1, width] })),
+    // The protocol's free-form string properties: what a client needs to read the FP32 outputs' columns, what
+    // they mean, and what is done to a text before the model reads it.
+    properties: {
+      labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256, dtype: model.dtype,
+      problem_type: model.problemType, text_preprocessing: JSON.stringify(model.preprocessing),
+    },
   };
 }
 

@@ -4,11 +4,10 @@
 // {error, error_type}: those clients read `error`. Thin: one predictor.predict call like /api/predict.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Predictor } from '../../core/predictor.js';
-import { checkTexts } from '../../core/text-checks.js';
 import { hfClassification, hfTexts, type HfTextClassificationRequest } from '../protocols/hf.js';
 import { hfTextClassificationRouteSchema } from '../protocols/tei-schemas.js';
 import type { RouteAccess } from './access.js';
-import { predictOptions, setPredictionHeaders } from './prediction-reply.js';
+import { predictForReply } from './prediction-reply.js';
 import { guarded } from './protocol-access.js';
 
 export const HF_TEXT_CLASSIFICATION_PATH = '/hf/text-classification';
@@ -22,12 +21,9 @@ export const hfRoutes: FastifyPluginAsync<HfRoutesOptions> = async (app, { predi
   app.post<{ Body: HfTextClassificationRequest }>(HF_TEXT_CLASSIFICATION_PATH, guarded(access, 'tei', hfTextClassificationRouteSchema), async (request, reply) => {
     const started = performance.now();
     const { inputs, parameters } = request.body;
-    const texts = hfTexts(inputs);
     const name = typeof inputs === 'string' ? () => 'inputs' : (i: number) => `inputs[${i}]`;
-    checkTexts(texts, predictor.limits, name, 'inputs');
     // Long texts are cut at their end, as on /api/predict (the Inference API has no truncation parameter).
-    const set = await predictor.predict(texts, predictOptions(reply, predictor.deadline(started), { name }));
-    setPredictionHeaders(reply, set, started);
-    return set.results.map((result) => hfClassification(set.model.labels, result, parameters));
+    const set = await predictForReply(predictor, reply, hfTexts(inputs), { name, listName: 'inputs' }, started);
+    return set.results.map((result) => hfClassification(set.model, result, parameters));
   });
 };

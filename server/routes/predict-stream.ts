@@ -17,7 +17,7 @@ import { readLines, type RawLine } from '../../bulk/ndjson-lines.js';
 import { DEFAULT_CHUNK, DEFAULT_WINDOW, scoreInOrder, type ScoreInput, type ScoreOutput } from '../../bulk/ordered-scorer.js';
 import { parseStreamLine, type LineId } from '../../bulk/stream-input.js';
 import { errorResponses, withAccess } from '../schemas.js';
-import { restPrediction } from './predict.js';
+import { restPrediction } from '../../core/rest-prediction.js';
 import { clientGone } from './prediction-reply.js';
 
 export interface PredictStreamRoutesOptions {
@@ -90,10 +90,11 @@ export const predictStreamRoutes: FastifyPluginAsync<PredictStreamRoutesOptions>
       // A client that keeps its side open (a proxy's pooled connection) gets a second to read the end.
       setTimeout(() => socket.destroy(), 1_000).unref();
     });
-    const inputs = linesAsInputs(readLines(body, bodyLimit), predictor.limits.maxTextChars, bodyLimit, stop);
+    const inputs = linesAsInputs(readLines(body, bodyLimit), bodyLimit, stop);
     const outputs = scoreInOrder(predictor, inputs, { window, chunk, signal: clientGone(reply), queueRoom: () => predictor.queueDepth < 2 * chunk });
     void reply.type(NDJSON).header('x-model-version', predictor.model.version);
-    return reply.send(Readable.from(render(outputs, stopAtFirstError), { objectMode: false }));
+    request.textsAnswered = 0;
+    return reply.send(Readable.from(render(outputs, stopAtFirstError, (texts) => { request.textsAnswered! += texts; }), { objectMode: false }));
   });
 };
 
@@ -115,7 +116,7 @@ class StopSwitch {
   }
 }
 
-async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: number, maxLineBytes: number, stop: StopSwitch): AsyncGenerator<ScoreInput<LineMeta>> {
+async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxLineBytes: number, stop: StopSwitch): AsyncGenerator<ScoreInput<LineMeta>> {
   const iterator = lines[Symbol.asyncIterator]();
   let line = 0;
   for (;;) {
@@ -128,10 +129,10 @@ async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: numbe
       return;
     }
     if (next.done) return;
-    const input = parseStreamLine(next.value, { maxTextChars }, maxLineBytes);
+    const input = parseStreamLine(next.value, maxLineBytes);
     line = input.line;
     const meta = { line: input.line, id: input.id };
-    yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text };
+    yield 'error' in input ? { meta, error: input.error } : { meta, text: input.text, explain: input.explain };
   }
 }
 
@@ -140,16 +141,20 @@ async function* linesAsInputs(lines: AsyncIterable<RawLine>, maxTextChars: numbe
  * error. A service that is shutting down ends every stream after the first SHUTTING_DOWN line: no later
  * line could be answered, and the drain must not wait for the rest of a long body.
  */
-async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtFirstError: boolean): AsyncGenerator<string> {
+async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtFirstError: boolean, answered: (texts: number) => void): AsyncGenerator<string> {
   for await (const run of outputs) {
     let text = '';
+    let predictions = 0;
     for (const out of run) {
       text += `${JSON.stringify(answerLine(out))}\n`;
+      if (out.result !== undefined) predictions++;
       if (out.error !== undefined && (stopAtFirstError || out.error.code === 'SHUTTING_DOWN')) {
+        answered(predictions);
         yield text;
         return;
       }
     }
+    answered(predictions);
     yield text;
   }
 }
@@ -157,7 +162,7 @@ async function* render(outputs: AsyncGenerator<ScoreOutput<LineMeta>[]>, stopAtF
 function answerLine(out: ScoreOutput<LineMeta>): Record<string, unknown> {
   const id = out.meta.id === undefined ? {} : { id: out.meta.id };
   if (out.error !== undefined) return { line: out.meta.line, ...id, error: out.error };
-  return { ...id, ...restPrediction(out.labels, out.result) };
+  return { ...id, ...restPrediction(out.model, out.result, out.explanation) };
 }
 
 function streamRouteSchema(bodyLimit: number, window: number) {
@@ -165,7 +170,7 @@ function streamRouteSchema(bodyLimit: number, window: number) {
     summary: 'Predict the sentiment of many texts, streamed: NDJSON in, NDJSON out, in input order',
     description: [
       'The body is NDJSON: one JSON object per line, `{"text": "..."}` or `{"id": ..., "text": "..."}` (the id, a string or',
-      'a number, is echoed back). The answer (`application/x-ndjson`) has one line per input line, in the same order, streamed as',
+      'a number, is echoed back; `"explain": true` adds the line\'s explanation, as on POST /api/predict). The answer (`application/x-ndjson`) has one line per input line, in the same order, streamed as',
       'predictions come: the prediction of POST /api/predict (with the id), or `{"line": N, "id": ..., "error": {"code", "message"}}`',
       `with the code /api/predict would answer for that line as its body. There is no limit on the body's size; each line is`,
       `at most ${bodyLimit} bytes (BODY_LIMIT). At most ${window} texts of one stream wait in the queue at once: the body is read as`,
@@ -183,7 +188,7 @@ function streamRouteSchema(bodyLimit: number, window: number) {
     },
     body: {
       content: {
-        [NDJSON]: { schema: { type: 'string', format: 'binary', description: 'NDJSON: one {"text": "...", "id"?: string | number} per line' } },
+        [NDJSON]: { schema: { type: 'string', format: 'binary', description: 'NDJSON: one {"text": "...", "id"?: string | number, "explain"?: boolean} per line' } },
       },
     },
     response: {

@@ -3,9 +3,8 @@
 // TEI's objects are mapped by server/protocols/tei.ts, texts checked by core/text-checks.ts, and the work is the
 // one predictor's (same queue, cache, limits and metrics as /api/predict). GET / belongs to the playground.
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { ServiceError, TooManyTextsError } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import type { Predictor } from '../../core/predictor.js';
-import { checkTexts } from '../../core/text-checks.js';
 import {
   teiDecode, teiDecodeSequences, teiInfo, teiPredictResponse, teiPredictTexts, teiTextField, teiTokens, teiTruncation, type TeiPredictRequest,
 } from '../protocols/tei.js';
@@ -13,7 +12,7 @@ import {
   teiDecodeRouteSchema, teiHealthRouteSchema, teiInfoRouteSchema, teiPredictRouteSchema, teiTokenizeRouteSchema,
 } from '../protocols/tei-schemas.js';
 import type { RouteAccess } from './access.js';
-import { predictOptions, setPredictionHeaders } from './prediction-reply.js';
+import { predictForReply } from './prediction-reply.js';
 import { guarded, open } from './protocol-access.js';
 
 export interface TeiRoutesOptions {
@@ -30,11 +29,8 @@ export const teiRoutes: FastifyPluginAsync<TeiRoutesOptions> = async (app, { pre
   const predict = async (body: TeiPredictRequest, reply: FastifyReply) => {
     const started = performance.now();
     const { texts, batch } = teiPredictTexts(body.inputs);
-    const name = teiTextField(batch);
-    checkTexts(texts, predictor.limits, name, 'inputs');
     const truncation = teiTruncation(body.truncate, body.truncation_direction);
-    const set = await predictor.predict(texts, predictOptions(reply, predictor.deadline(started), { truncation, name }));
-    setPredictionHeaders(reply, set, started);
+    const set = await predictForReply(predictor, reply, texts, { truncation, name: teiTextField(batch), listName: 'inputs' }, started);
     return teiPredictResponse(set.model.labels, set.results, batch, body.raw_scores === true);
   };
 
@@ -47,7 +43,7 @@ export const teiRoutes: FastifyPluginAsync<TeiRoutesOptions> = async (app, { pre
   app.get('/health', open('tei', teiHealthRouteSchema), async (_request, reply) => {
     const readiness = predictor.readiness();
     const reason = !readiness.ready ? readiness.reason ?? 'not ready' : app.isUnderPressure() ? 'under pressure' : undefined;
-    if (reason !== undefined) throw new ServiceError('NOT_READY', `unhealthy: ${reason}`);
+    if (reason !== undefined) throw new HttpError('NOT_READY', `unhealthy: ${reason}`);
     return reply.code(200).send();
   });
 
@@ -55,17 +51,15 @@ export const teiRoutes: FastifyPluginAsync<TeiRoutesOptions> = async (app, { pre
 
   app.post<{ Body: TokenizeBody }>('/tokenize', guarded(access, 'tei', teiTokenizeRouteSchema), async (request) => {
     const { inputs, add_special_tokens: addSpecialTokens = true, prompt_name: promptName } = request.body;
-    if (promptName !== undefined && promptName !== null) throw new ServiceError('UNSUPPORTED_INPUT', 'prompt_name: this model has no prompts; leave it out');
+    if (promptName !== undefined && promptName !== null) throw new HttpError('UNSUPPORTED_INPUT', 'prompt_name: this model has no prompts; leave it out');
     const texts = typeof inputs === 'string' ? [inputs] : inputs;
-    checkTexts(texts, predictor.limits, typeof inputs === 'string' ? () => 'inputs' : (i) => `inputs[${i}]`, 'inputs');
-    return teiTokens(await predictor.tokenize(texts, { addSpecialTokens }));
+    const name = typeof inputs === 'string' ? () => 'inputs' : (i: number) => `inputs[${i}]`;
+    return teiTokens(await predictor.tokenize(texts, { addSpecialTokens, name, listName: 'inputs' }));
   });
 
   app.post<{ Body: DecodeBody }>('/decode', guarded(access, 'tei', teiDecodeRouteSchema), async (request) => {
     const sequences = teiDecodeSequences(request.body.ids);
-    // As many sequences as texts in one call: the same MAX_CLIENT_BATCH.
-    if (sequences.length > predictor.limits.maxClientBatch) throw new TooManyTextsError('ids', sequences.length, predictor.limits.maxClientBatch);
     const skipSpecialTokens = request.body.skip_special_tokens ?? true;
-    return teiDecode(sequences, (ids) => predictor.decode(ids, { skipSpecialTokens }));
+    return teiDecode(sequences, (ids) => predictor.decode(ids, { skipSpecialTokens, listName: 'ids' }));
   });
 };

@@ -5,7 +5,6 @@
 // access (API keys, rate limit) as /api/predict.
 import type { FastifyPluginAsync } from 'fastify';
 import type { Predictor } from '../../core/predictor.js';
-import { checkTexts } from '../../core/text-checks.js';
 import {
   V2_INPUT, modelNotFound, v2InferResponse, v2Model, v2ModelMetadata, v2RequestedOutputs, v2ServerMetadata, v2Texts, v2Truncation, type V2InferRequest,
 } from '../protocols/v2.js';
@@ -13,7 +12,7 @@ import {
   v2InferRouteSchema, v2LiveRouteSchema, v2ModelMetadataRouteSchema, v2ModelReadyRouteSchema, v2ReadyRouteSchema, v2ServerMetadataRouteSchema,
 } from '../protocols/v2-schemas.js';
 import type { RouteAccess } from './access.js';
-import { predictOptions, setPredictionHeaders } from './prediction-reply.js';
+import { predictForReply } from './prediction-reply.js';
 import { guarded, open } from './protocol-access.js';
 
 export interface V2RoutesOptions {
@@ -59,17 +58,15 @@ export const v2Routes: FastifyPluginAsync<V2RoutesOptions> = async (app, { predi
     app.post<{ Params: ModelParams; Body: V2InferRequest }>(`${prefix}/infer`, guarded(access, 'v2', v2InferRouteSchema(versioned)), async (request, reply) => {
       const started = performance.now();
       const { name, version: wanted } = request.params;
-      v2Model(predictor.model, name, wanted);
+      const served = v2Model(predictor.model, name, wanted);
       const texts = v2Texts(request.body);
-      const outputs = v2RequestedOutputs(request.body);
+      const outputs = v2RequestedOutputs(request.body, served);
       const truncation = v2Truncation(request.body.parameters);
       const where = (i: number) => `inputs[0].data[${i}]`;
-      checkTexts(texts, predictor.limits, where, `input '${V2_INPUT}'`);
-      const set = await predictor.predict(texts, predictOptions(reply, predictor.deadline(started), { truncation, name: where }));
+      const set = await predictForReply(predictor, reply, texts, { truncation, name: where, listName: `input '${V2_INPUT}'` }, started);
       // A model swapped in while these texts waited answered them: a client that asked for the old version
       // by name must not get another version's answer under it.
       if (wanted !== undefined && set.model.version !== wanted) throw modelNotFound(`version '${wanted}' of model '${name}' was replaced by '${set.model.version}' during this request`);
-      setPredictionHeaders(reply, set, started);
       return v2InferResponse(set.model, set.results, outputs, request.body.id);
     });
   }

@@ -8,7 +8,7 @@ export function benchRun(connections: number, textsPerSecond: number, p99: numbe
     connections, durationS: 10, warmupS: 1, requests: textsPerSecond * 10, requestsPerSecond: textsPerSecond, okPerSecond: textsPerSecond, textsPerSecond,
     latency: { mean: p99 / 3, p50: p99 / 4, p90: p99 / 2, p99, max: p99 * 2 },
     errors: 0, timeouts: 0, non2xx: 0, statusCodes: { 200: textsPerSecond * 10 }, invalid: 0, problems: [],
-    server: { meanBatchSize: 8, meanQueueWaitMs: 2, meanInferenceMs: 4, meanTextsPerTokenizeTask: 3, meanTokenizeMs: 0.2, paddingRatio: 1.3, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
+    server: { meanBatchSize: 8, meanQueueWaitMs: 2, meanInferenceMs: 4, meanTextsPerTokenizeTask: 3, meanTextsPerRun: 4, meanTokenizeMs: 0.2, paddingRatio: 1.3, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
     cpu: { seconds: 10, cores: { load: 0.5, replicas: 1.2, nginx: 0.3, other: 0 }, machineBusy: 1 },
   };
 }

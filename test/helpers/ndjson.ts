@@ -13,6 +13,13 @@ export interface StreamAnswer {
   destroy(): void;
 }
 
+/** Every line of an answer, once it has ended. */
+export async function collect(lines: AsyncGenerator<any>): Promise<any[]> {
+  const out: any[] = [];
+  for await (const line of lines) out.push(line);
+  return out;
+}
+
 export async function postStream(url: string, body: AsyncIterable<string> | Iterable<string> | string, options: { query?: string; headers?: Record<string, string> } = {}): Promise<StreamAnswer> {
   const controller = new AbortController();
   const response = await request(`${url}/api/predict/stream${options.query ?? ''}`, {

@@ -3,7 +3,7 @@
 // Runtime's kernels (last-bit differences around 1e-7), never which row a result belongs to. Texts in the
 // tests differ in their scores by far more than the tolerance, so a mix-up cannot pass.
 import type { Test } from 'tap';
-import type { RestPrediction as Prediction } from '../../server/routes/predict.js';
+import type { RestPrediction as Prediction } from '../../core/rest-prediction.js';
 
 export const SCORE_TOLERANCE = 1e-5;
 
@@ -12,7 +12,7 @@ export function samePrediction(a: Prediction, b: Prediction): boolean {
   if (a.label !== b.label || a.truncated !== b.truncated) return false;
   const labels = Object.keys(a.scores);
   if (labels.join() !== Object.keys(b.scores).join()) return false;
-  return Math.abs(a.score - b.score) <= SCORE_TOLERANCE
+  return Math.abs((a.score ?? a.value ?? 0) - (b.score ?? b.value ?? 0)) <= SCORE_TOLERANCE
     && labels.every((label) => Math.abs(a.scores[label]! - b.scores[label]!) <= SCORE_TOLERANCE);
 }
 

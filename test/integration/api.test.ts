@@ -8,7 +8,8 @@ t.teardown(() => server.close());
 const { url } = server;
 
 function isErrorBody(t: Test, body: any, statusCode: number, code: string) {
-  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], 'error body shape');
+  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'requestId', 'statusCode'], 'error body shape');
+  t.type(body.requestId, 'string');
   t.equal(body.statusCode, statusCode);
   t.equal(body.code, code);
   t.type(body.error, 'string');
@@ -40,6 +41,7 @@ t.test('GET /api/model describes the model', async (t) => {
   t.equal(res.body.version, res.body.sha256.slice(0, 12));
   t.ok(Date.parse(res.body.loadedAt) <= Date.now());
   t.equal(res.body.file, 'model.onnx');
+  t.equal(res.body.dtype, 'fp32');
 });
 
 t.test('POST /api/predict returns label, score, every label\'s softmax score, truncation and timings', async (t) => {
@@ -133,7 +135,7 @@ t.test('MAX_TEXT_CHARS counts characters, not UTF-16 units: 100 emoji are accept
   t.equal(res.status, 200);
 });
 
-t.test('a wrong content type gets 415, an unknown route 404, a wrong method 404, all in JSON', async (t) => {
+t.test('a wrong content type gets 415, an unknown route 404, a wrong method 405, all in JSON', async (t) => {
   const text = await fetch(`${url}/api/predict`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
   t.equal(text.status, 415);
   isErrorBody(t, await text.json(), 415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE');
@@ -142,8 +144,9 @@ t.test('a wrong content type gets 415, an unknown route 404, a wrong method 404,
   isErrorBody(t, missing.body, 404, 'NOT_FOUND');
   t.equal(missing.body.message, 'Route GET /api/nothing not found');
   const method = await getJson(`${url}/api/predict`);
-  t.equal(method.status, 404);
-  isErrorBody(t, method.body, 404, 'NOT_FOUND');
+  t.equal(method.status, 405);
+  t.equal(method.headers.get('allow'), 'POST', 'Allow names the method the path takes');
+  isErrorBody(t, method.body, 405, 'METHOD_NOT_ALLOWED');
 });
 
 t.test('GET /metrics exposes the service metrics in Prometheus text', async (t) => {
@@ -155,12 +158,12 @@ t.test('GET /metrics exposes the service metrics in Prometheus text', async (t) 
   for (const name of [
     'http_request_duration_seconds_bucket', 'sentiment_queue_depth', 'sentiment_batch_size_bucket', 'sentiment_batch_padded_tokens_bucket',
     'sentiment_queue_wait_seconds_bucket', 'sentiment_tokenization_seconds_bucket', 'sentiment_inference_seconds_bucket',
-    'sentiment_rejections_total', 'sentiment_predictions_total', 'sentiment_model_info', 'process_resident_memory_bytes',
+    'sentiment_rejections_total', 'sentiment_predicted_label_total', 'sentiment_prediction_confidence_bucket', 'sentiment_truncated_texts_total', 'sentiment_model_info', 'process_resident_memory_bytes',
     'nodejs_eventloop_lag_seconds', 'sentiment_tokens_total',
   ]) t.match(text, new RegExp(`^${name}`, 'm'), name);
   t.match(text, /http_request_duration_seconds_count\{[^}]*route="\/api\/predict"[^}]*status_code="200"[^}]*\} [1-9]/);
   t.match(text, /sentiment_model_info\{name="bert-tiny-fixture",sha256="[0-9a-f]{64}",device="cpu",provider="cpu"\} 1/);
-  t.match(text, /sentiment_predictions_total\{label="(negative|neutral|positive)"\} [1-9]/);
+  t.match(text, /sentiment_predicted_label_total\{label="(negative|neutral|positive)",model_version="[0-9a-f]{12}"\} [1-9]/);
 });
 
 t.test('GET /docs serves the OpenAPI document generated from the route schemas', async (t) => {
@@ -170,7 +173,9 @@ t.test('GET /docs serves the OpenAPI document generated from the route schemas',
   t.equal(doc.status, 200);
   t.equal(doc.body.openapi, '3.0.3');
   // The service's own routes; the protocol routes' entries are checked in test/integration/tei.test.ts.
-  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths).filter((path) => path.startsWith('/api/')).sort(), ['/api/admin/reload', '/api/admin/shadow', '/api/health', '/api/model', '/api/predict', '/api/predict/batch', '/api/predict/stream', '/api/ready']);
+  t.same(Object.keys(doc.body.paths['/api/admin/shadow']).sort(), ['delete', 'get', 'post'], 'the shadow candidate\'s admin routes');
+  t.same(doc.body.paths['/api/admin/shadow'].post.requestBody.content['application/json'].schema.required, ['model_path']);
   const predict = doc.body.paths['/api/predict'].post;
   t.equal(predict.requestBody.content['application/json'].schema.properties.text.maxLength, 100);
   t.ok(predict.responses['200'].headers['x-model-version'], 'timing headers documented');

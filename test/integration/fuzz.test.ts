@@ -1,7 +1,8 @@
 // Property-based fuzzing with fast-check: generated malformed and hostile requests (bodies, headers,
 // methods, encodings, sizes, raw broken HTTP) never get a 5xx, never kill the process, and every error
-// body has its route's protocol shape: { statusCode, code, error, message } for the service's routes,
-// TEI's { error, error_type } for the TEI and HF task routes, V2's { error } under /v2/.
+// body has its route's protocol shape: { statusCode, code, error, message, requestId } for the service's
+// routes, TEI's { error, error_type } for the TEI and HF task routes, V2's { error } under /v2/; a wrong
+// method on a known path is a 405 with Allow in its path's shape; every answer carries x-request-id.
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
@@ -98,24 +99,31 @@ function headerValuesAreValid(value: string | undefined): boolean {
   return value === undefined || /^[\t\x20-\x7e]*$/.test(value);
 }
 
-/** The error shape a route answers in: its protocol's (the route option errorFormat), else the service's. */
+/**
+ * The error shape a route answers in: its protocol's (the route option errorFormat), else the service's. A
+ * wrong method on a protocol's path (405) answers in that path's protocol.
+ */
 const TEI_ROUTES = new Set(['POST /predict', 'POST /', 'GET /health', 'GET /info', 'POST /tokenize', 'POST /decode', 'POST /hf/text-classification']);
-function errorShape(method: string, path: string): 'service' | 'tei' | 'v2' {
+const TEI_PATHS = new Set([...TEI_ROUTES].map((route) => route.split(' ')[1]!));
+function errorShape(method: string, path: string, status: number): 'service' | 'tei' | 'v2' {
   const route = path.split('?')[0]!;
   // Under /v2 every answer is V2's, matched route or not (server/error-renderers.ts formatForPath).
   if (route === '/v2' || route.startsWith('/v2/')) return 'v2';
+  if (status === 405) return TEI_PATHS.has(route) ? 'tei' : 'service';
   return TEI_ROUTES.has(`${method} ${route}`) ? 'tei' : 'service';
 }
 
-function errorBodyProblem(method: string, path: string, status: number, parsed: Record<string, unknown>): string | undefined {
+function errorBodyProblem(method: string, path: string, status: number, parsed: Record<string, unknown>, requestId: unknown): string | undefined {
   const keys = Object.keys(parsed).sort().join(',');
-  const shape = errorShape(method, path);
+  const shape = errorShape(method, path, status);
   if (shape === 'tei') {
     if (keys !== 'error,error_type' || !['Unhealthy', 'Backend', 'Overloaded', 'Validation', 'Tokenizer', 'Empty'].includes(String(parsed.error_type))) return 'not a TEI ErrorResponse';
   } else if (shape === 'v2') {
     if (keys !== 'error' || typeof parsed.error !== 'string') return 'not a V2 error object';
-  } else if (keys !== 'code,error,message,statusCode' || parsed.statusCode !== status) {
+  } else if (keys !== 'code,error,message,requestId,statusCode' || parsed.statusCode !== status) {
     return 'not the service\'s error body';
+  } else if (parsed.requestId !== requestId) {
+    return `requestId ${String(parsed.requestId)} is not the x-request-id header's ${String(requestId)}`;
   }
   const message = String(shape === 'service' ? parsed.message : parsed.error);
   if (/\/work\/|node_modules|\n\s+at /.test(message)) return `internal detail leaked: ${message}`;
@@ -126,6 +134,7 @@ const RUNS = 2400;
 let sent = 0;
 let errorBodies = 0;
 const protocolErrors = { tei: 0, v2: 0 };
+const methodNotAllowed = { service: 0, tei: 0, v2: 0 };
 
 t.test('2,400 generated hostile requests: no 5xx, and every error in its route\'s protocol shape', async (t) => {
   await fc.assert(fc.asyncProperty(hostileRequest, async (req) => {
@@ -140,18 +149,23 @@ t.test('2,400 generated hostile requests: no 5xx, and every error in its route\'
     const text = await response.body.text();
     sent++;
     if (response.statusCode >= 500) throw new Error(`${response.statusCode} for ${req.method} ${req.path}: ${text.slice(0, 200)}`);
+    if (typeof response.headers['x-request-id'] !== 'string') throw new Error(`no x-request-id for ${req.method} ${req.path}`);
+    if (response.statusCode === 405 && !/^[A-Z]+(, [A-Z]+)*$/.test(String(response.headers.allow))) throw new Error(`405 without Allow for ${req.method} ${req.path}`);
     if (response.statusCode >= 400 && req.method !== 'HEAD') {
       const parsed = JSON.parse(text) as Record<string, unknown>;
-      const problem = errorBodyProblem(req.method, req.path, response.statusCode, parsed);
+      const problem = errorBodyProblem(req.method, req.path, response.statusCode, parsed, response.headers['x-request-id']);
       if (problem !== undefined) throw new Error(`${problem} for ${req.method} ${req.path} (${response.statusCode}): ${text.slice(0, 200)}`);
       errorBodies++;
-      const shape = errorShape(req.method, req.path);
+      const shape = errorShape(req.method, req.path, response.statusCode);
       if (shape !== 'service') protocolErrors[shape]++;
+      if (response.statusCode === 405) methodNotAllowed[shape]++;
     }
   }), { numRuns: RUNS, seed: 20261126 });
   t.equal(sent, RUNS);
   t.ok(errorBodies > RUNS / 2, `${errorBodies} error answers checked`);
   t.ok(protocolErrors.tei > 400 && protocolErrors.v2 > 400, `${protocolErrors.tei} TEI and ${protocolErrors.v2} V2 error bodies among them`);
+  t.ok(methodNotAllowed.service > 50 && methodNotAllowed.tei > 50 && methodNotAllowed.v2 > 50,
+    `405s with Allow in each shape: ${methodNotAllowed.service} service, ${methodNotAllowed.tei} TEI, ${methodNotAllowed.v2} V2`);
 });
 
 /** Sends bytes on a raw socket and returns what the server answered before closing. */

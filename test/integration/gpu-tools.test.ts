@@ -89,7 +89,7 @@ t.test('readTexts reads JSONL texts or plain lines, up to a limit', async (t) =>
   t.same(readTexts(join(dir, 'b.txt')), ['first line', 'second line']);
 });
 
-t.test('ort-loop batches: fixed rows are exact, tweet batches are padded to a multiple of 8 with a mask', async (t) => {
+t.test('ort-loop batches: fixed rows are exact, tweet batches are laid out as the service lays them out (padded to a multiple of 8 with a mask)', async (t) => {
   const fixed = fixedBatch(3, 10, 1000, 101, 102, true);
   t.same(fixed.feeds.input_ids!.dims, [3, 10]);
   const ids = fixed.feeds.input_ids!.data as BigInt64Array;
@@ -99,7 +99,8 @@ t.test('ort-loop batches: fixed rows are exact, tweet batches are padded to a mu
   t.ok((fixed.feeds.attention_mask!.data as BigInt64Array).every((m) => m === 1n));
   t.ok(fixed.feeds.token_type_ids, 'token_type_ids when the model takes them');
 
-  const batches = tweetBatches([[0, 5, 2], [0, 5, 6, 7, 8, 9, 10, 11, 12, 2], [0, 2], [0, 9, 2]], 3, 1, false);
+  const tweets = [[0, 5, 2], [0, 5, 6, 7, 8, 9, 10, 11, 12, 2], [0, 2], [0, 9, 2]];
+  const batches = tweetBatches(tweets, 3, 1, false, 128);
   t.equal(batches.length, 1, 'only whole batches (the last partial one is dropped once a whole one exists)');
   const [batch] = batches;
   t.equal(batch!.rows, 3);
@@ -109,6 +110,8 @@ t.test('ort-loop batches: fixed rows are exact, tweet batches are padded to a mu
   t.equal(mask.reduce((a, b) => a + b, 0n), 15n);
   t.equal((batch!.feeds.input_ids!.data as BigInt64Array)[3], 1n, 'padding uses the pad id');
   t.notOk(batch!.feeds.token_type_ids);
+  const runs = tweetBatches(tweets, 3, 1, false, 128, 2);
+  t.same(runs.map((run) => [run.rows, run.length]), [[2, 8], [1, 16]], 'cut into runs as a worker cuts its batch: sorted by length, at most runRows texts');
 });
 
 t.test('ort-loop: one session measures fixed-length and tweet batches', async (t) => {
@@ -161,7 +164,7 @@ function serviceResult(label: string, file: string, levels: Array<[number, numbe
       connections, durationS: 10, requests: okPerSecond * 10, requestsPerSecond: okPerSecond, okPerSecond, textsPerSecond: okPerSecond,
       latency: { mean: 5, p50: 4, p90: 8, p99: 20, max: 40 }, errors: 0, timeouts: 0, non2xx: 0, statusCodes: { 200: okPerSecond * 10 },
       invalid: 0, problems: [],
-      server: { meanBatchSize: connections === 1 ? 1 : 100, meanQueueWaitMs: 2, meanInferenceMs: 30, meanTextsPerTokenizeTask: 4, meanTokenizeMs: 0.5, paddingRatio: 1.5, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
+      server: { meanBatchSize: connections === 1 ? 1 : 100, meanQueueWaitMs: 2, meanInferenceMs: 30, meanTextsPerTokenizeTask: 4, meanTextsPerRun: 8, meanTokenizeMs: 0.5, paddingRatio: 1.5, batches: 100, rejections: 0, aborted: 0, cacheHitRatio: null },
     })),
   };
 }

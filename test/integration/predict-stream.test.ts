@@ -4,7 +4,7 @@
 import t from 'tap';
 import { metricSum } from '../helpers/deploy-checks.js';
 import { validationTexts } from '../helpers/data.js';
-import { generatedLines, pingPongIds, postStream } from '../helpers/ndjson.js';
+import { collect, generatedLines, pingPongIds, postStream } from '../helpers/ndjson.js';
 import { samePrediction } from '../helpers/predictions.js';
 import { startTestService } from '../helpers/service.js';
 
@@ -13,12 +13,6 @@ const server = await startTestService({ BODY_LIMIT: String(BODY_LIMIT) });
 t.teardown(() => server.close());
 const { url } = server;
 const texts = validationTexts();
-
-async function collect(lines: AsyncGenerator<any>): Promise<any[]> {
-  const out: any[] = [];
-  for await (const line of lines) out.push(line);
-  return out;
-}
 
 t.test('the 2,000 validation tweets: one answer per line, in order, ids echoed, equal to /api/predict', async (t) => {
   const body = texts.map((text, i) => `${JSON.stringify({ id: `v${i}`, text })}\n`).join('');
@@ -117,14 +111,14 @@ t.test('API keys and the rate limit: one stream is one request; its texts are co
   const refused = await postStream(guarded.url, '{"text":"x"}\n');
   t.equal(refused.status, 401, 'no key: 401');
   await collect(refused.lines).catch(() => undefined);
-  const before = metricSum(await (await fetch(`${guarded.url}/metrics`)).text(), 'sentiment_predictions_total');
+  const before = metricSum(await (await fetch(`${guarded.url}/metrics`)).text(), 'sentiment_predicted_label_total');
   for (let i = 0; i < 2; i++) {
     const ok = await postStream(guarded.url, generatedLines(300), { headers: { authorization: 'Bearer k1' } });
     t.equal(ok.status, 200, `stream ${i + 1} of 300 lines is one request`);
     t.equal((await collect(ok.lines)).length, 300);
   }
-  const after = metricSum(await (await fetch(`${guarded.url}/metrics`)).text(), 'sentiment_predictions_total');
-  t.equal(after - before, 600, 'sentiment_predictions_total counts every text of the streams');
+  const after = metricSum(await (await fetch(`${guarded.url}/metrics`)).text(), 'sentiment_predicted_label_total');
+  t.equal(after - before, 600, 'sentiment_predicted_label_total counts every text of the streams');
   const limited = await postStream(guarded.url, '{"text":"x"}\n', { headers: { 'x-api-key': 'k1' } });
   t.equal(limited.status, 429, 'the third request in the window is rate limited');
   await collect(limited.lines).catch(() => undefined);

@@ -22,9 +22,10 @@ function differs(expected: unknown, actual: unknown, at = '$'): string | undefin
   return expected === actual ? undefined : `${at}: ${JSON.stringify(expected)} vs ${JSON.stringify(actual)}`;
 }
 
-t.test('the README parses into its three examples', async (t) => {
+t.test('the README parses into its four examples', async (t) => {
   const examples = parseExamples(readme);
-  t.same(examples.map((e) => [e.path, e.withHeaders]), [['/api/predict', false], ['/api/predict/batch', false], ['/api/predict', true]]);
+  t.same(examples.map((e) => [e.path, e.withHeaders]), [['/api/predict', false], ['/api/predict/batch', false], ['/api/predict', false], ['/api/predict', true]]);
+  t.same(JSON.parse(examples[2]!.body), { text: 'worst customer service ever', explain: true }, 'an explained text');
   t.same(JSON.parse(examples[1]!.body), { texts: ['what a great game tonight', 'the meeting moved to 3pm'] }, 'a continued command line is read whole');
 });
 

@@ -15,7 +15,7 @@ const CHUNK = 64;
 
 // MAX_TOKENS 48 (below the model's 512) so that some tweets are cut: /tokenize never truncates, predictions do.
 const MAX_TOKENS = 48;
-const server = await startTestService({ MODEL_PATH: `${FIXTURES}roberta-tiny`, MAX_CLIENT_BATCH: String(CHUNK), TOKENIZER_THREADS: '1', MAX_TOKENS: String(MAX_TOKENS) });
+const server = await startTestService({ MODEL_PATH: `${FIXTURES}roberta-tiny`, MAX_CLIENT_BATCH: String(CHUNK), MAX_TOKENS: String(MAX_TOKENS) });
 t.teardown(() => server.close());
 
 t.test('the fixture tokenizer is the real twitter-roberta one', async (t) => {

@@ -17,22 +17,29 @@ const lookup = (present: string[]) => (path: string) => present.includes(path);
 t.test('a program is found in PATH or in the sbin directories a non-root PATH lacks', async (t) => {
   const dirs = searchDirs('/opt/bin:/usr/bin');
   t.same(dirs, ['/opt/bin', '/usr/bin', '/usr/sbin', '/usr/local/sbin', '/sbin']);
-  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium'];
-  t.same(missingTools(TOOLS, dirs, lookup(present)), [], 'nothing missing');
-  t.same(missingTools(TOOLS, dirs, lookup(present.filter((p) => !p.endsWith('/redis-server') && !p.endsWith('/chromium')))).map((x) => x.command),
+  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium', '/usr/bin/python3'];
+  const importsAll = () => true;
+  t.same(missingTools(TOOLS, dirs, lookup(present), importsAll), [], 'nothing missing');
+  t.same(missingTools(TOOLS, dirs, lookup(present.filter((p) => !p.endsWith('/redis-server') && !p.endsWith('/chromium'))), importsAll).map((x) => x.command),
     ['redis-server', 'chromium']);
+  const asked: [string, string[]][] = [];
+  const withoutOnnx = missingTools(TOOLS, dirs, lookup(present), (python, modules) => { asked.push([python, modules]); return false; });
+  t.same(withoutOnnx.map((x) => x.command), ['python3'], 'a python3 that does not import numpy and onnx is missing');
+  t.same(asked, [['/usr/bin/python3', ['numpy', 'onnx']]], 'the python3 found is asked to import them');
+  const pyenvFirst = missingTools(TOOLS, dirs, lookup([...present, '/opt/bin/python3']), (python) => python === '/usr/bin/python3');
+  t.same(pyenvFirst, [], 'another python3 ahead in PATH without them: Debian\'s, which has them, is found');
   t.same(plan([], { platform: 'linux', isRoot: true, hasApt: true }), { action: 'none' }, 'nothing to do: the suite starts');
 });
 
 t.test('Debian as root: apt-get update, then one install of the missing packages, then stop what Debian started', async (t) => {
   const missing = missingTools(TOOLS, searchDirs('/usr/bin'), lookup(['/usr/bin/openssl', '/usr/bin/docker-compose', '/usr/bin/curl']));
-  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'chromium']);
+  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'chromium', 'python3']);
   t.same(plan(missing, { platform: 'linux', isRoot: true, hasApt: true }), {
     action: 'install',
     commands: [
       ['apt-get', 'update', '-qq'],
       // promtool comes with prometheus: one package, named once.
-      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium', 'fonts-dejavu-core'],
+      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium', 'fonts-dejavu-core', 'python3-onnx', 'python3-numpy'],
     ],
     services: ['nginx', 'prometheus', 'redis-server'],
   });

@@ -52,7 +52,10 @@ t.test('model metadata and readiness, by name, alias and version; unknown ones a
     name: model.name, versions: [model.version], platform: 'onnx_onnxv1',
     inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }],
     outputs: [{ name: 'label', datatype: 'BYTES', shape: [-1] }, { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] }, { name: 'logits', datatype: 'FP32', shape: [-1, 3] }],
-    properties: { labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256 },
+    properties: {
+      labels: JSON.stringify(model.labels), max_tokens: String(model.maxTokens), sha256: model.sha256, dtype: 'fp32',
+      problem_type: 'single_label_classification', text_preprocessing: '[]',
+    },
   };
   for (const prefix of [`/v2/models/${model.name}`, '/v2/models/sentiment', `/v2/models/${model.name}/versions/${model.version}`]) {
     const meta = await callChecked(t, `${url}${prefix}`, 'GET', ROUTES.model);

@@ -58,8 +58,9 @@ t.test('2,000 connections for 30 s: alive, only 200/429/503, RSS under 1 GiB, re
 t.test('soak: 200,000 requests of 1 to 5,000 characters; RSS floor over the last 50,000 within 15 % of the floor over 20,000-70,000', async (t) => {
   const server = await startServerProcess({
     MODEL_PATH: new URL('../fixtures/bert-tiny', import.meta.url).pathname,
-    // The fixture model is cheap; tokenizing texts of thousands of characters is most of the work here.
-    WORKERS: '1', INTRA_OP_THREADS: '1', TOKENIZER_THREADS: '2', LOG_LEVEL: 'error',
+    // The fixture model is cheap; tokenizing texts of thousands of characters is most of the work here, in
+    // the workers that run the batches: two of them.
+    WORKERS: '2', INTRA_OP_THREADS: '1', LOG_LEVEL: 'error',
   });
   t.teardown(() => { server.child.kill('SIGKILL'); });
   // Lengths from 1 to 5,000 characters, log-uniform (as many texts of 1-10 characters as of 500-5,000):

@@ -13,6 +13,8 @@ import { lastJsonObject, modelLabels, startSystem, type RunningSystem, type Sizi
 import { CallSource, loadTweets, parseMix, protocolCall } from '../../bench/tweets.js';
 import { listResponseProblem, predictionProblem, responseProblem, v2ResponseProblem } from '../../bench/validate.js';
 import { benchResults, benchRun } from '../helpers/bench-fixtures.js';
+import { startTestService } from '../helpers/service.js';
+import { main } from '../../bench/cli.js';
 
 const LABELS = ['negative', 'neutral', 'positive'];
 const good = { label: 'positive', score: 0.7, scores: { negative: 0.1, neutral: 0.2, positive: 0.7 }, truncated: false };
@@ -143,9 +145,22 @@ t.test('the target against the transformers.js peer: 2× and ½ p99 on a small m
   t.notOk(computeChecks(benchResults({ service: benchRun(500, 100, 10) }), 500).some((c) => /transformers\.js/.test(c.name)), 'no check when the peer did not run');
 });
 
+t.test('--accept-encoding: every call sends it, so that a compressing service compresses; single texts only', async (t) => {
+  const service = await startTestService();
+  t.teardown(() => service.close());
+  const texts = loadTweets();
+  const load = { url: service.url, connections: 4, durationS: 1, texts, labels: modelLabels(FIXTURE_MODEL), progress: false, acceptEncoding: 'gzip, br' };
+  const single = await runLoad({ ...load, mix: parseMix('0') });
+  // Every 2xx body checks: under the threshold, a single prediction comes back plain.
+  t.ok(single.okPerSecond > 0 && single.invalid === 0, `single texts: ${single.requests} answers, none unreadable (under the threshold, sent plain)`);
+  const batches = await runLoad({ ...load, mix: parseMix('1:32') });
+  t.equal(batches.invalid, batches.requests, 'batches of 32 come back compressed, which autocannon cannot read: the header was sent');
+  await t.rejects(main(['compare', '--model', FIXTURE_MODEL, '--accept-encoding', 'gzip', '--mix', '0.1']), /single texts only/, 'the harness refuses it with batch calls');
+});
+
 t.test('500 connections for 10 s through NGINX to 2 replicas, 30% of the calls as TEI, V2 and HF task calls: no errors, no non-2xx, every body valid', async (t) => {
   const sizing: Sizing = {
-    cores: 2, replicas: 2, workers: 1, intraOpThreads: 1, tokenizerThreads: 1, serviceEnv: {}, seedWorkers: 2, seedThreads: 4, torchThreads: 1,
+    cores: 2, replicas: 2, workers: 1, intraOpThreads: 1, serviceEnv: {}, seedWorkers: 2, seedThreads: 4, torchThreads: 1,
   };
   let system: RunningSystem | undefined;
   t.teardown(() => system?.stop());

@@ -10,6 +10,7 @@ import { startLocalNginx } from '../../deploy/local-stack.js';
 import { NGINX_CONF } from '../../deploy/render-local.mjs';
 import { PLAYGROUND_CSP } from '../../server/routes/playground.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
+import { makeHeadModel } from '../helpers/head-models.js';
 import { FIXTURES, postJson, startTestService, type TestService } from '../helpers/service.js';
 
 const SHIPPED_MODEL = new URL('../../models/twitter-sentiment', import.meta.url).pathname;
@@ -89,7 +90,10 @@ t.test('the shipped model in the page: right labels, the API\'s scores, timings,
   await page.keyboard.press('Tab');
   t.equal(await focused(page), 'key', 'then the API key');
   await page.keyboard.press('Tab');
+  t.equal(await focused(page), 'explain', 'then the explain box');
+  await page.keyboard.press('Tab');
   t.equal(await focused(page), 'submit', 'then the button');
+  await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('Control+Enter');
@@ -101,6 +105,47 @@ t.test('the shipped model in the page: right labels, the API\'s scores, timings,
   t.same(requests.filter((url) => !url.startsWith(`${server.url}/`)), [], 'no request leaves the origin');
   t.same(problems, [], 'no console error');
   await page.close();
+});
+
+t.test('explain: each word coloured by its weight, as the API weighs it; other heads read as theirs', async (t) => {
+  const server = await startTestService({ MODEL_PATH: SHIPPED_MODEL });
+  t.teardown(() => server.close());
+  const { page, problems } = await openPage(browser, `${server.url}/`);
+  const text = 'worst customer service ever, but the staff were lovely';
+  await page.getByLabel('Explain: weigh each word').check();
+  await send(page, text);
+  const api = (await postJson(`${server.url}/api/predict`, { text, explain: true })).body as { explanation: { text: string; weight: number }[] };
+  const words = page.locator('#rows li .explanation .word');
+  t.same(await words.allTextContents(), api.explanation.map((word) => word.text), 'every word, in order');
+  const heaviest = Math.max(...api.explanation.map((word) => Math.abs(word.weight)));
+  for (const [i, word] of api.explanation.entries()) {
+    const span = words.nth(i);
+    t.equal(await span.getAttribute('class'), `word ${word.weight >= 0 ? 'for' : 'against'}`, `"${word.text}" ${word.weight >= 0 ? 'carries' : 'pulls away from'} the label`);
+    const shown = Number(await span.evaluate((node) => (node as unknown as { style: { getPropertyValue(name: string): string } }).style.getPropertyValue('--weight')));
+    t.ok(Math.abs(shown - Math.abs(word.weight) / heaviest) < 1e-3, `"${word.text}": its colour's strength is its weight against the heaviest word's`);
+  }
+  const top = api.explanation.findIndex((word) => Math.abs(word.weight) === heaviest);
+  // Evaluated in the page, whose DOM types this project does not load.
+  const background = await words.nth(top).evaluate((node) => (globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }).getComputedStyle(node).backgroundColor);
+  t.not(background, 'rgba(0, 0, 0, 0)', `the heaviest word, "${api.explanation[top]!.text}", is coloured (${background})`);
+  t.same(problems, [], 'no console error');
+  await page.close();
+
+  const multi = await startTestService({ MODEL_PATH: makeHeadModel({ problemType: 'multi_label_classification', labels: ['anger', 'joy', 'optimism', 'sadness'] }) });
+  t.teardown(() => multi.close());
+  const multiPage = (await openPage(browser, `${multi.url}/`)).page;
+  await send(multiPage, 'I love this so much');
+  const answer = (await postJson(`${multi.url}/api/predict`, { text: 'I love this so much' })).body as { label: string; labels: string[] };
+  t.match(await multiPage.locator('#rows li .verdict').textContent(), `Labels: ${answer.labels.length > 0 ? answer.labels.join(', ') : 'none at 50 % or more'} (top: ${answer.label}`, 'a multi-label model: every label it gives');
+  await multiPage.close();
+  const regression = await startTestService({ MODEL_PATH: makeHeadModel({ problemType: 'regression', labels: ['score'] }) });
+  t.teardown(() => regression.close());
+  const regressionPage = (await openPage(browser, `${regression.url}/`)).page;
+  await send(regressionPage, 'I love this so much');
+  const value = (await postJson(`${regression.url}/api/predict`, { text: 'I love this so much' })).body.value as number;
+  t.equal(await regressionPage.locator('#rows li .verdict').textContent(), `Value: ${value}`, 'a regression: its value');
+  t.equal(await regressionPage.locator('#rows li meter').count(), 0, 'and no probability bars');
+  await regressionPage.close();
 });
 
 t.test('with API keys: the page is public, a wrong key reads as words, the right key works', async (t) => {

@@ -92,7 +92,7 @@ t.test('rate limit per API key: 429 JSON with Retry-After and x-ratelimit-* head
   }
   const limited = await call(CLIENT_KEY);
   t.equal(limited.status, 429);
-  t.same(Object.keys(limited.body).sort(), ['code', 'error', 'message', 'statusCode']);
+  t.same(Object.keys(limited.body).sort(), ['code', 'error', 'message', 'requestId', 'statusCode']);
   t.equal(limited.body.code, 'RATE_LIMITED');
   t.equal(limited.body.error, 'Too Many Requests');
   t.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');

@@ -1,14 +1,16 @@
-// The transformers.js peer of the benchmarks (bench/transformersjs-server.ts, issue 13) answers what the
-// service answers: the shipped model and a RoBERTa fixture with the real Twitter RoBERTa tokenizer, laid out
-// for transformers.js, through the harness's own start-up (a replica behind NGINX), against the service, on
-// 20 validation tweets, over real HTTP. A peer that scored
+// The transformers.js peer of the benchmarks (bench/transformersjs-server.ts) answers what the
+// service answers: the shipped model, its int8 file (MODEL_DTYPE=q8) and a RoBERTa fixture with the real
+// Twitter RoBERTa tokenizer, laid out for transformers.js, through the harness's own start-up (a replica
+// behind NGINX), against the service, on 20 validation tweets, over real HTTP. A peer that scored
 // differently would make the comparison meaningless. Needs `npm run build` first and nginx installed.
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { layOutForTransformersJs } from '../../bench/transformersjs-layout.js';
 import { startSystem, type RunningSystem, type Sizing } from '../../bench/systems.js';
-import type { RestPrediction } from '../../server/routes/predict.js';
+import type { RestPrediction } from '../../core/rest-prediction.js';
+import { quantize } from '../../quantize/command.js';
 import { validationTexts } from '../helpers/data.js';
 import { postJson, startTestService } from '../helpers/service.js';
 
@@ -19,7 +21,7 @@ const TWEETS = validationTexts().slice(0, 20);
 const TOLERANCE = 1e-4;
 
 const sizing: Sizing = {
-  cores: 1, replicas: 1, workers: 1, intraOpThreads: 1, tokenizerThreads: 1, serviceEnv: {}, seedWorkers: 1, seedThreads: 1, torchThreads: 1,
+  cores: 1, replicas: 1, workers: 1, intraOpThreads: 1, serviceEnv: {}, seedWorkers: 1, seedThreads: 1, torchThreads: 1,
 };
 
 t.test('the layout links the service\'s files and names a model family transformers.js knows', async (t) => {
@@ -34,13 +36,17 @@ t.test('the layout links the service\'s files and names a model family transform
   t.equal(layOutForTransformersJs(MODEL).id, layout.id, 'the same model gives the same folder');
 });
 
-/** Starts the service and the peer on `model` and asks both; `worst` is the largest score difference over `texts`. */
-async function compare(t: Test, model: string, texts: string[]) {
-  const service = await startTestService({ MODEL_PATH: model, MAX_CLIENT_BATCH: '32' });
+/**
+ * Starts the service and the peer on `model` (with the same MODEL_DTYPE when given) and asks both; `worst` is
+ * the largest score difference over `texts`.
+ */
+async function compare(t: Test, model: string, texts: string[], dtype?: string) {
+  const dtypeEnv: Record<string, string> = dtype === undefined ? {} : { MODEL_DTYPE: dtype };
+  const service = await startTestService({ MODEL_PATH: model, MAX_CLIENT_BATCH: '32', ...dtypeEnv });
   t.teardown(() => service.close());
   let peer: RunningSystem | undefined;
   t.teardown(() => peer?.stop());
-  peer = await startSystem('transformersjs', { model, seedModel: model, sizing });
+  peer = await startSystem('transformersjs', { model, seedModel: model, sizing: { ...sizing, serviceEnv: dtypeEnv } });
   const peerUrl = peer.url;
   const ask = async (url: string, text: string): Promise<RestPrediction> => {
     const response = await postJson<RestPrediction>(`${url}/api/predict`, { text });
@@ -89,4 +95,20 @@ t.test('a RoBERTa model with the real Twitter RoBERTa tokenizer: same probabilit
   const long = 'what a great game tonight, loved every minute of it '.repeat(60);
   const answer = await postJson<RestPrediction>(`${peer}/api/predict`, { text: long });
   t.equal(answer.status, 200, 'the peer answers a text over the model\'s limit');
+});
+
+t.test('the int8 file (MODEL_DTYPE=q8): the peer loads the same onnx/model_quantized.onnx as dtype q8 and answers the same', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'parity-q8-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(MODEL, name), join(dir, name));
+  mkdirSync(join(dir, 'onnx'));
+  copyFileSync(join(MODEL, 'model.onnx'), join(dir, 'onnx/model.onnx'));
+  await quantize({ model: dir, checkTexts: null });
+  const layout = layOutForTransformersJs(dir, { dtype: 'q8' });
+  t.equal(layout.dtype, 'q8', 'pipeline() is given dtype q8');
+  t.equal(realpathSync(join(layout.root, layout.id, 'onnx/model_quantized.onnx')), realpathSync(join(dir, 'onnx/model_quantized.onnx')), 'the file transformers.js loads for q8 is the service\'s');
+  // One text a call on both sides: activations are quantized per call from the batch's own range, so a
+  // text's int8 scores depend on the texts it is batched with; alone, both run the same numbers.
+  const { worst } = await compare(t, dir, TWEETS, 'q8');
+  t.ok(worst <= TOLERANCE, `POST /api/predict: largest score difference ${worst.toExponential(1)} (≤ ${TOLERANCE})`);
 });

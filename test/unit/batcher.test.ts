@@ -69,9 +69,25 @@ t.test('a lone request goes at once to an idle worker, with no batching delay', 
   t.equal(completed.queueMs, 0);
 });
 
-t.test('enqueueMany cuts no batch until pump(): calls that arrived together reach an idle worker as one batch', async (t) => {
+/** A sink that records each text's outcome of one submission by its position. */
+function recordingSink() {
+  const outcomes: (string | Error)[] = [];
+  return {
+    outcomes,
+    sink: {
+      resolve: (index: number, completed: { value: string }) => { outcomes[index] = completed.value; },
+      reject: (index: number, error: Error) => { outcomes[index] = error; },
+    },
+  };
+}
+
+t.test('enqueue cuts no batch until pump(): calls that arrived together reach an idle worker as one batch', async (t) => {
   const { batcher, batches, fake } = setup({ maxBatchSize: 8, maxWaitMs: 50 });
-  const calls = [[0, 1], [2], [3, 4, 5]].map((ids) => batcher.enqueueMany(ids.map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 }))));
+  const calls = [[0, 1], [2], [3, 4, 5]].map((ids) => {
+    const call = recordingSink();
+    batcher.enqueue(ids.map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 })), {}, call.sink);
+    return call;
+  });
   fake.tick(100);
   t.equal(batches.length, 0, 'nothing dispatched before pump(), even past maxWaitMs (no timer was set)');
   t.equal(batcher.depth, 6);
@@ -79,32 +95,20 @@ t.test('enqueueMany cuts no batch until pump(): calls that arrived together reac
   t.equal(batches.length, 1, 'one batch for the three calls');
   t.same(batches[0]!.payloads.map((p) => p.id), [0, 1, 2, 3, 4, 5]);
   batches[0]!.finish();
-  t.same((await Promise.all(calls.map((c) => Promise.all(c)))).map((c) => c.map((r) => r.value)), [['result-0', 'result-1'], ['result-2'], ['result-3', 'result-4', 'result-5']]);
-  await t.rejects(batcher.enqueueMany([{ payload: { id: 9, tokens: 10 }, tokens: 10 }], { signal: { aborted: true } })[0]!, { code: 'REQUEST_ABORTED' }, 'the same admission rules as submitMany');
+  await settle();
+  t.same(calls.map((c) => c.outcomes), [['result-0', 'result-1'], ['result-2'], ['result-3', 'result-4', 'result-5']], 'each sink got its own texts, by position');
+  t.throws(() => batcher.enqueue([{ payload: { id: 9, tokens: 10 }, tokens: 10 }], { signal: { aborted: true } }, recordingSink().sink), { code: 'REQUEST_ABORTED' }, 'the same admission rules as submitMany, refused by throwing');
 });
 
-t.test('hold: no batch is cut while the owner holds, deadlines still apply, and pump() sends what waited in one batch', async (t) => {
-  let holding = true;
-  const { batches, submit, fake, rejected, batcher } = setup({ maxBatchSize: 8, maxWaitMs: 1, hold: () => holding });
-  const late = submit(10, { deadline: 20 });
-  const results = [submit(), submit(), submit()];
-  fake.tick(10);
-  t.equal(batches.length, 0, 'held past maxWaitMs with an idle worker');
-  fake.tick(15);
-  await t.rejects(late, { code: 'DEADLINE_EXCEEDED' }, 'a deadline passes while held: dropped by the timer, not kept');
-  t.same(rejected, [['deadline', 1]]);
-  holding = false;
-  batcher.pump();
-  t.equal(batches.length, 1);
-  t.same(batches[0]!.payloads.map((p) => p.id), [1, 2, 3], 'the held texts in one batch');
+t.test('a signal that says why it aborted is counted under that reason', async (t) => {
+  const { batches, submit, rejected } = setup();
+  submit(); // running: the next texts wait
+  const signal = { aborted: false, dropReason: 'sibling_failed' as const };
+  const dropped = submit(10, { signal });
+  signal.aborted = true;
   batches[0]!.finish();
-  t.same((await Promise.all(results)).map((r) => r.value), ['result-1', 'result-2', 'result-3']);
-  holding = true;
-  const closing = [submit()];
-  const closed = batcher.close();
-  t.equal(batches.length, 2, 'closing ignores the hold: nothing accepted is left behind');
-  batches[1]!.finish();
-  await Promise.all([...closing, closed]);
+  await t.rejects(dropped, { code: 'REQUEST_ABORTED' });
+  t.same(rejected, [['sibling_failed', 1]], 'not counted as a client that went away');
 });
 
 t.test('while every worker is busy, a batch is sealed when it reaches maxBatchSize', async (t) => {

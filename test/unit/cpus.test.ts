@@ -4,6 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { availableCpus, cgroupCpuQuota } from '../../inference/cpus.js';
+import { chooseSizing, configuredSizing } from '../../core/worker-sizing.js';
 import { loadConfig } from '../../core/config.js';
 
 function cgroup(files: Record<string, string>): string {
@@ -34,7 +35,14 @@ t.test('available CPUs: the quota rounded down, at least 1, never above the host
 
 t.test('defaults: CPU workers × threads never exceed the CPUs; a GPU gets one worker and larger batches', async (t) => {
   const cpu = loadConfig({}, []);
-  t.ok(cpu.workers * cpu.intraOpThreads <= availableCpus(), `${cpu.workers} workers × ${cpu.intraOpThreads} threads`);
+  t.equal(cpu.workers, undefined, 'unset on a CPU: chosen from the model at start-up');
+  t.equal(cpu.intraOpThreads, undefined);
+  const cpus = availableCpus();
+  for (const sizing of [chooseSizing(cpus, 0.0001), chooseSizing(cpus, 2), configuredSizing(1, undefined, cpus)!, configuredSizing(undefined, 1, cpus)!]) {
+    t.ok(sizing.workers * sizing.intraOpThreads <= cpus, `${sizing.workers} workers × ${sizing.intraOpThreads} threads: ${sizing.reason}`);
+  }
+  const setWorkers = loadConfig({ WORKERS: '1' }, []);
+  t.equal(setWorkers.intraOpThreads, cpus, 'WORKERS set: INTRA_OP_THREADS = CPUs ÷ WORKERS');
   t.equal(cpu.maxBatchSize, 32);
   const gpu = loadConfig({ DEVICE: 'webgpu' }, []);
   t.equal(gpu.workers, 1);

@@ -100,6 +100,22 @@ t.test('MAX_QUEUE: unset on a CPU is chosen after warm-up; set, or on a GPU, it 
   t.throws(() => loadConfig({ MAX_QUEUE: '10' }, []), /MAX_QUEUE \(10\) must be at least MAX_CLIENT_BATCH/);
 });
 
+t.test('the rows per run: the tweet-length shape cheapest per token at steady state', async (t) => {
+  // Per-token cost falls with rows up to 8 (a fixed cost per run shared by more rows), then rises (the
+  // activations outgrow the caches): what ONNX Runtime does on a CPU with a small model.
+  let clock = 0;
+  const run = async ({ rows, length }: WarmupShape) => {
+    const perToken = rows <= 8 ? 0.001 : 0.001 * (1 + (rows - 8) / 4);
+    clock += 0.5 + rows * length * perToken;
+  };
+  const report = await warmUp(run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: () => clock });
+  t.equal(report.runRows, 8);
+  const flat = fakeModel(0.001);
+  t.equal((await warmUp(flat.run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: flat.now })).runRows, 32, 'no size cheaper than another: the largest, one run a batch');
+  const starved = fakeModel(10);
+  t.equal((await warmUp(starved.run, { maxRows: 32, maxTokens: 512, budgetMs: 1, now: starved.now })).runRows, 32, 'nothing measured twice: MAX_BATCH_SIZE, one run a batch');
+});
+
 t.test('WARMUP_BUDGET_MS: the budget of each worker\'s warm-up, 3 s unless set', async (t) => {
   t.equal(loadConfig({}, []).warmupBudgetMs, WARMUP_BUDGET_MS);
   t.equal(loadConfig({ WARMUP_BUDGET_MS: '250' }, []).warmupBudgetMs, 250);
