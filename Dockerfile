@@ -1,23 +1,42 @@
-# Tweet sentiment inference service.
+# Tweet sentiment inference service: the CPU image.
 #
-#   docker build -t tweet-sentiment-api .                      # CPU image (target runtime, the default)
-#   docker build --target gpu -t tweet-sentiment-api:gpu .     # CUDA 12 + cuDNN 9 image, DEVICE=cuda
+#   docker build -t tweet-sentiment-api .                                    # this file
+#   docker build -f Dockerfile.gpu -t tweet-sentiment-api:gpu .              # CUDA 12 + cuDNN 9 image, DEVICE=cuda
 #
-# Stages: build (dev dependencies, TypeScript -> dist/) · prod-deps (production dependencies only) ·
-# prod-deps-gpu (plus ONNX Runtime's CUDA provider) · gpu · runtime. The last stage is the default target.
-# Plain Dockerfile syntax (no BuildKit-only features), so docker-compose v1 and v2 both build it.
+# Stages: build (all dependencies, TypeScript -> dist/) · prod-deps (the same tree without dev dependencies) ·
+# runtime (the image). No GPU stage: the GPU image has its own file, because the classic builder (what
+# docker-compose v1 uses) runs every stage of a Dockerfile up to the one it builds, so a GPU stage here would
+# pull the CUDA base and download the CUDA provider on every CPU build. Plain Dockerfile syntax (no
+# BuildKit-only features): docker-compose v1 and v2, `docker build` with or without BuildKit all build it.
+#
+# An npm registry mirror, and the CA that signs it (or a TLS-inspecting proxy), as PEM text; both optional,
+# and unset they change nothing:
+#   docker build --build-arg NPM_REGISTRY=https://npm.example.internal/ --build-arg NPM_CA_CERT="$(cat ca.pem)" .
 
-ARG NODE_IMAGE=node:20-bookworm-slim
-ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # ---- build: compile TypeScript ------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-# onnxruntime-node's install script downloads CUDA binaries: never on CPU builds. package.json's
-# allowScripts denies it to npm 11; the image's npm 10 does not read allowScripts, so the variable says it.
-ENV ONNXRUNTIME_NODE_INSTALL=skip
+ARG NPM_REGISTRY
+ARG NPM_CA_CERT
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No install script runs (package.json's allowScripts is for npm 11; the image's npm 10 does not read it):
+# onnxruntime-node's would download CUDA binaries (Dockerfile.gpu runs it on purpose), the `node` dev
+# dependency's a second Node; nothing the image needs has one. That dependency's link in node_modules/.bin
+# then points at nothing: it goes, so that npm scripts run on the image's node. The CA is added to what Node
+# already trusts (its own roots, and the base image's NODE_EXTRA_CA_CERTS), for this step only: it is not
+# left in the image. onnxruntime-node ships binaries for every platform (~290 MB): only this one's (~45 MB)
+# are kept.
+RUN if [ -n "$NPM_CA_CERT" ]; then \
+      { cat "${NODE_EXTRA_CA_CERTS:-/dev/null}" 2>/dev/null; printf '%s\n' "$NPM_CA_CERT"; } >/tmp/npm-ca.pem; \
+      export NODE_EXTRA_CA_CERTS=/tmp/npm-ca.pem; \
+    fi \
+ && npm ci --ignore-scripts --no-audit --no-fund ${NPM_REGISTRY:+--registry="$NPM_REGISTRY"} \
+ && rm -f /tmp/npm-ca.pem node_modules/.bin/node \
+ && ort=node_modules/onnxruntime-node/bin/napi-v6 platform="linux/$(node -p process.arch)" \
+ && for d in "$ort"/*/*; do [ "$d" = "$ort/$platform" ] || rm -rf "$d"; done \
+ && test -f "$ort/$platform/onnxruntime_binding.node"
 COPY tsconfig.json ./
 COPY server ./server
 COPY core ./core
@@ -31,54 +50,11 @@ COPY tools ./tools
 RUN npm run build
 
 # ---- prod-deps: production dependencies only (every native module ships prebuilt binaries) ------------
-FROM ${NODE_IMAGE} AS prod-deps
-WORKDIR /app
-ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json ./
-# onnxruntime-node ships binaries for every platform (~290 MB): keep this one's (~45 MB).
-RUN npm ci --omit=dev --no-audit --no-fund \
- && npm cache clean --force \
- && arch=$(node -p process.arch) \
- && for d in node_modules/onnxruntime-node/bin/napi-v6/*/*; do \
-      [ "$d" = "node_modules/onnxruntime-node/bin/napi-v6/linux/$arch" ] || rm -rf "$d"; \
-    done \
- && test -f "node_modules/onnxruntime-node/bin/napi-v6/linux/$arch/onnxruntime_binding.node"
+# Pruned from the build stage's tree rather than installed again: one download of the packages per build.
+FROM build AS prod-deps
+RUN npm prune --omit=dev --no-audit --no-fund
 
-# ---- prod-deps-gpu: add ONNX Runtime's CUDA 12 execution provider (downloaded at build time) ----------
-FROM prod-deps AS prod-deps-gpu
-RUN ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install \
- && test -f node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so
-
-# ---- gpu: CUDA 12 + cuDNN 9 runtime with Node.js 20 ---------------------------------------------------
-FROM ${NODE_IMAGE} AS node-binary
-FROM ${CUDA_IMAGE} AS gpu
-# The official Node.js binary (built for glibc 2.28+) runs on Ubuntu 22.04 as is.
-COPY --from=node-binary /usr/local/bin/node /usr/local/bin/node
-RUN groupadd --gid 1000 node \
- && useradd --uid 1000 --gid node --no-create-home --shell /usr/sbin/nologin node
-ENV NODE_ENV=production \
-    MODEL_PATH=/app/models/twitter-sentiment \
-    HOST=0.0.0.0 \
-    PORT=5000 \
-    DEVICE=cuda
-WORKDIR /app
-COPY package.json ./
-COPY --from=prod-deps-gpu /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-# The playground page at / (static files, read once at start).
-COPY --from=build /app/server/playground ./server/playground
-# The default model (override with MODEL_PATH and a mounted directory).
-COPY models/twitter-sentiment ./models/twitter-sentiment
-# Code and model stay owned by root: the service cannot change them.
-USER 1000:1000
-EXPOSE 5000
-# No curl in the image: Node's own fetch. Start period covers loading and warming up the model.
-HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/api/health',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-STOPSIGNAL SIGTERM
-CMD ["node", "dist/server/main.js"]
-
-# ---- runtime: the CPU image (default target) -----------------------------------------------------------
+# ---- runtime: the CPU image ----------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     MODEL_PATH=/app/models/twitter-sentiment \
@@ -91,10 +67,12 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The playground page at / (static files, read once at start).
 COPY --from=build /app/server/playground ./server/playground
+# The default model (override with MODEL_PATH and a mounted directory).
 COPY models/twitter-sentiment ./models/twitter-sentiment
-# uid 1000 is the image's `node` user.
+# Code and model stay owned by root: the service cannot change them. uid 1000 is the image's `node` user.
 USER 1000:1000
 EXPOSE 5000
+# No curl in the image: Node's own fetch. Start period covers loading and warming up the model.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/api/health',{signal:AbortSignal.timeout(2500)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM

@@ -1,8 +1,9 @@
 // `npm test`'s pretest step: the programs the tests run for real (NGINX, Prometheus and promtool, Redis,
-// docker-compose, openssl, curl, Chromium, Python with numpy and onnx) must be there before the suite starts, not discovered missing one
-// failing test at a time. On Debian or Ubuntu as root (CI, a fresh VM) it installs what is missing with
-// apt-get and stops the services Debian starts on install (the tests run their own instances on free
-// ports); anywhere else it stops at once with one line per missing program and the command that installs it.
+// docker-compose and the Docker engine, debootstrap, openssl, curl, Chromium, Python with numpy and onnx)
+// must be there before the suite starts, not discovered missing one failing test at a time. On Debian or
+// Ubuntu as root (CI, a fresh VM) it installs what is missing with apt-get and stops the services Debian
+// starts on install (the tests run their own instances on free ports); anywhere else it stops at once with
+// one line per missing program and the command that installs it.
 // Plain Node, no dependencies: it runs before anything is built.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
@@ -10,7 +11,8 @@ import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * What the tests run, by the command they look up, with its Debian package and Homebrew formula.
+ * What the tests run, by the command they look up, with its Debian package and Homebrew formula (none for
+ * what only Linux has: the Docker test runs dockerd itself and bootstraps Debian roots).
  * `service`: Debian starts it on install; stopped so that it holds no port the tests might pick.
  */
 export const TOOLS = [
@@ -18,7 +20,10 @@ export const TOOLS = [
   { command: 'prometheus', apt: 'prometheus', brew: 'prometheus', service: 'prometheus', why: 'scrapes the real metrics' },
   { command: 'promtool', apt: 'prometheus', brew: 'prometheus', why: 'checks and unit-tests the alert rules' },
   { command: 'redis-server', apt: 'redis-server', brew: 'redis', service: 'redis-server', why: 'shared rate limits and cache' },
-  { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml; no Docker engine needed' },
+  { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml and runs the stack' },
+  // The engine: test/system/docker.test.ts starts dockerd itself when none runs (as root) and stops it after.
+  { command: 'dockerd', apt: 'docker.io', why: 'the Docker engine that builds and runs the images' },
+  { command: 'debootstrap', apt: 'debootstrap', why: 'builds the base images without Docker Hub (deploy/base-images.sh)' },
   { command: 'openssl', apt: 'openssl', brew: 'openssl', why: 'a TLS test certificate' },
   { command: 'curl', apt: 'curl', brew: 'curl', why: 'runs the deployment guide\'s admin call as written' },
   // With a font: Debian's chromium depends on none, and a page without one lays out no text for screenshots.
@@ -77,14 +82,14 @@ export function plan(missing, machine) {
     };
   }
   const install = (tool) => {
-    if (machine.platform === 'darwin') return `brew install ${tool.brew}`;
-    if (machine.hasApt) return `sudo apt-get install -y ${tool.apt}`;
-    return `your package manager's ${tool.apt} package`;
+    if (machine.platform === 'darwin') return tool.brew ? `install it with brew install ${tool.brew}` : 'Linux only: run the tests on Debian or Ubuntu';
+    if (machine.hasApt) return `install it with sudo apt-get install -y ${tool.apt}`;
+    return `install it with your package manager's ${tool.apt} package`;
   };
   return {
     action: 'stop',
     lines: [
-      ...missing.map((tool) => `npm test needs ${tool.command} (${tool.why}): install it with ${install(tool)}`),
+      ...missing.map((tool) => `npm test needs ${tool.command} (${tool.why}): ${install(tool)}`),
       ...(machine.platform === 'linux' && machine.hasApt
         ? [`or all at once: sudo apt-get install -y --no-install-recommends ${packages.join(' ')}`]
         : []),

@@ -45,7 +45,11 @@ export const FASTIFY_OPTIONS = {
   // Longer than NGINX's upstream keepalive_timeout (60 s), so NGINX, not us, closes idle connections
   // and never sends a request on a connection we are closing.
   keepAliveTimeout: 75_000,
-  return503OnClosing: true,
+  // A request that reaches a closing server is served (its answer closes the connection), not refused with
+  // Fastify's own 503: closing reaps only idle connections, so one whose last answer was still being written
+  // stays open without `connection: close`, and the next request a proxy sends on it would otherwise fail
+  // (NGINX does not retry a 503). The batcher runs until every connection has ended.
+  return503OnClosing: false,
   ajv: {
     customOptions: {
       // Reject, never repair: "1" is not a text, and unknown fields are an error, not silently dropped.

@@ -69,7 +69,7 @@ t.test('a text of more words than EXPLAIN_MAX_WORDS is refused with 413 when exp
   const long = 'one two three four five six';
   const refused = await postJson(`${server.url}/api/predict`, { text: long, explain: true });
   t.equal(refused.status, 413);
-  t.same(refused.body, { statusCode: 413, code: 'TOO_MANY_WORDS', error: 'Payload Too Large', message: 'text has 6 words; explain weighs at most 5 (EXPLAIN_MAX_WORDS): send a shorter text, or leave explain out' });
+  t.same(refused.body, { statusCode: 413, code: 'TOO_MANY_WORDS', error: 'Payload Too Large', message: 'text has 6 words; explain weighs at most 5 (EXPLAIN_MAX_WORDS): send a shorter text, or leave explain out', requestId: refused.headers.get('x-request-id') });
   t.equal((await postJson(`${server.url}/api/predict`, { text: long })).status, 200);
   const batch = await postJson(`${server.url}/api/predict/batch`, { texts: ['fine', long], explain: true });
   t.equal(batch.status, 413);

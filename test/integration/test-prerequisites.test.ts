@@ -17,7 +17,7 @@ const lookup = (present: string[]) => (path: string) => present.includes(path);
 t.test('a program is found in PATH or in the sbin directories a non-root PATH lacks', async (t) => {
   const dirs = searchDirs('/opt/bin:/usr/bin');
   t.same(dirs, ['/opt/bin', '/usr/bin', '/usr/sbin', '/usr/local/sbin', '/sbin']);
-  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium', '/usr/bin/python3'];
+  const present = ['/usr/sbin/nginx', '/usr/bin/prometheus', '/usr/bin/promtool', '/opt/bin/redis-server', '/usr/bin/docker-compose', '/usr/sbin/dockerd', '/usr/sbin/debootstrap', '/usr/bin/openssl', '/usr/bin/curl', '/usr/bin/chromium', '/usr/bin/python3'];
   const importsAll = () => true;
   t.same(missingTools(TOOLS, dirs, lookup(present), importsAll), [], 'nothing missing');
   t.same(missingTools(TOOLS, dirs, lookup(present.filter((p) => !p.endsWith('/redis-server') && !p.endsWith('/chromium'))), importsAll).map((x) => x.command),
@@ -33,13 +33,13 @@ t.test('a program is found in PATH or in the sbin directories a non-root PATH la
 
 t.test('Debian as root: apt-get update, then one install of the missing packages, then stop what Debian started', async (t) => {
   const missing = missingTools(TOOLS, searchDirs('/usr/bin'), lookup(['/usr/bin/openssl', '/usr/bin/docker-compose', '/usr/bin/curl']));
-  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'chromium', 'python3']);
+  t.same(missing.map((x) => x.command), ['nginx', 'prometheus', 'promtool', 'redis-server', 'dockerd', 'debootstrap', 'chromium', 'python3']);
   t.same(plan(missing, { platform: 'linux', isRoot: true, hasApt: true }), {
     action: 'install',
     commands: [
       ['apt-get', 'update', '-qq'],
       // promtool comes with prometheus: one package, named once.
-      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'chromium', 'fonts-dejavu-core', 'python3-onnx', 'python3-numpy'],
+      ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'nginx', 'prometheus', 'redis-server', 'docker.io', 'debootstrap', 'chromium', 'fonts-dejavu-core', 'python3-onnx', 'python3-numpy'],
     ],
     services: ['nginx', 'prometheus', 'redis-server'],
   });
@@ -68,6 +68,9 @@ t.test('without root, or without apt, it stops with one line per missing program
       'npm test needs chromium (the playground page in a real browser): install it with brew install --cask chromium',
     ],
   });
+  t.same(plan([tool('dockerd')], { platform: 'darwin', isRoot: false, hasApt: false }),
+    { action: 'stop', lines: ['npm test needs dockerd (the Docker engine that builds and runs the images): Linux only: run the tests on Debian or Ubuntu'] },
+    'what only Linux has: no Homebrew formula is made up');
   const otherLinux = plan([tool('redis-server')], { platform: 'linux', isRoot: true, hasApt: false });
   t.same(otherLinux, { action: 'stop', lines: ["npm test needs redis-server (shared rate limits and cache): install it with your package manager's redis-server package"] },
     'root on a Linux without apt-get: it does not guess a package manager');

@@ -114,7 +114,7 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
 
   const resolved = await run(compose, [...composeArgs, '--profile', 'gpu', 'config'], { env });
   const { services, volumes } = YAML.parse(resolved.stdout) as { services: Record<string, any>; volumes: Record<string, unknown> };
-  t.same(Object.keys(services).sort(), ['api', 'api-gpu', 'grafana', 'nginx', 'prometheus'], 'services');
+  t.same(Object.keys(services).sort(), ['api', 'api-gpu', 'grafana', 'nginx', 'prometheus', 'redis'], 'services');
   for (const name of ['api', 'api-gpu']) {
     const api = services[name];
     t.notOk(api.container_name, `${name}: no container_name (scalable)`);
@@ -128,6 +128,8 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   t.equal(services['api-gpu'].environment.DEVICE, 'cuda', 'api-gpu: DEVICE=cuda');
   t.equal(services.api.build.target, 'runtime', 'api: the CPU image');
   t.equal(services['api-gpu'].build.target, 'gpu', 'api-gpu: the GPU image');
+  t.equal(services['api-gpu'].build.dockerfile, 'Dockerfile.gpu', 'api-gpu: built from Dockerfile.gpu');
+  t.equal(services.api.environment.REDIS_URL, 'redis://redis:6379/0', 'REDIS_URL empty in .env: the stack\'s Redis');
   t.same(services['api-gpu'].profiles, ['gpu'], 'GPU replicas only with --profile gpu');
   t.ok(services['api-gpu'].networks.default.aliases.includes('api'), 'GPU replicas answer to the DNS name api');
   t.ok(services['api-gpu'].deploy.resources.reservations.devices.some((d: any) => d.driver === 'nvidia' && d.capabilities.includes('gpu')), 'GPU reservation');
@@ -211,19 +213,28 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
     t.ok(alertNames.some((name) => name.includes(alert)), `alert rule ${alert}`);
   }
 
-  // The Dockerfile: valid syntax (the linter of VS Code's Docker support), stages, non-root user, the
+  // The Dockerfiles: valid syntax (the linter of VS Code's Docker support), stages, non-root user, the
   // command, what the build context holds.
   const dockerfile = read('Dockerfile');
-  t.same(validateDockerfile(dockerfile).map((d) => `line ${d.range.start.line + 1}: ${d.message}`), [], 'Dockerfile lints clean (dockerfile-utils)');
-  const stages = [...dockerfile.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gm)].map((m) => m[1]);
-  t.same(stages, ['build', 'prod-deps', 'prod-deps-gpu', 'node-binary', 'gpu', 'runtime'], 'Dockerfile stages; runtime (CPU) is the default target');
-  t.match(dockerfile, /npm ci --omit=dev/, 'runtime dependencies without dev dependencies');
-  t.match(dockerfile, /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/, 'GPU image installs the CUDA execution provider');
-  t.equal(dockerfile.match(/^USER 1000:1000$/gm)?.length, 2, 'both images run as uid 1000');
-  t.equal(dockerfile.match(/^CMD \["node", "dist\/server\/main.js"\]$/gm)?.length, 2, 'both images run node dist/server/main.js');
+  const gpuDockerfile = read('Dockerfile.gpu');
+  const stagesOf = (text: string) => [...text.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gm)].map((m) => m[1]);
+  for (const [file, text] of [['Dockerfile', dockerfile], ['Dockerfile.gpu', gpuDockerfile]] as const) {
+    t.same(validateDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`), [], `${file} lints clean (dockerfile-utils)`);
+    t.equal(text.match(/^USER 1000:1000$/gm)?.length, 1, `${file}: the image runs as uid 1000`);
+    t.equal(text.match(/^CMD \["node", "dist\/server\/main.js"\]$/gm)?.length, 1, `${file}: the image runs node dist/server/main.js`);
+  }
+  // The classic builder runs every stage up to the target: a CPU build must find no GPU stage to run.
+  t.same(stagesOf(dockerfile), ['build', 'prod-deps', 'runtime'], 'Dockerfile stages: no GPU stage; runtime (CPU) is the default target');
+  t.notMatch(dockerfile.replace(/^\s*#.*$/gm, ''), /cuda/i, 'Dockerfile\'s instructions name no CUDA image or provider');
+  t.same(stagesOf(gpuDockerfile), ['build', 'prod-deps-gpu', 'node-binary', 'gpu'], 'Dockerfile.gpu stages; gpu is the default target');
+  const buildStage = (text: string) => /^FROM \S+ AS build\n[\s\S]*?(?=\n# ---- )/m.exec(text)?.[0];
+  t.ok(buildStage(dockerfile), 'Dockerfile has a build stage');
+  t.equal(buildStage(gpuDockerfile), buildStage(dockerfile), 'Dockerfile.gpu builds the application exactly as Dockerfile does');
+  t.match(dockerfile, /npm prune --omit=dev/, 'runtime dependencies without dev dependencies');
+  t.match(gpuDockerfile, /ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install/, 'GPU image installs the CUDA execution provider');
   t.ok(existsSync(SERVER_MAIN), 'which npm run build produces');
   const allowed = read('.dockerignore').split('\n').filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-  for (const match of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+  for (const match of `${dockerfile}\n${gpuDockerfile}`.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
     for (const source of match[1]!.split(/\s+/)) {
       t.ok(allowed.includes(source.split('/')[0]!), `build context includes ${source}`);
       t.ok(existsSync(join(ROOT, source)), `${source} exists`);
@@ -240,8 +251,9 @@ let certPem = '';
 t.test('2. two replicas, NGINX and Prometheus on loopback', async (t) => {
   const started = Date.now();
   // The second replica gets what compose gives a replica when .env sets nothing: every setting empty,
-  // which must mean the service's defaults (only the address and the fixture model differ).
-  const { HOST: _host, PORT: _port, MODEL_PATH: _model, ...fromCompose } = composeApiEnv;
+  // which must mean the service's defaults (only the addresses, the stack's Redis included, and the
+  // fixture model differ).
+  const { HOST: _host, PORT: _port, MODEL_PATH: _model, REDIS_URL: _redis, ...fromCompose } = composeApiEnv;
   const [first, second] = await Promise.all([startReplica(), startReplica({ env: fromCompose })]);
   replicas = [first!, second!];
   cleanups.push(...replicas.map((replica) => () => replica.stop()));
@@ -267,10 +279,10 @@ t.test('2. two replicas, NGINX and Prometheus on loopback', async (t) => {
   t.same(await health.json(), { status: 'healthy', message: 'API is running' }, "the seed's exact body");
 
   // The health checks of the Dockerfile and the compose file, run as written against a replica.
-  const dockerfile = read('Dockerfile');
+  const dockerfiles = `${read('Dockerfile')}\n${read('Dockerfile.gpu')}`;
   const composeFile = read('docker-compose.yml');
   const healthScripts = [
-    ...[...dockerfile.matchAll(/CMD \["node", "-e", "(.+)"\]/g)].map((m) => ({ from: 'Dockerfile', script: JSON.parse(`"${m[1]}"`) as string })),
+    ...[...dockerfiles.matchAll(/CMD \["node", "-e", "(.+)"\]/g)].map((m) => ({ from: 'Dockerfile', script: JSON.parse(`"${m[1]}"`) as string })),
     ...[...composeFile.matchAll(/test: \["CMD", "node", "-e", "(.+)"\]/g)].map((m) => ({ from: 'docker-compose.yml', script: m[1]!.replace(':5000/', ':\'+process.env.PORT+\'/') })),
   ];
   t.equal(healthScripts.length, 3, 'two Dockerfile health checks, one compose health check');
