@@ -66,8 +66,10 @@ say "staging node_modules (production dependencies + autocannon)"
 npx tsx bench/gpu/closure.ts --root . --extra autocannon --stage "$STAGE/rt" > "$STAGE/packages.txt"
 say "  $(wc -l < "$STAGE/packages.txt") packages"
 
-say "node binary ($(node --version))"
-if command -v strip > /dev/null; then strip -o "$STAGE/rt/node" "$(command -v node)"; else cp "$(command -v node)" "$STAGE/rt/node"; fi
+# The project's own Node (the node dev dependency, the version engines names), else the one on PATH.
+NODE_BIN=$(readlink -f node_modules/.bin/node 2>/dev/null || command -v node)
+say "node binary ($("$NODE_BIN" --version))"
+if command -v strip > /dev/null; then strip -o "$STAGE/rt/node" "$NODE_BIN"; else cp "$NODE_BIN" "$STAGE/rt/node"; fi
 chmod +x "$STAGE/rt/node"
 
 say "compressing (xz)"
@@ -75,6 +77,7 @@ mkdir -p "$CACHE"
 # One tar stream, cut at member boundaries: each big binary alone, 512-byte records and its end-of-archive
 # blocks (1,024 zero bytes) cut off, then everything else, which ends the archive.
 TAR=(tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -b1)
+used=()
 for member in node node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1; do
   (cd "$STAGE/rt" && "${TAR[@]}" -cf - "$member") | head -c -1024 > "$STAGE/segment"
   cached="$CACHE/$(sha256sum "$STAGE/segment" | cut -c1-64).xz"
@@ -84,7 +87,12 @@ for member in node node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxru
     say "  $member: cached"
   fi
   cat "$cached" >> "$PACK/runtime.tar.xz"
+  used+=("$cached")
   rm "$STAGE/rt/$member"
+done
+# Streams of an older node or ONNX Runtime are not kept.
+for stale in "$CACHE"/*.xz; do
+  [[ " ${used[*]} " == *" $stale "* ]] || rm -f "$stale"
 done
 (cd "$STAGE/rt" && "${TAR[@]}" -cf - .) | $NICE xz -T2 -6 >> "$PACK/runtime.tar.xz"
 
@@ -109,7 +117,7 @@ cat > "$PACK/MANIFEST.json" <<EOF
 {
   "created": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "git": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo -dirty)",
-  "node": "$(node --version)",
+  "node": "$("$NODE_BIN" --version)",
   "onnxruntime_node": "$(node -p "require('./node_modules/onnxruntime-node/package.json').version")",
   "packages": $(wc -l < "$STAGE/packages.txt"),
   "runtime_tar_xz_bytes": $(stat -c %s "$PACK/runtime.tar.xz"),
