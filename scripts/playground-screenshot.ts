@@ -1,5 +1,5 @@
 // Regenerates docs/playground.png, the README's picture of the playground: the shipped model served in this
-// process, a few tweets pasted into the page in Debian's Chromium (as test/playground.test.ts drives it),
+// process, a few tweets pasted into the page in Debian's Chromium (as test/system/playground.test.ts drives it),
 // with "Explain" ticked so that each tweet's words are coloured by their weight.
 //   npx tsx scripts/playground-screenshot.ts
 import { launchBrowser } from '../test/helpers/browser.js';

@@ -1,6 +1,6 @@
 // The README's API examples (`$ curl …` lines and what they print) are the shipped model's real answers:
 // `npm run docs:examples` starts the shipped model in this process, sends each example's request and
-// rewrites its output; test/readme-examples.test.ts fails when the README no longer matches.
+// rewrites its output; test/integration/readme-examples.test.ts fails when the README no longer matches.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { startTestService } from '../test/helpers/service.js';

@@ -21,7 +21,7 @@ export const TOOLS = [
   { command: 'promtool', apt: 'prometheus', brew: 'prometheus', why: 'checks and unit-tests the alert rules' },
   { command: 'redis-server', apt: 'redis-server', brew: 'redis', service: 'redis-server', why: 'shared rate limits and cache' },
   { command: 'docker-compose', apt: 'docker-compose', brew: 'docker-compose', why: 'validates docker-compose.yml and runs the stack' },
-  // The engine: test/docker.test.ts starts dockerd itself when none runs (as root) and stops it after.
+  // The engine: test/system/docker.test.ts starts dockerd itself when none runs (as root) and stops it after.
   { command: 'dockerd', apt: 'docker.io', why: 'the Docker engine that builds and runs the images' },
   { command: 'debootstrap', apt: 'debootstrap', why: 'builds the base images without Docker Hub (deploy/base-images.sh)' },
   { command: 'openssl', apt: 'openssl', brew: 'openssl', why: 'a TLS test certificate' },

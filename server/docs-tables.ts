@@ -1,5 +1,5 @@
 // The README's configuration and error tables and .env.example, rendered from the code's own lists
-// (core/config.ts SETTINGS, server/http-errors.ts errorEntries). `npm run docs` writes them; test/docs.test.ts
+// (core/config.ts SETTINGS, server/http-errors.ts errorEntries). `npm run docs` writes them; test/integration/docs.test.ts
 // fails when the committed files differ, so the docs cannot drift from the code.
 import { SETTINGS } from '../core/config.js';
 import { errorEntries } from './http-errors.js';
@@ -25,7 +25,7 @@ export function envExample(): string {
   const lines = [
     '# Every setting of the service, with its default. Copy to .env (docker-compose reads it; for',
     '# `npm start`, export the ones you change). An empty value means the default.',
-    '# Generated from core/config.ts by `npm run docs`; test/docs.test.ts keeps it in step.',
+    '# Generated from core/config.ts by `npm run docs`; test/integration/docs.test.ts keeps it in step.',
     '',
   ];
   for (const setting of SETTINGS) {

@@ -64,7 +64,7 @@ if (values.probe) {
     }
     const seconds = (performance.now() - started) / 1000;
     writeFileSync(join(outDir, `ids-${split}.json`), JSON.stringify({ texts, labels, ids, truncated, padId: tokenizer.padId, maxTokens }));
-    // A fingerprint of every id the training saw, kept in metrics.json: test/model-tokenizer.test.ts
+    // A fingerprint of every id the training saw, kept in metrics.json: test/unit/model-tokenizer.test.ts
     // re-tokenizes the data and must find the same one.
     digests[split] = createHash('sha256').update(JSON.stringify(ids)).digest('hex');
     const tokens = ids.reduce((n, x) => n + x.length, 0);

@@ -318,7 +318,7 @@ def main() -> None:
         "parameters": sum(p.numel() for p in model.parameters()),
         "token_ids_sha256": token_digests(args.work),
         "token_ids_sha256_note": "sha256 of JSON.stringify(ids) of each split as training/tokenize-data.ts "
-                                 "wrote them (test/model-tokenizer.test.ts recomputes it)",
+                                 "wrote them (test/unit/model-tokenizer.test.ts recomputes it)",
     }
     with open(os.path.join(args.out, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)

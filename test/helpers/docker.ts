@@ -1,4 +1,4 @@
-// The Docker engine of the system test (test/docker.test.ts): the one already running, else dockerd started
+// The Docker engine of the system test (test/system/docker.test.ts): the one already running, else dockerd started
 // here (it needs root) and stopped again when the test ends; thin wrappers over the docker and docker-compose
 // command lines, which are what a user runs.
 import { readFileSync } from 'node:fs';

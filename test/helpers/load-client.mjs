@@ -1,4 +1,4 @@
-// One client of test/docker.test.ts's load, run inside a container on the stack's network, so that it has an
+// One client of test/system/docker.test.ts's load, run inside a container on the stack's network, so that it has an
 // address of its own: NGINX limits each client address to 100 requests/s, and several such clients make the
 // load the way several users would. autocannon sends a new text on each request (no cached answers) until
 // SIGTERM, then the client prints its counts, and the first answers that were not 2xx, as one line of JSON.

@@ -1,0 +1,62 @@
+// The command line's remote mode across a replica shutdown: the replica it streams to is closed mid-run
+// (SIGTERM's drain), its stream ends with a SHUTTING_DOWN line, and the CLI sends the unanswered records
+// again on a new request, which a TCP switch (standing in for a load balancer) gives to another replica.
+// The output equals an in-process run's.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ROOT, killOnExit } from '../../deploy/local-stack.js';
+import { TRAIN_GZ, jsonLines } from '../helpers/data.js';
+import { compareJsonl, describe } from '../helpers/scored-files.js';
+import { FIXTURES, startTestService } from '../helpers/service.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'score-failover-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const input = join(dir, 'train-20k.jsonl');
+writeFileSync(input, `${jsonLines(TRAIN_GZ).slice(0, 20_000).join('\n')}\n`);
+const ENV = { PATH: process.env.PATH ?? '', MODEL_PATH: `${FIXTURES}bert-tiny`, WORKERS: '2', INTRA_OP_THREADS: '1', CACHE_SIZE: '0', LOG_LEVEL: 'warn' };
+
+function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'score', ...args], { cwd: ROOT, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  killOnExit(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  return once(child, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+}
+
+t.test('a replica shutting down mid-stream: the CLI continues on another one, and the file is whole', async (t) => {
+  const first = await startTestService();
+  const second = await startTestService();
+  t.teardown(() => second.close());
+  // New connections go to `target`; connections already open stay where they are.
+  let target = new URL(first.url);
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => { for (const socket of sockets) socket.destroy(); proxy.close(); });
+  const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+  const whole = join(dir, 'whole.jsonl');
+  t.equal((await cli([input, '--out', whole, '--quiet'])).code, 0);
+  const out = join(dir, 'failover.jsonl');
+  const running = cli([input, '--url', url, '--out', out]);
+  while (!(statSync(out, { throwIfNoEntry: false })?.size ?? 0 > 200_000)) await new Promise((r) => setTimeout(r, 20));
+  target = new URL(second.url);
+  await first.close();
+  const { code, stderr } = await running;
+  t.equal(code, 0, stderr);
+  t.match(stderr, /answered 503; retrying in 1 s/, 'the SHUTTING_DOWN line made it retry');
+  const same = compareJsonl(out, whole);
+  t.ok(same.same, `the file equals an in-process run's: ${describe(same)}`);
+});

@@ -1,0 +1,143 @@
+// Every benchmark figure the README quotes is what the committed result files it names say: the README's
+// benchmark section is compared with bench/results/<scenario>-<date>.json, rounded as the README rounds.
+// New results (`npm run bench`) with an old README, or a README edited by hand, fail here.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import type { Results, SystemRun } from '../../bench/report.js';
+
+const ROOT = new URL('../..', import.meta.url);
+const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
+const section = readme.slice(readme.indexOf('<!-- bench:start -->'), readme.indexOf('<!-- bench:end -->'));
+
+/** The result files the section links to: `bench/results/<name>.md`, read as its `.json`. */
+function linked(scenario: string): Results {
+  const match = new RegExp(`\\(bench/results/(${scenario}-[0-9-]+)\\.md\\)`).exec(section);
+  if (!match) throw new Error(`the README's benchmark section links no bench/results/${scenario}-*.md`);
+  return JSON.parse(readFileSync(new URL(`bench/results/${match[1]}.json`, ROOT), 'utf8')) as Results;
+}
+
+const compare = linked('compare');
+const sweep = linked('sweep');
+const run = (results: Results, id: string, connections = 500): SystemRun => {
+  const found = results.systems.find((system) => system.id === id)?.runs.find((r) => r.connections === connections);
+  if (!found) throw new Error(`${results.scenario}: no ${id} run at ${connections} connections`);
+  return found;
+};
+/** 2849.4 → "2,849": the README's whole numbers, with thousands separators. */
+const whole = (value: number) => Math.round(value).toLocaleString('en-US');
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+/** R_ort, which a run may have skipped (then these checks fail, as they should). */
+const ortCeiling = compare.ceilings.ort as { tweetsPerSecond: number; batch: number; grouping: string; sessions: number; threads: number };
+/** The result file of one named run, linked from the section as bench/results/<name>.md. */
+function named(name: string): Results {
+  t.ok(section.includes(`(bench/results/${name}.md)`), `the section links bench/results/${name}.md`);
+  return JSON.parse(readFileSync(new URL(`bench/results/${name}.json`, ROOT), 'utf8')) as Results;
+}
+
+t.test('the machine line is the machine of the results', async (t) => {
+  const { machine } = compare;
+  t.same(sweep.machine.cpuModel, machine.cpuModel, 'both files come from one machine');
+  t.match(section, `(${machine.cpuModel}, ${machine.availableCpus} vCPUs, ${machine.memoryGiB} GiB`);
+  t.match(section, `Node ${machine.node.replace(/^v/, '')}`);
+  t.match(section, `onnxruntime-node ${machine.onnxruntimeNode}`);
+  t.match(section, `NGINX ${(machine.nginx ?? '').replace(/^nginx\//, '')}`);
+  t.match(section, `${machine.availableCpus}-core ${machine.cpuModel} VM`, 'the figures name the machine');
+});
+
+t.test('the table: req/s, p50, p99 and failures of every system at 500 connections', async (t) => {
+  const rows: [string, string][] = [
+    ['This service, 2 replicas behind NGINX', 'service'],
+    ['This service, 1 replica, direct', 'service-direct'],
+    ['Batching off (`MAX_BATCH_SIZE=1`), 2 replicas behind NGINX', 'batching-off'],
+    ['The Flask + PyTorch design this service replaces (gunicorn, per-request inference), direct', 'seed'],
+    ['R_http: no-op Fastify with the same schemas, 2 replicas behind NGINX', 'noop'],
+  ];
+  for (const [title, id] of rows) {
+    const r = run(compare, id);
+    const failures = r.errors + r.timeouts + r.non2xx + r.invalid;
+    const failuresText = id === 'service' ? `${failures} of ${whole(r.requests)}` : String(failures);
+    const row = `| ${title} | ${whole(r.requestsPerSecond)} | ${r.latency.p50} | ${whole(r.latency.p99)} | ${failuresText} |`;
+    t.ok(section.includes(row), `row ${id}: ${row}`);
+  }
+  const peer = run(compare, 'transformersjs');
+  t.ok(section.includes(`| ${whole(peer.requestsPerSecond)} | ${peer.latency.p50} | ${whole(peer.latency.p99)} | ${peer.timeouts} timeouts |`), 'row transformers.js');
+  t.equal(peer.errors, peer.timeouts, 'transformers.js: every error was a timeout');
+  t.equal(peer.non2xx + peer.invalid, 0, 'transformers.js: no other failure');
+  const grouping = ortCeiling.grouping === 'length' ? ' grouped by length' : ' in arrival order';
+  t.ok(section.includes(`| R_ort: ONNX Runtime alone, batch ${ortCeiling.batch}${grouping}, ${ortCeiling.sessions} sessions × ${ortCeiling.threads} thread, no HTTP | ${whole(ortCeiling.tweetsPerSecond)} tweets/s |`), 'row R_ort');
+});
+
+t.test('the ratios and ceilings in the bullets', async (t) => {
+  const service = run(compare, 'service');
+  const direct = run(compare, 'service-direct');
+  const off = run(compare, 'batching-off');
+  const flask = run(compare, 'seed');
+  const C = compare.ceilings.composed!;
+  const ort = ortCeiling.tweetsPerSecond;
+  const claims = [
+    `**${fixed(service.textsPerSecond / off.textsPerSecond, 2)}×** the throughput, p99 ${service.latency.p99} vs ${off.latency.p99} ms`,
+    `**${fixed(service.textsPerSecond / flask.textsPerSecond, 2)}×** behind NGINX`,
+    `(${fixed(direct.textsPerSecond / flask.textsPerSecond, 2)}× for one replica direct`,
+    `at ${fixed(service.latency.p99 / flask.latency.p99, 2)}× the Flask app's`,
+    `5× this Flask run would be ${whole(5 * flask.textsPerSecond)} req/s, ${fixed(5 * flask.textsPerSecond / C, 2)} × C`,
+    `C = 1 / (1/R_ort + 1/R_http) = ${whole(C)}/s: **${fixed(service.textsPerSecond / C, 2)} × C** behind NGINX`,
+    `one replica direct reaches ${fixed(direct.textsPerSecond / C, 2)} × C`,
+    `replicas ${fixed((service.cpu?.cores.replicas ?? NaN) / service.textsPerSecond * 1000, 2)} ms`,
+    `ONNX Runtime ≈ ${fixed(Math.floor(2 / ort * 1000 * 100) / 100, 2)} ms (R_ort:\n  2 cores ÷ ${whole(ort)}/s)`,
+    `NGINX ${fixed((service.cpu?.cores.nginx ?? NaN) / service.textsPerSecond * 1000, 2)} ms`,
+    `**${fixed(service.textsPerSecond / run(compare, 'transformersjs').textsPerSecond, 2)}×** the throughput with p99 at ${fixed(service.latency.p99 / run(compare, 'transformersjs').latency.p99, 2)}× its p99`,
+    `(R_tok = ${whole((compare.ceilings.tok as { tweetsPerSecond: number }).tweetsPerSecond)} tweets/s on 2 threads), C3 = ${whole(compare.ceilings.composed3!)}/s and the\n  service is at ${fixed(service.textsPerSecond / compare.ceilings.composed3!, 2)} × C3`,
+    `the tokenizer ≈ ${fixed(2 / (compare.ceilings.tok as { tweetsPerSecond: number }).tweetsPerSecond * 1000, 2)} ms`,
+  ];
+  for (const claim of claims) t.ok(section.includes(claim), claim);
+});
+
+t.test('one connection and the sweep', async (t) => {
+  const first = run(sweep, 'service', 1);
+  t.ok(section.includes(`p50 ${first.latency.p50} ms (autocannon counts whole milliseconds),\n  ${whole(first.requestsPerSecond)} req/s, with ${fixed(first.server!.meanQueueWaitMs!, 3)} ms mean queue wait`), 'one connection through NGINX');
+  const range = (id: string) => {
+    const runs = sweep.systems.find((system) => system.id === id)!.runs.filter((r) => r.connections >= 50);
+    const rates = runs.map((r) => r.requestsPerSecond);
+    return `${whole(Math.min(...rates))}-${whole(Math.max(...rates))}`;
+  };
+  t.ok(section.includes(`batching on serves ${range('service')} req/s from 50 connections up, batching\n  off ${range('batching-off')};`), 'sweep ranges');
+  const failures = sweep.systems.flatMap((system) => system.runs).reduce((sum, r) => sum + r.errors + r.timeouts + r.non2xx, 0);
+  t.equal(failures, 0, 'and "no errors, timeouts or non-2xx at any point" is true');
+  t.match(section, 'no errors, timeouts or non-2xx at any point');
+});
+
+t.test('one connection against one raw inference (shipped model)', async (t) => {
+  const c1 = named('sweep-2026-12-01-c1');
+  const lone = run(c1, 'service', 1);
+  const single = c1.ceilings.single as { p50Ms: number };
+  t.ok(section.includes(`p50 ${lone.latency.p50} ms, mean ${lone.latency.mean} ms, against ${fixed(single.p50Ms, 2)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
+  t.ok(section.includes(`with ${fixed(lone.server!.meanQueueWaitMs!, 3)} ms mean queue\n  wait`), 'queue wait at 1 connection');
+  t.ok(lone.latency.mean - single.p50Ms < 1, '"adds under 1 ms" is true of the mean');
+});
+
+t.test('the RoBERTa-base-sized model: every row, R_ort and the ratios', async (t) => {
+  const heavy = named('compare-2026-12-01-roberta-base');
+  const cell = (id: string, connections: number) => {
+    const r = run(heavy, id, connections);
+    if (r.textsPerSecond === 0) return `0: ${whole(r.non2xx)} × 502 from NGINX, ${r.timeouts} timeouts`;
+    const shed = r.statusCodes['503'] ?? 0;
+    return `${fixed(r.textsPerSecond, 1)} (${whole(r.latency.p99)})${shed > 0 ? `, ${whole(shed)} × 503` : ''}${r.timeouts > 0 ? `, ${r.timeouts} timeouts` : ''}`;
+  };
+  for (const connections of [1, 8, 32, 128, 500]) {
+    const row = `| ${connections} | ${cell('service', connections)} | ${cell('batching-off', connections)} | ${cell('transformersjs', connections)} |`;
+    t.ok(section.includes(row), row);
+  }
+  const ort = heavy.ceilings.ort as { tweetsPerSecond: number; batch: number; paddingRatio: number };
+  t.ok(section.includes(`**${whole(ort.tweetsPerSecond)} tweets/s** at batch\n  ${ort.batch} grouped by length (padding ratio ${ort.paddingRatio})`), 'R_ort');
+  const at128 = run(heavy, 'service', 128);
+  t.ok(section.includes(`At 128 connections the service reaches ${fixed(at128.textsPerSecond / ort.tweetsPerSecond, 2)} × R_ort with padding ${fixed(at128.server!.paddingRatio!, 2)}, ${fixed(at128.textsPerSecond / run(heavy, 'batching-off', 128).textsPerSecond, 2)}× batching off and ${fixed(at128.textsPerSecond / run(heavy, 'transformersjs', 128).textsPerSecond, 2)}× transformers.js`), 'the ratios at 128 connections');
+  const at500 = run(heavy, 'service', 500);
+  t.ok(section.includes(`answers ${at500.statusCodes['200']} requests in time`), 'answered at 500 connections');
+  t.ok(section.includes(`(${fixed(at500.cpu!.cores.replicas!, 2)} cores for ${whole(at500.requestsPerSecond)} req/s): texts served fall\n  to ${fixed(at500.textsPerSecond, 1)}/s`), 'the cost of refusing');
+  const shedding = named('compare-2026-12-01-roberta-base-c500');
+  const shed500 = run(shedding, 'service', 500);
+  const shed128 = run(shedding, 'service', 128);
+  t.ok(section.includes(`at 500 connections the service answered ${shed500.statusCodes['200']} requests\n  in time, refused ${whole(shed500.statusCodes['503'] ?? 0)} with 503 and ${shed500.statusCodes['504'] ?? 0} with 504, and ${shed500.timeouts} timed out (${at500.timeouts} in the table's run)`), 'deadline shedding at 500 connections');
+  t.ok(section.includes(`at 128\n  connections it answered all ${shed128.statusCodes['200']}, none refused`) && shed128.non2xx === 0 && shed128.timeouts === 0, 'deadline shedding at 128 connections');
+  t.ok(section.includes(`p50 ${run(heavy, 'service', 1).latency.p50} ms against ${fixed((heavy.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
+});
