@@ -17,19 +17,20 @@ t.test('swapping repeatedly under 500 connections: no failed request, and no old
   t.teardown(() => server.close());
   const versions = new Map<string, string>(); // version → fixture
   versions.set((await getJson(`${server.url}/api/model`)).body.version, 'bert-tiny');
-  // Each swap's completion time and the version it installed.
-  const swaps: { doneAt: number; version: string }[] = [];
+  // Each swap's request and completion times and the version it installed.
+  const swaps: { postedAt: number; doneAt: number; version: string }[] = [];
   let loadDone = false;
   const swapping = (async () => {
     for (let i = 0; !loadDone && i < 6; i++) {
       await new Promise((resolve) => setTimeout(resolve, 400));
       const next = i % 2 === 0 ? 'bert-tiny-v2' : 'bert-tiny';
       cpSync(`${FIXTURES}${next}/model.onnx`, join(dir, 'model.onnx'));
+      const postedAt = performance.now();
       const reload = await postJson(`${server.url}/api/admin/reload`, {}, ADMIN);
       t.equal(reload.status, 200, `swap ${i + 1}`);
       t.equal(reload.body.status, 'swapped');
       versions.set(reload.body.current.version, next);
-      swaps.push({ doneAt: performance.now(), version: reload.body.current.version });
+      swaps.push({ postedAt, doneAt: performance.now(), version: reload.body.current.version });
     }
   })();
   const texts = validationTexts();
@@ -46,10 +47,16 @@ t.test('swapping repeatedly under 500 connections: no failed request, and no old
   const known = new Set(versions.keys());
   t.ok(summary.results.every((r) => known.has(r.headers['x-model-version'] as string)), 'every answer from one of the two models');
   let stale = 0;
+  let checked = 0;
   for (const result of summary.results) {
-    // The latest swap completed before this request was sent: it must be answered by that swap's model.
-    const latest = swaps.filter((swap) => swap.doneAt < result.sentAt).at(-1);
-    if (latest && result.headers['x-model-version'] !== latest.version) stale++;
+    // The latest swap completed before this request was sent: it must be answered by that swap's model, or
+    // by a later one. The two fixtures alternate, so a later swap's model has the replaced one's version:
+    // only a request answered before any later swap was asked for can be told stale.
+    const latest = swaps.findLastIndex((swap) => swap.doneAt < result.sentAt);
+    if (latest < 0 || swaps.slice(latest + 1).some((swap) => swap.postedAt < result.receivedAt)) continue;
+    checked++;
+    if (result.headers['x-model-version'] !== swaps[latest]!.version) stale++;
   }
+  t.ok(checked > 500, `${checked} answers that only the latest swap's model may give`);
   t.equal(stale, 0, 'no request sent after a swap completed was answered by the model it replaced');
 });
