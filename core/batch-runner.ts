@@ -47,7 +47,7 @@ export async function runBatch(queued: readonly QueuedText[], model: ServedModel
   const { labels, problemType } = model.description;
   let scored;
   try {
-    scored = await model.backend.score(texts, truncation, model.description.runRows, maxRunTokens);
+    scored = await model.backend.score(texts, truncation, { maxRows: model.description.runRows, minRows: model.description.minRunRows, maxTokens: maxRunTokens });
   } catch (error) {
     if ((error as { code?: string }).code === 'WORKER_CRASHED') metrics.countRejection('worker_crashed', count);
     throw error;

@@ -38,6 +38,8 @@ export interface ModelDescription {
   sizing: string;
   /** Texts per ONNX Runtime run that cost least per token at warm-up: a worker cuts its batches into runs this size. */
   runRows: number;
+  /** A run of texts of one padded length this long ends before a longer text (less padding). */
+  minRunRows: number;
   sha256: string;
   /** First 12 hex digits of sha256, sent as x-model-version. */
   version: string;
@@ -113,6 +115,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     intraOpThreads: pool.intraOpThreads,
     sizing: sizing.reason,
     runRows: Math.min(pool.description.runRows, config.maxBatchSize),
+    minRunRows: Math.min(pool.description.minRunRows, config.maxBatchSize),
     sha256,
     version: sha256.slice(0, 12),
     loadedAt: new Date(),

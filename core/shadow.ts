@@ -189,7 +189,7 @@ export class ShadowScorer implements LiveBatchTap {
     // The text as the live model read it, normalized as the candidate declares too.
     const texts = batch.map(({ text }) => (preprocess === undefined ? text : preprocess(text)));
     try {
-      const scored = await model.backend.score(texts, new Uint8Array(texts.length), model.description.runRows, this.#options.maxRunTokens);
+      const scored = await model.backend.score(texts, new Uint8Array(texts.length), { maxRows: model.description.runRows, minRows: model.description.minRunRows, maxTokens: this.#options.maxRunTokens });
       const width = model.description.labels.length;
       const candidateMs = scored.ms / batch.length;
       const compared: ComparedText[] = [];

@@ -7,6 +7,7 @@ import { Piscina } from 'piscina';
 import { WorkerCrashedError, errorFromWorker } from './errors.js';
 import type { ModelFiles } from './model-files.js';
 import { activationOf } from './model-head.js';
+import type { RunLimits } from './run-plan.js';
 import type {
   Device, ScoredBatch, TaskReplies, TokenDetail, WorkerConfig, WorkerDescription, WorkerReply, WorkerTask,
 } from './protocol.js';
@@ -84,10 +85,10 @@ export class InferencePool {
 
   /**
    * Tokenizes and scores one batch in a worker; `truncation` (an index into TRUNCATIONS per text) is moved
-   * to the worker. Runs of at most `maxRunRows` texts and `maxRunTokens` padded tokens (run-plan.ts).
+   * to the worker. Its runs keep to `runs` (run-plan.ts).
    */
-  score(texts: string[], truncation: Uint8Array, maxRunRows: number, maxRunTokens: number): Promise<ScoredBatch> {
-    return call(this.#piscina, { kind: 'score', texts, truncation, maxRunRows, maxRunTokens }, [truncation.buffer]);
+  score(texts: string[], truncation: Uint8Array, runs: RunLimits): Promise<ScoredBatch> {
+    return call(this.#piscina, { kind: 'score', texts, truncation, runs }, [truncation.buffer]);
   }
 
   /** Every token of each text with its string. */

@@ -3,6 +3,8 @@
 // the per-text flags come back as transferable typed arrays (moved, not copied).
 import type { Activation } from './model-head.js';
 
+import type { RunLimits } from './run-plan.js';
+
 export type Device = 'cpu' | 'webgpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['cpu', 'webgpu', 'cuda'];
 
@@ -41,16 +43,14 @@ export const TRUNCATIONS: readonly Truncation[] = ['right', 'left', 'none'];
 
 /**
  * Tokenizes a batch of texts and runs the model on them, in one task: the texts are sorted by token count
- * and cut into runs of at most `maxRunRows` texts and `maxRunTokens` padded tokens, each padded to its own
- * longest text.
+ * and cut into runs within `runs` (run-plan.ts), each padded to its own longest text.
  */
 export interface ScoreTask {
   kind: 'score';
   texts: string[];
   /** Index into TRUNCATIONS for each text. */
   truncation: Uint8Array;
-  maxRunRows: number;
-  maxRunTokens: number;
+  runs: RunLimits;
 }
 
 /** A text's outcome in a ScoredBatch. */
@@ -124,6 +124,8 @@ export interface WorkerDescription {
    * warm-up (the smallest within a tenth of the cheapest).
    */
   runRows: number;
+  /** The fewest texts per run within a tenth of the cheapest cost per token (warmup.ts). */
+  minRunRows: number;
 }
 
 export type WorkerTask = ScoreTask | TokenizeTask | DecodeTask | DescribeTask;

@@ -27,7 +27,7 @@ export async function scoreBatch(tokenizer: TextTokenizer, classifier: Classifie
   const tokenizeMs = performance.now() - started;
 
   const logits = new Float32Array(count * width);
-  const plan = planRuns(lengths, task.maxRunRows, task.maxRunTokens, tokenizer.maxTokens, (i) => status[i] === TEXT_SCORED);
+  const plan = planRuns(lengths, task.runs, tokenizer.maxTokens, (i) => status[i] === TEXT_SCORED);
   let realTokens = 0;
   let paddedTokens = 0;
   for (let r = 0; r + 1 < plan.starts.length; r++) {

@@ -24,8 +24,10 @@ export interface WarmupReport {
   skipped: WarmupShape[];
   /** Steady-state milliseconds per padded token, at a tweet's length. */
   msPerToken: number;
-  /** The rows per run with the lowest steady-state cost per padded token (within RUN_COST_TOLERANCE: more rows). */
+  /** The most rows per run whose steady-state cost per padded token is within RUN_COST_TOLERANCE of the lowest. */
   runRows: number;
+  /** The fewest such rows: a run of texts of one padded length this long is worth ending, not padding on. */
+  minRunRows: number;
   ms: number;
 }
 
@@ -39,8 +41,15 @@ export const TWEET_LENGTH = 64;
  */
 export const WARMUP_BUDGET_MS = 3000;
 
-/** Costs per token this close to the cheapest count as even: timing noise, not a reason for more runs. */
-export const RUN_COST_TOLERANCE = 0.02;
+/** Steady-state runs of each tweet-length shape, the fastest counted. */
+export const STEADY_RUNS = 3;
+
+/**
+ * Rows whose cost per token is this close to the cheapest's count as cheap: the warm-up's single timings
+ * cannot tell them apart. A worker's runs hold at most the most of them (fewer runs) and end at a change of
+ * padded length once they hold the fewest (less padding: inference/run-plan.ts).
+ */
+export const RUN_COST_TOLERANCE = 0.1;
 
 /** The two phases of shapes, smallest first; each shape has at least as many tokens as the one before. */
 export function warmupLadder(maxRows: number, maxTokens: number): { tweetLength: WarmupShape[]; longer: WarmupShape[] } {
@@ -100,20 +109,29 @@ export async function warmUp(
   const { tweetLength, longer } = warmupLadder(maxRows, maxTokens);
   const climbedAll = await climb(tweetLength);
   // The steady-state pass: each tweet-length shape again while it fits, largest first, so that the cost per
-  // token of a full batch (what the budgets are sized from) is measured whatever the budget leaves.
+  // token of a full batch (what the budgets are sized from) is measured whatever the budget leaves. A shape
+  // runs up to STEADY_RUNS times and counts its fastest run: a sub-millisecond run is easily stretched by a
+  // thread preempted on a busy machine, never shortened.
   const length = Math.min(TWEET_LENGTH, maxTokens);
   const steady: (WarmupShape & { ms: number })[] = [];
   const atTweetLength = ran.filter((shape) => shape.length === length);
   for (const first of (atTweetLength.length > 0 ? atTweetLength : ran.slice(-1)).reverse()) {
-    if (now() - started + first.ms > budgetMs) break;
-    steady.push(await timed({ rows: first.rows, length }));
+    let fastest: (WarmupShape & { ms: number }) | undefined;
+    for (let run = 0; run < STEADY_RUNS && now() - started + (fastest ?? first).ms <= budgetMs; run++) {
+      const timing = await timed({ rows: first.rows, length });
+      if (fastest === undefined || timing.ms < fastest.ms) fastest = timing;
+    }
+    if (fastest === undefined) break;
+    steady.push(fastest);
   }
   const costPerToken = (shape: WarmupShape & { ms: number }) => shape.ms / (shape.rows * shape.length);
   // Nothing ran twice within the budget: the cost of the last shape run, first-run costs and all.
   const calibration = steady[0] ?? ran.at(-1)!;
-  // The most rows among those within RUN_COST_TOLERANCE of the cheapest: fewer runs when costs are even.
+  // The most and the fewest rows among those within RUN_COST_TOLERANCE of the cheapest (steady: largest first).
   const cheapest = Math.min(...steady.map(costPerToken));
-  const runRows = steady.find((shape) => costPerToken(shape) <= cheapest * (1 + RUN_COST_TOLERANCE))?.rows ?? maxRows;
+  const cheap = steady.filter((shape) => costPerToken(shape) <= cheapest * (1 + RUN_COST_TOLERANCE));
+  const runRows = cheap[0]?.rows ?? maxRows;
+  const minRunRows = cheap.at(-1)?.rows ?? maxRows;
   if (climbedAll) await climb(longer);
   else skipped.push(...longer);
   return {
@@ -121,6 +139,7 @@ export async function warmUp(
     skipped,
     msPerToken: costPerToken(calibration),
     runRows,
+    minRunRows,
     ms: now() - started,
   };
 }

@@ -80,7 +80,7 @@ export function tweetBatches(encoded: number[][], batch: number, padId: number, 
   const out: PreparedBatch[] = [];
   for (let start = 0; start + batch <= encoded.length || (out.length === 0 && start < encoded.length); start += batch) {
     const slice = encoded.slice(start, start + batch);
-    const plan = planRuns(slice.map((ids) => ids.length), runRows, Number.MAX_SAFE_INTEGER, maxTokens);
+    const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, minRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER }, maxTokens);
     for (let r = 0; r + 1 < plan.starts.length; r++) {
       const rows = Array.from(plan.order.subarray(plan.starts[r]!, plan.starts[r + 1]!), (i) => slice[i]!);
       const length = plan.lengths[r]!;

@@ -2,6 +2,7 @@
 // logits follow from its text (a text containing "good" is positive, "bad" negative, else neutral), every
 // batch it is given is recorded, and a test may hold batches back and finish or fail them when it chooses.
 import type { ScoringBackend } from '../../core/backend.js';
+import type { RunLimits } from '../../inference/run-plan.js';
 import type { ModelDescription, ServedModel } from '../../core/model.js';
 import { TokenEstimate } from '../../core/token-estimate.js';
 import { TEXT_SCORED, TEXT_TOO_MANY_TOKENS, TRUNCATIONS, type ScoredBatch, type TokenDetail, type WorkerDescription } from '../../inference/protocol.js';
@@ -22,15 +23,14 @@ export function fakeTokens(text: string): number {
 export interface FakeBatch {
   texts: string[];
   truncation: Uint8Array;
-  maxRunRows: number;
-  maxRunTokens: number;
+  runs: RunLimits;
   finish(): void;
   fail(error: Error): void;
 }
 
 export class FakeBackend implements ScoringBackend {
   readonly workers: number;
-  readonly description: WorkerDescription = { providers: ['fake'], warmupMs: 0, msPerToken: 0.001, warmupShapes: 0, runRows: 4, specialTokens: 2 };
+  readonly description: WorkerDescription = { providers: ['fake'], warmupMs: 0, msPerToken: 0.001, warmupShapes: 0, runRows: 4, minRunRows: 2, specialTokens: 2 };
   readonly batches: FakeBatch[] = [];
   /** Batches finish on their own (in a microtask) unless held. */
   hold = false;
@@ -45,11 +45,11 @@ export class FakeBackend implements ScoringBackend {
     this.#labelOf = labelOf;
   }
 
-  score(texts: string[], truncation: Uint8Array, maxRunRows: number, maxRunTokens: number): Promise<ScoredBatch> {
+  score(texts: string[], truncation: Uint8Array, runs: RunLimits): Promise<ScoredBatch> {
     if (this.closed) return Promise.reject(new Error('the fake backend is closed'));
     return new Promise((resolve, reject) => {
       const batch: FakeBatch = {
-        texts, truncation, maxRunRows, maxRunTokens,
+        texts, truncation, runs,
         finish: () => resolve(this.#scored(texts, truncation)),
         fail: reject,
       };
@@ -98,7 +98,7 @@ export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxT
   const description: ModelDescription = {
     name: 'fake', file: 'model.onnx', labels: LABELS, problemType: 'single_label_classification', preprocessing: preprocess ? ['fake'] : [],
     maxTokens, dtype: 'fp32', device: 'cpu',
-    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows,
+    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows, minRunRows: backend.description.minRunRows,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
   return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens), preprocess };
