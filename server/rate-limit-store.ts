@@ -9,12 +9,7 @@ import { createRequire } from 'node:module';
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 
-/** What the plugin actually calls: incr takes the window and the maximum too (its typings omit them). */
-interface CountingStore extends FastifyRateLimitStore {
-  incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow?: unknown, max?: unknown): void;
-}
-
-type StoreClass = new (continueExceeding: boolean, exponentialBackoff: boolean, ...rest: unknown[]) => CountingStore;
+type StoreClass = new (continueExceeding: boolean, exponentialBackoff: boolean, ...rest: unknown[]) => FastifyRateLimitStore;
 
 // The plugin's own stores (in memory; Redis with an atomic Lua script), not re-implemented here. They are
 // CommonJS files the package does not export by name, hence require.
@@ -28,8 +23,8 @@ const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as StoreCl
  * skipOnError then allows.
  */
 export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string, onFailure: () => void): FastifyRateLimitStoreCtor {
-  return class SharedBudgetStore implements CountingStore {
-    private readonly counters: CountingStore;
+  return class SharedBudgetStore implements FastifyRateLimitStore {
+    private readonly counters: FastifyRateLimitStore;
 
     constructor(params: { continueExceeding?: boolean; exponentialBackoff?: boolean }) {
       const continueExceeding = params.continueExceeding ?? false;
@@ -39,11 +34,11 @@ export function sharedBudgetStore(redis: Redis | undefined, nameSpace: string, o
         : new LocalStore(continueExceeding, exponentialBackoff);
     }
 
-    incr(...[key, callback, ...rest]: Parameters<CountingStore['incr']>): void {
+    incr(...[key, callback, timeWindow, max]: Parameters<FastifyRateLimitStore['incr']>): void {
       this.counters.incr(key, (error, result) => {
         if (error) onFailure();
         callback(error, result);
-      }, ...rest);
+      }, timeWindow, max);
     }
 
     child(routeOptions: Parameters<FastifyRateLimitStore['child']>[0] & { groupId?: string }): FastifyRateLimitStore {
