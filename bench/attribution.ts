@@ -19,7 +19,7 @@ import type { ThreadRole } from './cpu.js';
 /** What the table's rows are, by profile category. */
 const BUCKETS: [string, (category: string) => boolean][] = [
   // First: its category's name holds "fastify" too.
-  ['metrics (prom-client, fastify-metrics)', (c) => /prom-client/.test(c)],
+  ['metrics (Prometheus client, fastify-metrics)', (c) => /Prometheus client/.test(c)],
   ['HTTP (node http/net, Fastify, validation, serialization, JSON)', (c) => /node http|fastify|ajv|fast-json-stringify|JSON/.test(c)],
   ['thread hand-offs (piscina, worker messaging)', (c) => /piscina/.test(c)],
   ['logging (pino)', (c) => /pino/.test(c)],

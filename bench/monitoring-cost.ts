@@ -1,11 +1,11 @@
 // What the monitoring of predictions costs on the hot path, per text: the predictor tallies a batch's answers
 // (labels, confidence bucket, truncation) in plain arrays and adds them to the metrics once per batch
-// (core/prediction-tally.ts, core/metrics.ts). Compared here with no monitoring at all and with prom-client's
+// (core/prediction-tally.ts, core/metrics.ts). Compared here with no monitoring at all and with the Prometheus client's
 // own Histogram observed once per text, on the same batches of 32 answers, in this process alone:
 //   npx tsx bench/monitoring-cost.ts [--batches 200000] [--size 32]
 // Prints nanoseconds per text for each; run it on a quiet machine.
 import { parseArgs } from 'node:util';
-import client from 'prom-client';
+import client from '@prometheus-io/client';
 import { ServiceMetrics } from '../core/metrics.js';
 import { CONFIDENCE_BUCKETS, PredictionTally } from '../core/prediction-tally.js';
 import { argmax, type TextResult } from '../core/results.js';
@@ -50,7 +50,7 @@ const histogram = new client.Histogram({ name: 'confidence', help: 'h', labelNam
 const counter = new client.Counter({ name: 'labels_total', help: 'c', labelNames: ['label', 'model_version'], registers: [registry] });
 const child = histogram.labels(model.version);
 const children = labels.map((label) => counter.labels(label, model.version));
-time('per text: prom-client Histogram.observe and Counter.inc', () => {
+time('per text: @prometheus-io/client Histogram.observe and Counter.inc', () => {
   for (const result of results) {
     child.observe(result.scores[result.labelIndex]!);
     children[result.labelIndex]!.inc();

@@ -36,7 +36,7 @@ const CATEGORIES: [string, RegExp][] = [
   ['piscina / worker messaging', /piscina|node:internal\/worker|internal\/per_context\/messageport/],
   ['ajv (request validation)', /\/ajv|fast-uri/],
   ['fast-json-stringify (response serialization)', /fast-json-stringify|serializer/],
-  ['fastify-metrics / prom-client', /fastify-metrics|prom-client/],
+  ['fastify-metrics / Prometheus client', /fastify-metrics|@prometheus-io\/client/],
   ['pino (logging)', /pino|sonic-boom|thread-stream/],
   ['fastify', /fastify|avvio|find-my-way|light-my-request|@fastify/],
   ['node http / net / streams', /node:_http|node:http|node:net|node:internal\/(http|streams|stream_base|net|timers|async_hooks|process\/task_queues)|node:events|node:stream/],

@@ -1,8 +1,8 @@
 // A Prometheus histogram that takes its observations in bulk: a batch's values are counted into buckets by
-// the caller (one pass it makes anyway) and added here once per batch. prom-client's Histogram observes one
+// the caller (one pass it makes anyway) and added here once per batch. The client's Histogram observes one
 // value at a time, hashing its labels on every call; this is the same series, exported in the same text
-// format (cumulative `_bucket{le}`, `_sum`, `_count`), through prom-client's registry.
-import type client from 'prom-client';
+// format (cumulative `_bucket{le}`, `_sum`, `_count`), through the client's registry (@prometheus-io/client).
+import type client from '@prometheus-io/client';
 
 export interface BulkHistogramOptions<L extends string> {
   name: string;
@@ -45,7 +45,7 @@ export class BulkHistogram<L extends string> {
     this.help = options.help;
     this.buckets = options.buckets;
     this.#labelNames = options.labelNames;
-    // prom-client's registry takes any object with its Metric's name, help, type and get().
+    // The client's registry takes any object with its Metric's name, help, type and get().
     for (const registry of options.registers) registry.registerMetric(this as unknown as client.Metric);
   }
 

@@ -3,7 +3,7 @@
 // the same registry. Names are what the Grafana dashboard and the alert rules in deploy/ query.
 // On the hot path they are fed once per batch or per call, never per text, through label children bound
 // once (a labelled inc() looks its child up by hashing the labels every time).
-import client from 'prom-client';
+import client from '@prometheus-io/client';
 import type { BatcherObserver } from '../batching/batcher.js';
 import type { RejectionReason } from '../batching/errors.js';
 import type { ProblemType } from '../inference/model-head.js';

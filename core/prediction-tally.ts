@@ -1,7 +1,7 @@
 // What a batch's (or a call's cached) answers add to the monitoring of what the model predicts: the labels
 // predicted, the top label's probability (confidence) and the texts cut to the model's length. Counted here
 // in plain arrays, in the pass over the answers the predictor makes anyway, then added to the metrics once
-// (core/metrics.ts ModelSeries): nothing per text reaches prom-client.
+// (core/metrics.ts ModelSeries): nothing per text reaches the Prometheus client.
 import type { ProblemType } from '../inference/model-head.js';
 import { MULTI_LABEL_THRESHOLD, type TextResult } from './results.js';
 

@@ -1,7 +1,7 @@
 // The Prometheus series of shadow scoring (core/shadow.ts): how the candidate model compares with the live
 // one on the live texts it was given, and what it cost each. They exist, at 0, whether or not a candidate is
 // loaded, so that dashboards and rules always have a series to read.
-import client from 'prom-client';
+import client from '@prometheus-io/client';
 
 export const SHADOW_SKIP_REASONS = ['live_busy', 'shadow_full'] as const;
 export type ShadowSkipReason = (typeof SHADOW_SKIP_REASONS)[number];

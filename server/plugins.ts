@@ -1,6 +1,7 @@
 // The Fastify plugins the service registers, one function each: OpenAPI docs, HTTP metrics, shedding under
 // pressure and the rate limit. server/app.ts decides the order.
 import rateLimit from '@fastify/rate-limit';
+import promClient from '@prometheus-io/client';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
@@ -75,7 +76,9 @@ function withRequestIdHeader<D extends { paths?: object }>(document: D): D {
 export async function registerHttpMetrics(app: FastifyInstance, metrics: ServiceMetrics): Promise<void> {
   await app.register(fastifyMetrics, {
     endpoint: null,
-    promClient: null,
+    // The client core/metrics.ts made the registry with. Left null, the plugin prefers @platformatic/prom-client
+    // whenever that package is installed, and would put that client's metrics in this registry.
+    promClient,
     defaultMetrics: { enabled: true, register: metrics.registry },
     routeMetrics: {
       enabled: { histogram: true, summary: false },

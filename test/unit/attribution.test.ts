@@ -12,9 +12,9 @@ function profile(weights: Record<string, number>): CpuProfile {
 }
 
 t.test('shares per bucket leave idle time out', async (t) => {
-  const shares = bucketShares([profile({ '': 500, 'file:///x/node_modules/fastify/lib/route.js': 300, 'file:///x/node_modules/prom-client/lib/counter.js': 100, 'file:///x/dist/core/predictor.js': 100 })]);
+  const shares = bucketShares([profile({ '': 500, 'file:///x/node_modules/fastify/lib/route.js': 300, 'file:///x/node_modules/@prometheus-io/client/lib/counter.js': 100, 'file:///x/dist/core/predictor.js': 100 })]);
   t.equal(shares.get('HTTP (node http/net, Fastify, validation, serialization, JSON)'), 0.6);
-  t.equal(shares.get('metrics (prom-client, fastify-metrics)'), 0.2);
+  t.equal(shares.get('metrics (Prometheus client, fastify-metrics)'), 0.2);
   t.equal(shares.get('service code: batching, core, server, tensors (promises, objects, logic)'), 0.2);
 });
 
