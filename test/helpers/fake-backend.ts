@@ -24,8 +24,8 @@ export interface FakeBatch {
   truncation: Uint8Array;
   maxRunRows: number;
   maxRunTokens: number;
-  finish(): void;
-  fail(error: Error): void;
+  finish: () => void;
+  fail: (error: Error) => void;
 }
 
 export class FakeBackend implements ScoringBackend {
