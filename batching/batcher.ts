@@ -350,8 +350,7 @@ export class MicroBatcher<P, R> {
     if (timing.startedAt === undefined) this.#waitingForWorker.push(timing);
     this.#inFlight++;
     const size = items.length;
-    const onBatchStart = this.#observer.onBatchStart;
-    if (onBatchStart !== undefined) {
+    if (this.#observer.onBatchStart !== undefined) {
       const info: BatchInfo = {
         size,
         paddedLength: longest,
@@ -359,7 +358,7 @@ export class MicroBatcher<P, R> {
         realTokens,
         queueWaitsMs: items.map((item) => now - item.enqueuedAt),
       };
-      this.#notify(() => onBatchStart(info));
+      this.#notify(() => this.#observer.onBatchStart?.(info));
     }
     let results: Promise<R[]>;
     try {

@@ -124,7 +124,7 @@ function main(): void {
     process.stderr.write(`no run of ${values.system} with per-thread CPU in ${values.results}\n`);
     process.exit(1);
   }
-  const msPerText = Object.fromEntries(Object.entries(threads).map(([role, cores]) => [role, (cores! * 1000) / run.textsPerSecond])) as Partial<Record<ThreadRole, number>>;
+  const msPerText = Object.fromEntries(Object.entries(threads).map(([role, cores]) => [role, (cores * 1000) / run.textsPerSecond])) as Partial<Record<ThreadRole, number>>;
   process.stdout.write(`${attributionMarkdown(attribute(msPerText, readProfiles(values.profiles), run.server?.paddingRatio ?? undefined))}\n`);
 }
 

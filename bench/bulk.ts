@@ -33,7 +33,7 @@ export interface BulkOptions {
   outDir: string;
   tag: string | undefined;
   command: string;
-  log(line: string): void;
+  log: (line: string) => void;
 }
 
 interface ScoreRun { texts: number; seconds: number; textsPerSecond: number; exitCode: number | string; stderr: string }

@@ -67,6 +67,8 @@ function callProblem(body: string, context: CallContext, labels: readonly string
     case 'tei': return listResponseProblem(body, texts, context.batch === true, labels);
     case 'hf': return listResponseProblem(body, texts, context.batch === true, labels, true);
     case 'v2': return v2ResponseProblem(body, texts, labels);
+    case 'api':
+    case undefined:
     default: return responseProblem(body, context.batch ? texts : undefined, labels);
   }
 }

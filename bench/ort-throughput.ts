@@ -103,10 +103,10 @@ function positiveInt(name: string, text: string | undefined): number {
 }
 
 const base: Options = {
-  model: values.model!,
+  model: values.model,
   onnxFile: values.onnx,
   dtype: values.dtype === undefined ? undefined : oneOfDtypes(values.dtype),
-  data: values.data!,
+  data: values.data,
   batch: positiveInt('batch', values.batch),
   threads: positiveInt('threads', values.threads),
   sessions: positiveInt('sessions', values.sessions),
@@ -225,7 +225,7 @@ async function runLayout(options: Options, prepared: Prepared) {
     },
   }));
   const message = (w: Worker) => new Promise<Record<string, unknown>>((resolveMessage, reject) => {
-    w.once('message', (m: Record<string, unknown>) => (m.error ? reject(new Error(String(m.error))) : resolveMessage(m)));
+    w.once('message', (m: Record<string, unknown> & { error?: string }) => (m.error ? reject(new Error(m.error)) : resolveMessage(m)));
     w.once('error', reject);
   });
   await Promise.all(workers.map(message)); // all warmed up

@@ -45,7 +45,7 @@ export interface SystemRunContext {
   tweets: readonly string[];
   /** The model's labels, to check every answer against (undefined: the shape only). */
   labels: readonly string[] | undefined;
-  log(line: string): void;
+  log: (line: string) => void;
   /** Told of the system while it runs, so that an interrupt can stop it. */
   running(system: RunningSystem | undefined): void;
 }

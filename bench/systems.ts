@@ -320,7 +320,7 @@ export function lastJsonObject(text: string): Record<string, unknown> | undefine
     const end = trimmed.lastIndexOf('}');
     try {
       const value = JSON.parse(trimmed.slice(start, end + 1)) as unknown;
-      if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'tweetsPerSecond' in value) return value as Record<string, unknown>;
+      if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'tweetsPerSecond' in value) return value;
     } catch { /* keep going left */ }
   }
   return undefined;

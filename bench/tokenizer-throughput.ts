@@ -76,7 +76,7 @@ if (process.argv[1]?.endsWith('tokenizer-throughput.ts') || process.argv[1]?.end
     },
   });
   const result = await tokenizerThroughput({
-    model: resolve(values.model!), data: values.data!, threads: Number(values.threads), seconds: Number(values.seconds), warmup: Number(values.warmup),
+    model: resolve(values.model), data: values.data, threads: Number(values.threads), seconds: Number(values.seconds), warmup: Number(values.warmup),
   });
   console.log(JSON.stringify(result, null, 2));
 }

@@ -13,7 +13,7 @@
 //     the model with more positions than it has. (Even so transformers.js cuts the ids after adding the
 //     special tokens, dropping the closing one the service keeps: texts over the limit score differently.)
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoModelForSequenceClassification } from '@huggingface/transformers';
 import { loadModelFiles } from '../inference/model-files.js';

@@ -80,6 +80,7 @@ export function protocolCall(kind: CallKind, texts: string[], batch: boolean, ex
     case 'tei': return { kind, batch, texts: n, path: '/predict', body: JSON.stringify({ inputs: batch ? texts.map((text) => [text]) : texts[0] }) };
     case 'v2': return { kind, batch, texts: n, path: '/v2/models/sentiment/infer', body: JSON.stringify({ inputs: [{ name: 'text', shape: [n], datatype: 'BYTES', data: texts }] }) };
     case 'hf': return { kind, batch, texts: n, path: '/hf/text-classification', body: JSON.stringify({ inputs: batch ? texts : texts[0] }) };
+    case 'api':
     default: {
       // Only the service's own routes explain.
       const extra = explain ? { explain: true } : {};

@@ -78,7 +78,7 @@ export function listResponseProblem(body: string, texts: number, batch: boolean,
 /** Checks a 2xx body of V2 infer: label BYTES [n], probabilities and logits FP32 [n, labels], consistent. */
 export function v2ResponseProblem(body: string, texts: number, labels?: readonly string[]): string | undefined {
   let parsed: { outputs?: { name: string; shape: number[]; datatype: string; data: unknown[] }[]; model_name?: unknown };
-  try { parsed = JSON.parse(body); } catch { return `body is not JSON: ${body.slice(0, 80)}`; }
+  try { parsed = JSON.parse(body) as typeof parsed; } catch { return `body is not JSON: ${body.slice(0, 80)}`; }
   if (typeof parsed?.model_name !== 'string' || !Array.isArray(parsed.outputs)) return 'not an inference_response';
   const output = (name: string) => parsed.outputs!.find((o) => o.name === name);
   const label = output('label');

@@ -195,7 +195,7 @@ export const SETTINGS = [
     // Read first, so that MODEL_DTYPE (below) can tell whether it was set.
     key: 'modelDtype', env: 'MODEL_PRECISION', defaultText: '(none)',
     description: 'The older name of MODEL_DTYPE, with the same values (MODEL_PRECISION=fp16 is MODEL_DTYPE=fp16)',
-    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : oneOf('MODEL_PRECISION', MODEL_DTYPES, 'auto')(raw)) as ModelDtype,
+    parse: (raw: string | undefined) => (raw === undefined || raw.trim() === '' ? undefined : oneOf('MODEL_PRECISION', MODEL_DTYPES, 'auto')(raw)),
   },
   {
     key: 'modelDtype', env: 'MODEL_DTYPE', defaultText: 'auto',

@@ -104,7 +104,7 @@ export async function startEngine(config: Config, logger: Logger = createLogger(
       await shadow.start(config.shadowModelPath, config.shadowSampleRate);
     } catch (error) {
       await close();
-      throw new Error(`SHADOW_MODEL_PATH: ${(error as Error).message}`);
+      throw new Error(`SHADOW_MODEL_PATH: ${(error as Error).message}`, { cause: error });
     }
   }
   return { predictor: served, metrics, reloader, shadow, redis, close };

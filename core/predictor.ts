@@ -158,7 +158,7 @@ export class Predictor {
     const read = model.preprocess === undefined ? texts : texts.slice();
     if (model.preprocess !== undefined) for (const i of valid) read[i] = model.preprocess(texts[i]!);
     const validTexts = valid.length === texts.length ? read : valid.map((i) => read[i]!);
-    const found: (TextResult | undefined)[] = new Array(validTexts.length);
+    const found = new Array<TextResult | undefined>(validTexts.length);
     // Deferred: the caller hears of no text before this returns, whatever the cache or the queue say.
     queueMicrotask(() => this.#cached.lookup(model.description, validTexts, truncation, found, (missing) => {
       for (const [i, error] of invalid) onText(i, error);
@@ -240,7 +240,7 @@ export class Predictor {
   ): void {
     const truncation = options.truncation ?? 'right';
     const release = this.#hold(model);
-    const results: TextResult[] = new Array(texts.length);
+    const results = new Array<TextResult>(texts.length);
     const originals = counted === texts.length ? texts : texts.slice(0, counted);
     this.#cached.lookup(model.description, originals, truncation, results, (missing) => {
       const cacheHits = missing === undefined ? 0 : counted - missing.length;

@@ -87,8 +87,8 @@ export function launch(name: string, command: string, args: string[], options: {
   running.add(child);
   let buffer = '';
   const keep = (chunk: Buffer) => { buffer = (buffer + chunk.toString()).slice(-65_536); };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   let exit: number | string | undefined;
   const exited = new Promise<void>((resolveExit) => {
     child.once('exit', (code, signal) => { exit = code ?? signal ?? 'unknown'; running.delete(child); resolveExit(); });

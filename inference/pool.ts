@@ -142,7 +142,7 @@ async function call<K extends WorkerTask['kind']>(
 ): Promise<TaskReplies[K]> {
   let reply: WorkerReply<TaskReplies[K]>;
   try {
-    reply = await piscina.run(task, { transferList: transferList as never });
+    reply = await piscina.run(task, { transferList: transferList as never }) as WorkerReply<TaskReplies[K]>;
   } catch (error) {
     // The worker died with the task (crash, out of memory, terminated): Piscina starts a new one.
     throw new WorkerCrashedError(error);

@@ -14,7 +14,7 @@ export async function scoreBatch(tokenizer: TextTokenizer, classifier: Classifie
   const width = classifier.numLabels;
   const status = new Uint8Array(count);
   const truncated = new Uint8Array(count);
-  const ids: number[][] = new Array(count);
+  const ids = new Array<number[]>(count);
   const lengths = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const mode = TRUNCATIONS[task.truncation[i]!] ?? 'right';
@@ -31,7 +31,7 @@ export async function scoreBatch(tokenizer: TextTokenizer, classifier: Classifie
   let realTokens = 0;
   let paddedTokens = 0;
   for (let r = 0; r + 1 < plan.starts.length; r++) {
-    const members = plan.order.subarray(plan.starts[r]!, plan.starts[r + 1]!);
+    const members = plan.order.subarray(plan.starts[r], plan.starts[r + 1]);
     const rows = Array.from(members, (i) => ids[i]!);
     const length = plan.lengths[r]!;
     const out = await classify(classifier, rows, length, tokenizer.padId);

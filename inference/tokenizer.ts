@@ -5,6 +5,19 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { TokenDetail, Truncation } from './protocol.js';
 
+/**
+ * What this wrapper uses of the library's Tokenizer, as the library's own declarations state it. Those
+ * declarations import one another without file extensions, which NodeNext module resolution cannot follow,
+ * so `Tokenizer` reaches this project as `any`: without this, no call below would be type-checked.
+ */
+interface LibraryTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[]; tokens: string[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  get_added_tokens_decoder(): Map<number, { special: boolean }>;
+}
+const LibraryTokenizer = Tokenizer as new (tokenizerJson: object, tokenizerConfig: object) => LibraryTokenizer;
+
 export interface EncodedText {
   /** Token ids, special tokens included, at most `maxTokens` long. */
   ids: number[];
@@ -17,14 +30,14 @@ type JsonObject = Record<string, unknown>;
 export class TextTokenizer {
   readonly maxTokens: number;
   readonly padId: number;
-  readonly #tokenizer: Tokenizer;
+  readonly #tokenizer: LibraryTokenizer;
   /** How many special tokens the post-processor puts before and after a single text. */
   readonly #prefixLength: number;
   readonly #suffixLength: number;
   readonly #specialIds: Set<number>;
 
   constructor(tokenizerJson: JsonObject, tokenizerConfig: JsonObject, maxTokens: number) {
-    this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.#tokenizer = new LibraryTokenizer(tokenizerJson, tokenizerConfig);
     this.padId = resolvePadId(this.#tokenizer, tokenizerJson, tokenizerConfig);
     // Learn the special-token template once from a probe, e.g. RoBERTa `<s> … </s>` → 1 and 1,
     // BERT `[CLS] … [SEP]` → 1 and 1, a tokenizer without post-processor → 0 and 0.
@@ -76,7 +89,7 @@ export class TextTokenizer {
   /** Each token of a text with its string, and whether it is one of the tokenizer's special tokens. */
   tokenize(text: string, addSpecialTokens: boolean): TokenDetail[] {
     const { ids, tokens } = this.#tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
-    return ids.map((id: number, i: number) => ({ id, text: tokens[i] ?? '', special: this.#specialIds.has(id) }));
+    return ids.map((id, i) => ({ id, text: tokens[i] ?? '', special: this.#specialIds.has(id) }));
   }
 
   decode(ids: number[], skipSpecialTokens: boolean): string {
@@ -120,7 +133,7 @@ function indexOfRun(haystack: number[], needle: number[]): number {
   return -1;
 }
 
-function resolvePadId(tokenizer: Tokenizer, tokenizerJson: JsonObject, tokenizerConfig: JsonObject): number {
+function resolvePadId(tokenizer: LibraryTokenizer, tokenizerJson: JsonObject, tokenizerConfig: JsonObject): number {
   const padding = tokenizerJson.padding as { pad_id?: unknown } | null | undefined;
   if (padding && typeof padding.pad_id === 'number') return padding.pad_id;
   const padToken = tokenizerConfig.pad_token;

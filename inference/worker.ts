@@ -48,7 +48,7 @@ async function load(): Promise<LoadedModel> {
  */
 function moved<T>(value: T, buffers: ArrayBufferLike[]): WorkerReply<T> {
   const wrapper = { [transferableSymbol]: buffers, [valueSymbol]: { ok: true, value } satisfies WorkerReply<T> };
-  return move(wrapper as never) as unknown as WorkerReply<T>;
+  return move(wrapper) as unknown as WorkerReply<T>;
 }
 
 function failure(error: unknown): WorkerReply<never> {

@@ -93,7 +93,7 @@ export function readModel(path: string): ModelProto {
 
 export function encodeModel(model: ModelProto): Uint8Array {
   const type = modelProto();
-  return type.encode(model as unknown as protobuf.Message).finish();
+  return type.encode(model).finish();
 }
 
 export function writeModel(path: string, model: ModelProto): number {

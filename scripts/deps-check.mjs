@@ -34,6 +34,10 @@ export const HELD = {
     reason: 'the Node.js the project brings for its npm scripts and tests is the oldest line it supports (engines.node), so that the floor is what is tested',
     major: (manifest) => floorMajor(manifest.engines?.node),
   },
+  typescript: {
+    reason: 'the type-aware linter (typescript-eslint) runs on TypeScript\'s compiler API, which TypeScript 7, the native compiler, no longer ships (typescript-eslint#10940); 6 is the last line that has it',
+    major: () => 6,
+  },
 };
 
 /** A version's numbers (`22.20.7`, `5.9` → minor 9, patch 0); undefined for what is not one (file:, git URLs, owner/repo). */

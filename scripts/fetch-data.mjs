@@ -53,7 +53,7 @@ async function download(name) {
     response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
   } catch (error) {
     const cause = error?.cause?.code ?? error?.cause?.message ?? error?.message ?? String(error);
-    throw new Error(`cannot download ${url} (${cause}): this machine cannot reach GitHub; copy the files from a machine that can (DATA_DIR says where they go)`);
+    throw new Error(`cannot download ${url} (${cause}): this machine cannot reach GitHub; copy the files from a machine that can (DATA_DIR says where they go)`, { cause: error });
   }
   if (!response.ok) throw new Error(`cannot download ${url}: HTTP ${response.status}`);
   return response.text();

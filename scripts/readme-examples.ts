@@ -36,7 +36,7 @@ export function parseExamples(readme: string): Example[] {
     const body = /-d '([^']*)'/.exec(command)?.[1];
     if (path === undefined || body === undefined) throw new Error(`README example not understood: ${command}`);
     const headers = Object.fromEntries([...command.matchAll(/-H '([^':]+):\s*([^']*)'/g)].map(([, name, value]) => [name!.toLowerCase(), value!]));
-    const outputStart = blockStart + match.index! + match[0].length - match[2]!.length;
+    const outputStart = blockStart + match.index + match[0].length - match[2]!.length;
     examples.push({
       command, path, body, headers, withHeaders: /\s-s?i\b|\s-is\b/.test(command),
       output: match[2]!.replace(/\n$/, ''), start: outputStart, end: outputStart + match[2]!.length - 1,

@@ -41,11 +41,11 @@ function toServiceError(error: FastifyError, body: unknown, options: ErrorHandle
     const value = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], body);
     const where = path.join('.') || 'text';
     if (issue.keyword === 'maxLength' && typeof value === 'string') {
-      return new TextTooLongError(where, [...value].length, options.maxTextChars) as unknown as FastifyError;
+      return new TextTooLongError(where, [...value].length, options.maxTextChars);
     }
     // Only a list of texts is "too many texts"; any other list that is too long stays a validation error.
     if (issue.keyword === 'maxItems' && isTextList(value)) {
-      return new TooManyTextsError(where, (value as unknown[]).length, options.maxClientBatch) as unknown as FastifyError;
+      return new TooManyTextsError(where, (value as unknown[]).length, options.maxClientBatch);
     }
   }
   return error;

@@ -186,7 +186,7 @@ export async function compareLogits(options: CompareOptions): Promise<CompareRes
     let rowMax = 0;
     for (let k = 0; k < numLabels; k++) {
       const diff = Math.abs(rowA[k]! - rowB[k]!);
-      if (!Number.isFinite(diff)) throw new Error(`text ${i}: non-finite logits (${Array.from(rowA)} vs ${Array.from(rowB)})`);
+      if (!Number.isFinite(diff)) throw new Error(`text ${i}: non-finite logits (${rowA.join(',')} vs ${rowB.join(',')})`);
       sumAbsDiff += diff;
       rowMax = Math.max(rowMax, diff);
     }
@@ -256,13 +256,13 @@ export async function main(argv: string[]): Promise<number> {
   const result = await compareLogits({
     a: values.a,
     b: values.b,
-    texts: readTexts(values.texts!, int('n', values.n, 1)),
+    texts: readTexts(values.texts, int('n', values.n, 1)),
     batchSize: int('batch', values.batch, 1),
     device,
     threads: values.threads !== undefined ? int('threads', values.threads, 1) : undefined,
     paddingCheck: int('padding-check', values['padding-check'], 0),
     maxTokens: values['max-tokens'] !== undefined ? int('max-tokens', values['max-tokens'], 3) : undefined,
-  } as CompareOptions);
+  });
   const lines = [
     `a: ${result.a.onnx} (session ${result.a.sessionMs.toFixed(0)} ms, run ${result.a.runMs.toFixed(0)} ms)`,
     `b: ${result.b.onnx} (session ${result.b.sessionMs.toFixed(0)} ms, run ${result.b.runMs.toFixed(0)} ms)`,

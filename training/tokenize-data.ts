@@ -26,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 
-const modelDir = resolve(values.model!);
+const modelDir = resolve(values.model);
 const tokenizerJson = JSON.parse(readFileSync(join(modelDir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
 const configPath = join(modelDir, 'tokenizer_config.json');
 const tokenizerConfig = existsSync(configPath)
@@ -42,11 +42,11 @@ if (values.probe) {
   writeFileSync(values['probe-out'] ?? 'training/work/probe-ids.json', JSON.stringify(ids));
   console.log(`tokenized ${probes.length} probes in ${((performance.now() - started) / 1000).toFixed(1)}s`);
 } else {
-  const outDir = resolve(values.out!);
+  const outDir = resolve(values.out);
   mkdirSync(outDir, { recursive: true });
   const digests: Record<string, string> = {};
   for (const split of ['train', 'validation']) {
-    const lines = readFileSync(join(resolve(values.data!), `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(join(resolve(values.data), `${split}.jsonl`), 'utf8').split('\n').filter((l) => l.trim() !== '');
     const texts: string[] = [];
     const labels: number[] = [];
     const ids: number[][] = [];

@@ -23,7 +23,7 @@ const { values } = parseArgs({
 
 interface Reference { tweets: Array<{ text: string; ids: number[]; logits: number[] }> }
 
-const files = loadModelFiles(values.model!);
+const files = loadModelFiles(values.model);
 const tokenizer = new TextTokenizer(files.tokenizerJson, files.tokenizerConfig, files.maxTokens);
 const session = await ort.InferenceSession.create(files.onnxPath, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
 const batch = Number(values.batch);
@@ -51,7 +51,7 @@ const refLogits = await logitsOf(refIds);
 let maxAbsDiff = 0;
 refLogits.forEach((row, i) => row.forEach((v, j) => { maxAbsDiff = Math.max(maxAbsDiff, Math.abs(v - reference.tweets[i]!.logits[j]!)); }));
 
-const lines = readFileSync(join(resolve(values.data!), 'validation.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+const lines = readFileSync(join(resolve(values.data), 'validation.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const rows = lines.map((l) => JSON.parse(l) as { text: string; label: string });
 const started = performance.now();
 const all = await logitsOf(rows.map((r) => tokenizer.encode(r.text).ids));

@@ -103,8 +103,8 @@ export function main(argv: string[]): number {
     },
   });
   const packages = values.stage !== undefined
-    ? stageClosure(values.root!, values.stage, values.extra)
-    : dependencyClosure(values.root!, values.extra);
+    ? stageClosure(values.root, values.stage, values.extra)
+    : dependencyClosure(values.root, values.extra);
   console.log(packages.join('\n'));
   return 0;
 }

@@ -202,14 +202,14 @@ export function renderMarkdown(report: GpuReport): string {
   for (const result of [report.service.fp16, report.service.fp32, report.service.batchingOff]) {
     if (!result) continue;
     for (const l of result.levels) {
-      lines.push(`| ${result.label} | ${String(result.model?.file ?? '–')} | ${l.connections} | ${fmt(l.okPerSecond)} | ${fmt(l.latency.p50)} | ${fmt(l.latency.p99)} | ${l.non2xx} | ${l.errors} | ${fmt(l.server.meanBatchSize)} | ${fmt(l.server.meanQueueWaitMs, 2)} |`);
+      lines.push(`| ${result.label} | ${typeof result.model?.file === 'string' ? result.model.file : '–'} | ${l.connections} | ${fmt(l.okPerSecond)} | ${fmt(l.latency.p50)} | ${fmt(l.latency.p99)} | ${l.non2xx} | ${l.errors} | ${fmt(l.server.meanBatchSize)} | ${fmt(l.server.meanQueueWaitMs, 2)} |`);
     }
   }
   lines.push('', '## Targets', '', '| target | measured | pass | detail |', '| --- | ---: | --- | --- |');
   for (const check of report.checks) {
     lines.push(`| ${check.name} | ${check.value ?? '–'} | ${check.pass === null ? 'not measured' : check.pass ? 'yes' : 'no'} | ${check.detail} |`);
   }
-  if (report.cudaProbe) lines.push('', `DEVICE=cuda probe: ${String(report.cudaProbe.message ?? JSON.stringify(report.cudaProbe))}`);
+  if (report.cudaProbe) lines.push('', `DEVICE=cuda probe: ${typeof report.cudaProbe.message === 'string' ? report.cudaProbe.message : JSON.stringify(report.cudaProbe)}`);
   lines.push('', '## Steps', '', '| step | exit | seconds |', '| --- | ---: | ---: |');
   for (const step of report.steps) lines.push(`| ${step.name} | ${step.rc} | ${fmt(step.seconds)} |`);
   return `${lines.join('\n')}\n`;

@@ -82,7 +82,7 @@ export function tweetBatches(encoded: number[][], batch: number, padId: number, 
     const slice = encoded.slice(start, start + batch);
     const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, minRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER }, maxTokens);
     for (let r = 0; r + 1 < plan.starts.length; r++) {
-      const rows = Array.from(plan.order.subarray(plan.starts[r]!, plan.starts[r + 1]!), (i) => slice[i]!);
+      const rows = Array.from(plan.order.subarray(plan.starts[r], plan.starts[r + 1]), (i) => slice[i]!);
       const length = plan.lengths[r]!;
       const realTokens = rows.reduce((sum, row) => sum + row.length, 0);
       out.push({ rows: rows.length, length, realTokens, feeds: batchFeeds(padBatch(rows, length, padId), withTypes) });
@@ -208,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
     seconds: Number(values.seconds),
     warmupRuns: Number(values['warmup-runs']),
     seq: Number(values.seq),
-    batches: values.batches!.split(',').filter((b) => b.trim() !== '').map(Number),
+    batches: values.batches.split(',').filter((b) => b.trim() !== '').map(Number),
     texts: values.texts !== undefined ? readTexts(values.texts, Number(values.n)) : [],
     textBatch: Number(values['text-batch']),
   }, (line) => console.error(`[ort-loop ${device}] ${line}`));
@@ -219,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
 // Run as a program (tsx, node dist/…, or a bundle named after it), not when imported.
 if (/^ort-loop\.(ts|js|mjs)$/.test(basename(process.argv[1] ?? ''))) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (error: unknown) => {
-    console.error(`ort-loop: ${(error as Error).stack ?? error}`);
+    console.error(`ort-loop: ${(error as Error).stack ?? String(error)}`);
     process.exitCode = 1;
   });
 }

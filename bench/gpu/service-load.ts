@@ -53,7 +53,7 @@ export async function serviceLoad(options: {
   progress?: boolean;
 }): Promise<ServiceLoadResult> {
   const readyAfterS = await waitReady(options.url, options.readyTimeoutS);
-  let model: Record<string, unknown> | null = null;
+  let model: Record<string, unknown> | null;
   try {
     model = await (await fetch(`${options.url}/api/model`)).json() as Record<string, unknown>;
   } catch {
@@ -95,9 +95,9 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
   const result = await serviceLoad({
-    url: values.url!,
-    label: values.label!,
-    connections: values.connections!.split(',').map(Number).filter((c) => Number.isInteger(c) && c > 0),
+    url: values.url,
+    label: values.label,
+    connections: values.connections.split(',').map(Number).filter((c) => Number.isInteger(c) && c > 0),
     seconds: Number(values.seconds),
     warmupSeconds: Number(values['warmup-seconds']),
     texts: values.texts !== undefined ? loadTweets(values.texts) : loadTweets(),

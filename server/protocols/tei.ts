@@ -37,7 +37,7 @@ export function teiPredictTexts(inputs: TeiPredictInput): { texts: string[]; bat
       ? 'inputs is a pair of texts; this model classifies single texts: send a string, or a batch [["text"], ["text"]]'
       : `inputs is a list of ${inputs.length} strings, which TEI reads as a pair of texts only when it has 2; send a string, or a batch [["text"], ["text"]]`);
   }
-  const texts = (inputs as string[][]).map((item, i) => {
+  const texts = inputs.map((item, i) => {
     if (item.length !== 1) {
       throw unsupported(item.length === 2
         ? `inputs[${i}] is a pair of texts; this model classifies single texts: each batch item is a one-text list ["text"]`
@@ -127,7 +127,7 @@ export function teiTokens(tokenized: readonly TokenDetail[][]) {
 /** DecodeRequest.ids (one sequence of ids, or several) as a list of sequences. */
 export function teiDecodeSequences(ids: number[] | number[][]): number[][] {
   if (ids.length === 0) return [[]];
-  return ids.every((id): id is number => typeof id === 'number') ? [ids] : ids as number[][];
+  return ids.every((id): id is number => typeof id === 'number') ? [ids] : ids;
 }
 
 /**

@@ -73,7 +73,7 @@ export function v2Texts(request: V2InferRequest): string[] {
   }
   const n = shape[0]!;
   // Flat (row-major) or nested as the shape says; never deeper (no recursion over client-chosen depth).
-  const texts = data.every((item) => typeof item === 'string') ? data as string[]
+  const texts = data.every((item) => typeof item === 'string') ? data
     : shape.length === 2 && data.every((row) => Array.isArray(row) && row.length === 1 && typeof row[0] === 'string')
       ? (data as string[][]).map((row) => row[0]!)
       : undefined;

@@ -24,8 +24,8 @@ export interface FakeBatch {
   texts: string[];
   truncation: Uint8Array;
   runs: RunLimits;
-  finish(): void;
-  fail(error: Error): void;
+  finish: () => void;
+  fail: (error: Error) => void;
 }
 
 export class FakeBackend implements ScoringBackend {

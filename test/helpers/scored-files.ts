@@ -64,7 +64,7 @@ export function compareJsonl(pathA: string, pathB: string): FileComparison {
 
 export function compareCsv(pathA: string, pathB: string, labels: readonly string[]): FileComparison {
   const [rawA, rawB] = [readFileSync(pathA), readFileSync(pathB)];
-  const read = (raw: Buffer) => parse(raw, { columns: true }) as Record<string, unknown>[];
+  const read = (raw: Buffer) => parse<Record<string, unknown>>(raw, { columns: true });
   return compareRecords(read(rawA), read(rawB), (key) => key === 'score' || labels.includes(key), rawA.equals(rawB));
 }
 

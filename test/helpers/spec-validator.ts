@@ -30,7 +30,7 @@ export class SpecValidator {
     addFormats(this.#ajv);
     this.#ajv.addFormat('float', { type: 'number', validate: (x: number) => Number.isFinite(x) });
     this.#ajv.addFormat('int32', { type: 'number', validate: (x: number) => Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31 });
-    this.#ajv.addSchema(doc as object, id);
+    this.#ajv.addSchema(doc, id);
   }
 
   static tei(): SpecValidator {

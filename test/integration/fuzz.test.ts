@@ -173,7 +173,7 @@ function raw(bytes: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect(server.port, '127.0.0.1');
     let answer = '';
-    socket.on('data', (chunk) => { answer += chunk; });
+    socket.on('data', (chunk) => { answer += chunk.toString(); });
     socket.on('error', () => resolve(answer));
     socket.on('close', () => resolve(answer));
     socket.setTimeout(5000, () => socket.destroy());

@@ -123,7 +123,7 @@ t.test('multi-label: a sigmoid per label on every route; label the top one, labe
 
   const csv = await cli(['-', '--format', 'text', '--output-format', 'csv', '--quiet'], `${TEXTS.join('\n')}\n`, dir);
   t.equal(csv.code, 0, csv.stderr);
-  const rows = parse(csv.stdout, { columns: true }) as Record<string, string>[];
+  const rows = parse<Record<string, string>>(csv.stdout, { columns: true });
   t.same(Object.keys(rows[0]!), ['text', 'label', 'score', 'labels', ...EMOTIONS, 'truncated', 'error_code', 'error_message'], 'CSV: labels and one column per label');
   t.same(rows.map((row) => row.labels), batch.map((p: { labels: string[] }) => p.labels.join('|')), 'CSV labels joined with |');
 });

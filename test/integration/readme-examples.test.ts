@@ -12,7 +12,7 @@ function differs(expected: unknown, actual: unknown, at = '$'): string | undefin
   if (typeof expected === 'number' && typeof actual === 'number') return Math.abs(expected - actual) <= 1e-6 ? undefined : `${at}: ${expected} vs ${actual}`;
   if (expected !== null && actual !== null && typeof expected === 'object' && typeof actual === 'object') {
     const keys = Object.keys(expected);
-    if (keys.join() !== Object.keys(actual).join()) return `${at}: keys ${keys} vs ${Object.keys(actual)}`;
+    if (keys.join() !== Object.keys(actual).join()) return `${at}: keys ${keys.join(',')} vs ${Object.keys(actual).join(',')}`;
     for (const key of keys) {
       const found = differs((expected as Record<string, unknown>)[key], (actual as Record<string, unknown>)[key], `${at}.${key}`);
       if (found) return found;

@@ -103,7 +103,7 @@ t.test('CSV: quotes, commas and newlines inside fields round-trip; --resume cuts
   t.equal(b.code, 0, b.stderr);
   const same = compareCsv(local, remote, ['negative', 'neutral', 'positive']);
   t.ok(same.same, `in-process and remote CSV: ${describe(same)}`);
-  const out = parse(readFileSync(local), { columns: true }) as Record<string, string>[];
+  const out = parse<Record<string, string>>(readFileSync(local), { columns: true });
   t.same(Object.keys(out[0]!), ['id', 'text', 'note', 'label', 'score', 'negative', 'neutral', 'positive', 'truncated', 'error_code', 'error_message']);
   t.equal(out.length, 12);
   out.slice(0, 6).forEach((row, i) => {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { waitUntil } from '../../deploy/local-stack.js';
 import { metricSum } from '../helpers/deploy-checks.js';
 import { assertSamePrediction } from '../helpers/predictions.js';
-import { FIXTURES, getJson, postJson, startTestService } from '../helpers/service.js';
+import { FIXTURES, postJson, startTestService } from '../helpers/service.js';
 
 const ADMIN = { authorization: 'Bearer admin-key' };
 const CLIENT = { authorization: 'Bearer client-key' };

@@ -1,7 +1,7 @@
 // The TEI-compatible routes (POST /predict and /, GET /health and /info, POST /tokenize and /decode) over real
 // HTTP against the real service and a real ONNX model; every response validated against TEI's openapi.json.
 import t, { type Test } from 'tap';
-import { callChecked, softmax, sortedDescending, type SpecRoute } from '../helpers/protocol-calls.js';
+import { callChecked, softmax, sortedDescending, type CheckedResponse, type SpecRoute } from '../helpers/protocol-calls.js';
 import { SCORE_TOLERANCE } from '../helpers/predictions.js';
 import { getJson, postJson, startTestService } from '../helpers/service.js';
 import { SpecValidator } from '../helpers/spec-validator.js';
@@ -158,7 +158,7 @@ t.test('API keys and the rate limit apply to the TEI routes as to /api/predict; 
   t.equal((await callChecked(t, `${guarded.url}/health`, 'GET', route('/health'))).status, 200, '/health without a key');
   const key = { authorization: 'Bearer tei-key' };
   const statuses: number[] = [];
-  let last;
+  let last: CheckedResponse | undefined;
   for (let i = 0; i < 4; i++) {
     last = await callChecked(t, `${guarded.url}/predict`, 'POST', route('/predict'), { inputs: 'hi' }, key);
     statuses.push(last.status);

@@ -70,7 +70,7 @@ t.test(`${CLI_LINES.toLocaleString('en-US')} lines through the command line in-p
   });
   killOnExit(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const pid = child.pid!;
   // Idle: the engine started (workers warm) and the first 5,000 lines through, as for the server: their
@@ -92,7 +92,7 @@ t.test(`${CLI_LINES.toLocaleString('en-US')} lines through the command line in-p
     }
   }
   const started = performance.now();
-  Readable.from(input()).pipe(child.stdin!);
+  Readable.from(input()).pipe(child.stdin);
   const code = await exited;
   const seconds = (performance.now() - started) / 1000;
   const peak = sampling?.stop() ?? 0;

@@ -109,10 +109,10 @@ t.test('in Chromium: the page gets a compressed batch, decoded by the browser', 
   t.teardown(() => browser.close());
   const page = await browser.context.newPage();
   await page.goto(`${server.url}/api/health`);
-  const result = await page.evaluate(`(async (texts) => {
+  const result = await page.evaluate<{ encoding: string | null; predictions: number }>(`(async (texts) => {
     const response = await fetch('/api/predict/batch', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts }) });
     return { encoding: response.headers.get('content-encoding'), predictions: (await response.json()).predictions.length };
-  })(${JSON.stringify(TEXTS)})`) as { encoding: string | null; predictions: number };
+  })(${JSON.stringify(TEXTS)})`);
   t.match(result.encoding, /^(br|gzip)$/, `the browser asked for it and got ${result.encoding}`);
   t.equal(result.predictions, TEXTS.length, 'and read every prediction');
 });

@@ -50,7 +50,7 @@ const READ_HEADERS = ['x-request-id', 'x-model-version', 'x-queue-time', 'x-infe
 
 /** fetch() run in the page (a string: the test's compiled functions are not the page's). */
 function callFromPage(page: Page, call: PageCall): Promise<PageAnswer> {
-  return page.evaluate(`(async (call, names) => {
+  return page.evaluate<PageAnswer>(`(async (call, names) => {
     try {
       const response = await fetch(call.url, { method: call.method ?? 'GET', headers: call.headers, body: call.body });
       const headers = {};
@@ -59,7 +59,7 @@ function callFromPage(page: Page, call: PageCall): Promise<PageAnswer> {
     } catch (error) {
       return { ok: false, error: String(error) };
     }
-  })(${JSON.stringify(call)}, ${JSON.stringify(READ_HEADERS)})`) as Promise<PageAnswer>;
+  })(${JSON.stringify(call)}, ${JSON.stringify(READ_HEADERS)})`);
 }
 
 async function openPage(origin: string): Promise<Page> {

@@ -139,7 +139,7 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   }
   t.equal(services.nginx.depends_on.api.condition, 'service_healthy', 'nginx waits for a healthy api');
   t.equal(services.grafana.depends_on.prometheus.condition, 'service_healthy', 'grafana waits for a healthy prometheus');
-  t.ok(services.nginx.ports.some((p: string | { target: number }) => String(p).endsWith(':80') || (p as { target: number }).target === 80), 'nginx publishes port 80');
+  t.ok(services.nginx.ports.some((p: string | { target: number }) => (typeof p === 'string' ? p.endsWith(':80') : p.target === 80)), 'nginx publishes port 80');
   t.same(Object.keys(volumes).sort(), ['grafana-data', 'prometheus-data'], 'named volumes');
   t.ok(services.prometheus.volumes.some((v: string) => v.startsWith('prometheus-data:')), 'prometheus data on its named volume');
   t.ok(services.grafana.volumes.some((v: string) => v.startsWith('grafana-data:')), 'grafana data on its named volume');
@@ -219,7 +219,7 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   const gpuDockerfile = read('Dockerfile.gpu');
   const stagesOf = (text: string) => [...text.matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gm)].map((m) => m[1]);
   for (const [file, text] of [['Dockerfile', dockerfile], ['Dockerfile.gpu', gpuDockerfile]] as const) {
-    t.same(validateDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${d.message}`), [], `${file} lints clean (dockerfile-utils)`);
+    t.same(validateDockerfile(text).map((d) => `line ${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`), [], `${file} lints clean (dockerfile-utils)`);
     t.equal(text.match(/^USER 1000:1000$/gm)?.length, 1, `${file}: the image runs as uid 1000`);
     t.equal(text.match(/^CMD \["node", "dist\/server\/main.js"\]$/gm)?.length, 1, `${file}: the image runs node dist/server/main.js`);
   }
@@ -255,7 +255,7 @@ t.test('2. two replicas, NGINX and Prometheus on loopback', async (t) => {
   // fixture model differ).
   const { HOST: _host, PORT: _port, MODEL_PATH: _model, REDIS_URL: _redis, ...fromCompose } = composeApiEnv;
   const [first, second] = await Promise.all([startReplica(), startReplica({ env: fromCompose })]);
-  replicas = [first!, second!];
+  replicas = [first, second];
   cleanups.push(...replicas.map((replica) => () => replica.stop()));
 
   // A self-signed certificate for 127.0.0.1, mounted the way deploy/nginx/tls/ is in production.
@@ -267,7 +267,7 @@ t.test('2. two replicas, NGINX and Prometheus on loopback', async (t) => {
   certPem = readFileSync(join(certDir, 'tls.crt'), 'utf8');
 
   const [tlsPort] = await Promise.all([freePort()]);
-  nginx = await startLocalNginx({ dir: join(work, 'nginx'), upstreams: replicas.map((replica) => replica.address), tls: { port: tlsPort!, certDir } });
+  nginx = await startLocalNginx({ dir: join(work, 'nginx'), upstreams: replicas.map((replica) => replica.address), tls: { port: tlsPort, certDir } });
   cleanups.push(() => nginx!.stop());
   prometheus = await startLocalPrometheus({ dir: join(work, 'prometheus'), apiTargets: replicas.map((replica) => replica.address) });
   cleanups.push(() => prometheus!.stop());
@@ -288,7 +288,7 @@ t.test('2. two replicas, NGINX and Prometheus on loopback', async (t) => {
   t.equal(healthScripts.length, 3, 'two Dockerfile health checks, one compose health check');
   const closedPort = await freePort();
   for (const { from, script } of healthScripts) {
-    const up = await run(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '', PORT: String(first!.port) } });
+    const up = await run(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '', PORT: String(first.port) } });
     t.equal(up.code, 0, `${from} health check passes on a live replica`);
     const down = await run(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: '', PORT: String(closedPort) } });
     t.equal(down.code, 1, `${from} health check fails where nothing listens`);

@@ -11,7 +11,7 @@ import { NGINX_CONF } from '../../deploy/render-local.mjs';
 import { PLAYGROUND_CSP } from '../../server/routes/playground.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { makeHeadModel } from '../helpers/head-models.js';
-import { FIXTURES, postJson, startTestService, type TestService } from '../helpers/service.js';
+import { postJson, startTestService, type TestService } from '../helpers/service.js';
 
 const SHIPPED_MODEL = new URL('../../models/twitter-sentiment', import.meta.url).pathname;
 const KEY = 'playground-key-4b1d';
@@ -32,7 +32,7 @@ async function openPage(browser: Browser, url: string): Promise<Watched> {
 
 /** The id of the element with keyboard focus (evaluated in the page, whose DOM types this project does not load). */
 function focused(page: Page): Promise<string | undefined> {
-  return page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
+  return page.evaluate<string | undefined>('document.activeElement?.id');
 }
 
 async function send(page: Page, text: string): Promise<void> {

@@ -27,7 +27,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     method, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) as any };
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 /** Sends the path exactly as written (fetch would normalize `/v2/../metrics`). */

@@ -102,7 +102,7 @@ t.test('enqueue cuts no batch until pump(): calls that arrived together reach an
 
 t.test('a signal that says why it aborted is counted under that reason', async (t) => {
   const { batches, submit, rejected } = setup();
-  submit(); // running: the next texts wait
+  void submit(); // running: the next texts wait
   const signal = { aborted: false, dropReason: 'sibling_failed' as const };
   const dropped = submit(10, { signal });
   signal.aborted = true;
@@ -113,10 +113,10 @@ t.test('a signal that says why it aborted is counted under that reason', async (
 
 t.test('while every worker is busy, a batch is sealed when it reaches maxBatchSize', async (t) => {
   const { batches, submit } = setup({ maxBatchSize: 4, maxWaitMs: 1000 });
-  submit(); // occupies the only worker
-  for (let i = 0; i < 3; i++) submit();
+  void submit(); // occupies the only worker
+  for (let i = 0; i < 3; i++) void submit();
   t.equal(batches.length, 1, 'three waiting texts do not fill a batch of four');
-  submit();
+  void submit();
   t.equal(batches.length, 2, 'the fourth seals the batch (handed to the runner as prefetch)');
   t.same(batches[1]!.payloads.map((p) => p.id), [1, 2, 3, 4]);
 });
@@ -124,11 +124,11 @@ t.test('while every worker is busy, a batch is sealed when it reaches maxBatchSi
 t.test('while every worker is busy, a batch is sealed at the padded-token budget', async (t) => {
   // Lengths pad to multiples of 8: 30 tokens count as 32; budget 100 holds 3 × 32 = 96, not 4 × 32.
   const { batches, submit, started } = setup({ maxBatchSize: 32, maxBatchTokens: 100, maxWaitMs: 1000 });
-  submit(30);
-  submit(30);
-  submit(30);
+  void submit(30);
+  void submit(30);
+  void submit(30);
   t.equal(batches.length, 1, 'two waiting texts (64 padded tokens) leave room');
-  submit(30);
+  void submit(30);
   t.equal(batches.length, 2, 'the third reaches the budget: 4 × 32 would pass 100');
   t.equal(batches[1]!.payloads.length, 3);
   t.equal(started[1]!.paddedTokens, 96);
@@ -138,10 +138,10 @@ t.test('while every worker is busy, a batch is sealed at the padded-token budget
 
 t.test('while every worker is busy, a batch is sealed when its oldest text has waited maxWaitMs', async (t) => {
   const { fake, batches, submit, started } = setup({ maxBatchSize: 32, maxWaitMs: 5 });
-  submit();
-  submit();
+  void submit();
+  void submit();
   fake.tick(2);
-  submit();
+  void submit();
   fake.tick(2);
   t.equal(batches.length, 1, 'not yet: the oldest has waited 4 ms');
   fake.tick(1);
@@ -152,12 +152,12 @@ t.test('while every worker is busy, a batch is sealed when its oldest text has w
 
 t.test('sealed batches beyond the prefetch wait for a worker; a freed worker takes what is waiting at once', async (t) => {
   const { fake, batches, submit } = setup({ maxBatchSize: 32, maxWaitMs: 5, prefetch: 1 });
-  submit(); // running
-  submit();
+  void submit(); // running
+  void submit();
   fake.tick(5); // sealed as the prefetched batch
   t.equal(batches.length, 2);
-  submit();
-  submit();
+  void submit();
+  void submit();
   fake.tick(50);
   t.equal(batches.length, 2, 'no slot left: the texts keep waiting however long');
   batches[0]!.finish();
@@ -168,11 +168,11 @@ t.test('sealed batches beyond the prefetch wait for a worker; a freed worker tak
 
 t.test('as many batches run at once as there are workers', async (t) => {
   const { batches, submit } = setup({ concurrency: 3, prefetch: 0, maxWaitMs: 1000 });
-  submit();
-  submit();
-  submit();
+  void submit();
+  void submit();
+  void submit();
   t.equal(batches.length, 3, 'three idle workers take one text each');
-  submit();
+  void submit();
   t.equal(batches.length, 3, 'the fourth waits: every worker busy and no prefetch');
 });
 
@@ -190,9 +190,9 @@ t.test('each caller gets its own result, in order, from mixed batches', async (t
 t.test('within what is waiting, texts of similar length share a batch', async (t) => {
   // No prefetch: the texts all wait while the worker is busy, then the freed worker cuts from all of them.
   const { batches, submit, started } = setup({ maxBatchSize: 3, maxWaitMs: 1000, prefetch: 0 });
-  submit(10); // occupies the worker
+  void submit(10); // occupies the worker
   const lengths = [8, 120, 9, 118, 7, 121];
-  for (const tokens of lengths) submit(tokens);
+  for (const tokens of lengths) void submit(tokens);
   batches[0]!.finish();
   await settle();
   // Anchored on the oldest (8 tokens): its own length step first (7), then the nearest (9 → 16).
@@ -205,9 +205,9 @@ t.test('within what is waiting, texts of similar length share a batch', async (t
 
 t.test('a long text is never starved by a stream of short ones', async (t) => {
   const { batches, submit } = setup({ maxBatchSize: 4, maxWaitMs: 1000, prefetch: 0 });
-  submit(8); // occupies the worker
-  submit(500); // the long one, second oldest
-  for (let i = 0; i < 12; i++) submit(8);
+  void submit(8); // occupies the worker
+  void submit(500); // the long one, second oldest
+  for (let i = 0; i < 12; i++) void submit(8);
   // While the worker is busy, keep feeding short texts; each freed slot takes the oldest as anchor.
   batches[0]!.finish();
   await settle();
@@ -226,7 +226,7 @@ t.test('a text over the token budget still runs, alone', async (t) => {
 
 t.test('a full queue refuses at once, with a Retry-After estimate, and refuses a client batch whole', async (t) => {
   const { batcher, rejected } = setup({ maxQueue: 3, concurrency: 1, prefetch: 0 });
-  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }); // running, not queued
+  void batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }); // running, not queued
   const waiting = batcher.submitMany([1, 2].map((id) => ({ payload: { id, tokens: 8 }, tokens: 8 })));
   t.equal(batcher.depth, 2);
   const refused = batcher.submitMany([3, 4].map((id) => ({ payload: { id, tokens: 8 }, tokens: 8 })));
@@ -240,17 +240,17 @@ t.test('a full queue refuses at once, with a Retry-After estimate, and refuses a
 
 t.test('saturation is reported before the queue is full', async (t) => {
   const { batcher, submit } = setup({ maxQueue: 10, saturationRatio: 0.5, prefetch: 0 });
-  submit();
-  for (let i = 0; i < 4; i++) submit();
+  void submit();
+  for (let i = 0; i < 4; i++) void submit();
   t.equal(batcher.saturated, false);
-  submit();
+  void submit();
   t.equal(batcher.depth, 5);
   t.equal(batcher.saturated, true);
 });
 
 t.test('a text whose deadline passes while it waits is dropped before inference', async (t) => {
   const { fake, batches, submit, rejected } = setup({ prefetch: 0 });
-  submit(); // occupies the worker
+  void submit(); // occupies the worker
   const late = submit(10, { deadline: 100 });
   const onTime = submit(10, { deadline: 10_000 });
   fake.tick(100);
@@ -265,7 +265,7 @@ t.test('a text whose deadline passes while it waits is dropped before inference'
 
 t.test('a text whose client went away is dropped before inference', async (t) => {
   const { batches, submit, batcher, rejected } = setup({ prefetch: 0 });
-  submit();
+  void submit();
   const controller = new AbortController();
   const gone = submit(10, { signal: controller.signal });
   const stays = submit(10);
@@ -284,7 +284,7 @@ t.test('a text whose client went away is dropped before inference', async (t) =>
 t.test('a gone client is noticed anywhere in the queue, not only at its head', async (t) => {
   const { batches, batcher, rejected } = setup({ prefetch: 0, maxBatchSize: 8 });
   let clientGone = false;
-  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 });
+  void batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 });
   const waiting = batcher.submit({ payload: { id: 1, tokens: 8 }, tokens: 8 });
   const gone = batcher.submit({ payload: { id: 2, tokens: 8 }, tokens: 8 }, { signal: { get aborted() { return clientGone; } } });
   clientGone = true;
@@ -334,10 +334,10 @@ t.test('a runner that returns the wrong number of results fails the batch', asyn
 
 t.test('only texts of the same group share a batch', async (t) => {
   const { batches, batcher } = setup({ maxBatchSize: 8, maxWaitMs: 0, prefetch: 0 });
-  batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }, { group: 'a' });
-  batcher.submit({ payload: { id: 1, tokens: 8 }, tokens: 8 }, { group: 'a' });
-  batcher.submit({ payload: { id: 2, tokens: 8 }, tokens: 8 }, { group: 'b' });
-  batcher.submit({ payload: { id: 3, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  void batcher.submit({ payload: { id: 0, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  void batcher.submit({ payload: { id: 1, tokens: 8 }, tokens: 8 }, { group: 'a' });
+  void batcher.submit({ payload: { id: 2, tokens: 8 }, tokens: 8 }, { group: 'b' });
+  void batcher.submit({ payload: { id: 3, tokens: 8 }, tokens: 8 }, { group: 'a' });
   batches[0]!.finish();
   await settle();
   t.same(batches[1]!.payloads.map((p) => p.id), [1, 3], 'group a only');
@@ -406,10 +406,10 @@ t.test('an observer that throws never breaks batching: each batch finishes once 
 t.test('padTo counts a text at the length the runner pads it to (capped at the model limit)', async (t) => {
   // A 130-token model with an 8-token multiple: 130 tokens pad to 130, not 136.
   const { batches, submit, started } = setup({ padTo: (tokens) => Math.min(Math.ceil(tokens / 8) * 8, 130), maxBatchTokens: 260, maxBatchSize: 8 });
-  submit(10); // goes alone to the idle worker
-  submit(130);
-  submit(129);
-  submit(3);
+  void submit(10); // goes alone to the idle worker
+  void submit(130);
+  void submit(129);
+  void submit(3);
   batches[0]!.finish();
   await settle();
   t.same(started[1]!.paddedLength, 130, 'both long texts counted at the capped 130');
@@ -420,7 +420,7 @@ t.test('padTo counts a text at the length the runner pads it to (capped at the m
 t.test('once a batch has been timed, a text that can no longer finish by its deadline is dropped before inference, by the timer', async (t) => {
   const { fake, batches, submit, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
   await timeOneBatch(100); // a batch takes 100 ms: 10 texts/s
-  submit(); // runs from t=100
+  void submit(); // runs from t=100
   const tooLate = submit(10, { deadline: 250 }); // must start by t=150
   const onTime = submit(10, { deadline: 10_000 });
   fake.tick(49);
@@ -437,10 +437,10 @@ t.test('once a batch has been timed, a text that can no longer finish by its dea
 });
 
 t.test('a call that the texts already waiting would keep past its deadline is refused at once, whole, with Retry-After', async (t) => {
-  const { fake, batches, submit, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
+  const { submit, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
   await timeOneBatch(100); // 10 texts/s, 100 ms a batch
-  submit(); // running
-  for (let i = 0; i < 5; i++) submit(10, { deadline: 100_000 });
+  void submit(); // running
+  for (let i = 0; i < 5; i++) void submit(10, { deadline: 100_000 });
   const entries = [50, 51].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 }));
   // 7 texts at 10/s and one more batch: answered about 800 ms from now (t=100), past a deadline at t=600.
   for (const refused of batcher.submitMany(entries, { deadline: 600 })) {
@@ -448,13 +448,13 @@ t.test('a call that the texts already waiting would keep past its deadline is re
   }
   t.same(rejected, [['queue_full', 2]], 'refused whole, counted as a full queue');
   t.equal(batcher.depth, 5, 'nothing of the refused call is queued');
-  batcher.submitMany(entries, { deadline: 1_000 });
+  void batcher.submitMany(entries, { deadline: 1_000 });
   t.equal(batcher.depth, 7, 'a deadline the queue can meet is taken');
   t.same(rejected, [['queue_full', 2]]);
 });
 
 t.test('with nothing waiting, a call is taken whatever its deadline; its texts that cannot finish get 504, not 503', async (t) => {
-  const { fake, batches, submit, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
+  const { fake, batches, batcher, rejected, timeOneBatch } = setup({ prefetch: 0, maxBatchSize: 1 });
   await timeOneBatch(1_000); // one text a second
   // Three texts due in 1.5 s: retrying later would not make them fit, so they are not refused with 503.
   const call = batcher.submitMany([7, 8, 9].map((id) => ({ payload: { id, tokens: 10 }, tokens: 10 })), { deadline: 2_500 });
@@ -481,12 +481,12 @@ t.test('a batch handed ahead of a free worker is timed from when that worker fre
   fake.tick(100);
   batches[1]!.finish();
   await b; // each ran 100 ms (b from t=100): 10 texts/s, not the 5/s its 200 ms since dispatch would say
-  submit(); // runs
-  submit(); // handed ahead
-  submit(); // waits
+  void submit(); // runs
+  void submit(); // handed ahead
+  void submit(); // waits
   const entries = [{ payload: { id: 70, tokens: 10 }, tokens: 10 }];
   // 2 texts at 10/s and one batch: about 300 ms from now; at 5/s and 200 ms a batch it would be 600 ms.
-  batcher.submitMany(entries, { deadline: fake.now + 400 });
+  void batcher.submitMany(entries, { deadline: fake.now + 400 });
   t.same(rejected, [], 'taken: the estimate is the workers\' pace');
   t.equal(batcher.depth, 2);
 });

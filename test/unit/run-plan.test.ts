@@ -7,7 +7,7 @@ import { planRuns, type RunLimits } from '../../inference/run-plan.js';
 /** Runs of at most `maxRows` texts and `maxTokens` padded tokens, ended by nothing else. */
 const upTo = (maxRows: number, maxTokens: number): RunLimits => ({ maxRows, minRows: maxRows, maxTokens });
 
-const runsOf = (plan: ReturnType<typeof planRuns>) => plan.lengths.map((_, r) => [...plan.order.subarray(plan.starts[r]!, plan.starts[r + 1]!)]);
+const runsOf = (plan: ReturnType<typeof planRuns>) => plan.lengths.map((_, r) => [...plan.order.subarray(plan.starts[r], plan.starts[r + 1])]);
 
 t.test('texts are sorted by length and cut into runs of at most maxRows, each padded to its own longest', async (t) => {
   const lengths = [30, 5, 12, 7, 40, 6, 9, 33];
