@@ -21,12 +21,13 @@ const BUCKETS: [string, (category: string) => boolean][] = [
   // First: its category's name holds "fastify" too.
   ['metrics (Prometheus client, fastify-metrics)', (c) => /Prometheus client/.test(c)],
   ['HTTP (node http/net, Fastify, validation, serialization, JSON)', (c) => /node http|fastify|ajv|fast-json-stringify|JSON/.test(c)],
-  ['thread hand-offs (piscina, worker messaging)', (c) => /piscina/.test(c)],
+  ['thread hand-offs (piscina, worker messaging)', (c) => /piscina|\(native\) (postMessage|receiveMessageOnPort)/.test(c)],
   ['logging (pino)', (c) => /pino/.test(c)],
   ['garbage collection', (c) => c === 'garbage collection'],
   ['tokenizing (@huggingface/tokenizers)', (c) => c === 'tokenizers'],
   ['ONNX Runtime', (c) => c === 'onnxruntime-node'],
-  ['service code: batching, core, server, tensors (promises, objects, logic)', (c) => /^service:/.test(c)],
+  ['tensor building and run planning (inference/)', (c) => c === 'service: inference/'],
+  ['service code: queue, calls, routes (batching, core, server: promises, objects, logic)', (c) => /^service:/.test(c)],
 ];
 const OTHER = 'other (V8 and Node internals, not attributed)';
 
@@ -54,12 +55,24 @@ export function bucketShares(profiles: readonly CpuProfile[]): Map<string, numbe
   return new Map([...time].map(([bucket, t]) => [bucket, busy > 0 ? t / busy : 0]));
 }
 
-/** The role of a profile's thread: thread 0 is the main thread; a worker that never ran the model tokenized. */
+/**
+ * The role of a profile's thread: thread 0 is the main thread; a worker that spent more sampled time in ONNX
+ * Runtime than in the tokenizer ran batches, one that spent more in the tokenizer tokenized (the design that
+ * had tokenizer threads); any other (the file-hashing thread) is one of the process's other threads.
+ */
 export function profileRole(file: string, profile: CpuProfile): ThreadRole {
   const threadId = Number(/^CPU\.[^.]+\.[^.]+\.\d+\.(\d+)\./.exec(file)?.[1] ?? 0);
   if (threadId === 0) return 'main';
-  const ranModel = profile.nodes.some((node) => /onnxruntime/.test(node.callFrame.url));
-  return ranModel ? 'workers' : 'tokenizer workers';
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  let model = 0;
+  let tokenizer = 0;
+  profile.samples.forEach((id, i) => {
+    const name = category(byId.get(id)!.callFrame);
+    if (name === 'onnxruntime-node') model += profile.timeDeltas[i] ?? 0;
+    else if (name === 'tokenizers') tokenizer += profile.timeDeltas[i] ?? 0;
+  });
+  if (model === 0 && tokenizer === 0) return 'other threads';
+  return model >= tokenizer ? 'workers' : 'tokenizer workers';
 }
 
 /**

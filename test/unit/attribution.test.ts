@@ -15,7 +15,7 @@ t.test('shares per bucket leave idle time out', async (t) => {
   const shares = bucketShares([profile({ '': 500, 'file:///x/node_modules/fastify/lib/route.js': 300, 'file:///x/node_modules/@prometheus-io/client/lib/counter.js': 100, 'file:///x/dist/core/predictor.js': 100 })]);
   t.equal(shares.get('HTTP (node http/net, Fastify, validation, serialization, JSON)'), 0.6);
   t.equal(shares.get('metrics (Prometheus client, fastify-metrics)'), 0.2);
-  t.equal(shares.get('service code: batching, core, server, tensors (promises, objects, logic)'), 0.2);
+  t.equal(shares.get('service code: queue, calls, routes (batching, core, server: promises, objects, logic)'), 0.2);
 });
 
 t.test('each role\'s CPU is split by its own profiles; ONNX Runtime into tokens and padding', async (t) => {
@@ -32,10 +32,12 @@ t.test('each role\'s CPU is split by its own profiles; ONNX Runtime into tokens 
   t.ok(Math.abs(rows.reduce((sum, row) => sum + row.msPerText, 0) - 0.61) < 1e-12, 'nothing lost or counted twice');
 });
 
-t.test('a profile\'s thread: 0 is main; a worker that never ran the model tokenized', async (t) => {
+t.test('a profile\'s thread: 0 is main; a worker by what it spent most on, the model or the tokenizer', async (t) => {
   const ort = profile({ 'file:///x/node_modules/onnxruntime-node/dist/backend.js': 1 });
   const tok = profile({ 'file:///x/node_modules/@huggingface/tokenizers/dist/index.js': 1 });
   t.equal(profileRole('CPU.20261203.101500.1234.0.001.cpuprofile', ort), 'main');
   t.equal(profileRole('CPU.20261203.101500.1234.2.002.cpuprofile', ort), 'workers');
   t.equal(profileRole('CPU.20261203.101500.1234.3.003.cpuprofile', tok), 'tokenizer workers');
+  const hashing = profile({ 'node:internal/crypto/hash': 1 });
+  t.equal(profileRole('CPU.20261203.101500.1234.4.004.cpuprofile', hashing), 'other threads', 'neither the model nor the tokenizer: another of the process\'s threads');
 });
