@@ -19,3 +19,17 @@ export function samePrediction(a: Prediction, b: Prediction): boolean {
 export function assertSamePrediction(t: Test, actual: Prediction, expected: Prediction, message: string): void {
   t.ok(samePrediction(actual, expected), `${message}: ${JSON.stringify(actual)} matches ${JSON.stringify(expected)}`);
 }
+
+// Any JSON answer against another: the same shape, strings and labels exactly, numbers within SCORE_TOLERANCE.
+// Two services may choose different intra-op threads at warm-up, and a kernel summing in another order
+// moves the last bits of a float32 score, so scores compared across processes need the tolerance too.
+export function sameWithinTolerance(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= SCORE_TOLERANCE;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameWithinTolerance(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = Object.keys(a);
+    return keys.join() === Object.keys(b).join()
+      && keys.every((key) => sameWithinTolerance((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  }
+  return a === b;
+}
