@@ -4,7 +4,9 @@
 // held here — sent and not yet answered — stay few whatever the input's size.
 //
 // A refusal before the stream starts (503: queue full, draining; 429: rate limited) is retried after its
-// Retry-After: the records already taken from the input are still held and are sent again first.
+// Retry-After: the records already taken from the input are still held and are sent again first. So is a
+// stream that ends early: a SHUTTING_DOWN line, or the connection lost (a replica closing its socket while
+// this side still writes the body answers EPIPE, and the line saying why may be lost with it).
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
@@ -19,7 +21,8 @@ export interface RemoteOptions {
   signal: AbortSignal;
   /** Attempts in all when the service answers 503 or 429 (default 10). */
   attempts?: number;
-  onRetry?(status: number, seconds: number): void;
+  /** Called before each retry, with why (e.g. "the service answered 503") and the wait. */
+  onRetry?(reason: string, seconds: number): void;
 }
 
 /** Lines sent in one write of the request body, at most. */
@@ -46,7 +49,7 @@ export async function remoteModel(url: string, apiKey: string | undefined, optio
     const body = await response.body.text();
     if ((response.statusCode === 503 || response.statusCode === 429) && attempt < (options.attempts ?? 10)) {
       const seconds = retryAfter(response.headers['retry-after']);
-      options.onRetry?.(response.statusCode, seconds);
+      options.onRetry?.(`the service answered ${response.statusCode}`, seconds);
       await sleep(seconds * 1000, undefined, { signal: options.signal });
       continue;
     }
@@ -54,6 +57,16 @@ export async function remoteModel(url: string, apiKey: string | undefined, optio
     const { labels, problemType } = JSON.parse(body) as HeadShape;
     return { labels, problemType };
   }
+}
+
+/** Socket errors that mean the connection went away (the replica closed, crashed or was replaced), not a refusal. */
+const CONNECTION_LOST = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+function connectionLost(error: unknown): string | undefined {
+  for (let e = error as { code?: string; message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.code !== undefined && CONNECTION_LOST.has(e.code)) return e.message ?? e.code;
+  }
+  return undefined;
 }
 
 function retryAfter(header: string | string[] | undefined): number {
@@ -127,63 +140,63 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
   const attempts = options.attempts ?? 10;
   for (;;) {
     const mine = ++attempt;
-    const response = await request(new URL('/api/predict/stream', options.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson', ...authHeaders(options.apiKey) },
-      body: Readable.from(body(mine), { objectMode: false }),
-      signal: options.signal,
-      // A stream's answer may pause while the service is busy with others; the input decides its length.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    });
-    if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
-      const seconds = retryAfter(response.headers['retry-after']);
-      attempt++; // stops this attempt's body
-      answered?.();
-      await response.body.dump().catch(() => undefined);
-      options.onRetry?.(response.statusCode, seconds);
-      await sleep(seconds * 1000, undefined, { signal: options.signal });
-      continue;
-    }
-    if (response.statusCode !== 200) {
-      throw new Error(`POST /api/predict/stream answered ${response.statusCode}: ${(await response.body.text()).slice(0, 500)}`);
-    }
-    let rest = '';
-    let shuttingDown = false;
-    for await (const chunk of response.body) {
-      const text = rest + (chunk as Buffer).toString('utf8');
-      const lines = text.split('\n');
-      rest = lines.pop()!;
-      if (lines.length === 0) continue;
-      const run: Scored[] = [];
-      for (const line of lines) {
-        const answer = JSON.parse(line) as Answer;
-        // The replica is shutting down: this record and the ones after it were not scored; they are sent
-        // again (after Retry-After) on a new request, which a load balancer gives to another replica.
-        if ('error' in answer && answer.error.code === 'SHUTTING_DOWN') {
-          shuttingDown = true;
-          break;
+    // Why this attempt ended early and is to be sent again, with the wait first; undefined: it finished.
+    let retry: { reason: string; seconds: number } | undefined;
+    let response: Awaited<ReturnType<typeof request>> | undefined;
+    try {
+      response = await request(new URL('/api/predict/stream', options.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson', ...authHeaders(options.apiKey) },
+        body: Readable.from(body(mine), { objectMode: false }),
+        signal: options.signal,
+        // A stream's answer may pause while the service is busy with others; the input decides its length.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
+        retry = { reason: `the service answered ${response.statusCode}`, seconds: retryAfter(response.headers['retry-after']) };
+      } else if (response.statusCode !== 200) {
+        throw new Error(`POST /api/predict/stream answered ${response.statusCode}: ${(await response.body.text()).slice(0, 500)}`);
+      } else {
+        let rest = '';
+        for await (const chunk of response.body) {
+          const text = rest + (chunk as Buffer).toString('utf8');
+          const lines = text.split('\n');
+          rest = lines.pop()!;
+          if (lines.length === 0) continue;
+          const run: Scored[] = [];
+          for (const line of lines) {
+            const answer = JSON.parse(line) as Answer;
+            // The replica is shutting down: this record and the ones after it were not scored; they are sent
+            // again (after Retry-After) on a new request, which a load balancer gives to another replica.
+            if ('error' in answer && answer.error.code === 'SHUTTING_DOWN') {
+              retry = { reason: 'the service answered 503 (SHUTTING_DOWN)', seconds: 1 };
+              break;
+            }
+            const record = held.shift();
+            if (record === undefined) throw new Error('the service answered more lines than were sent');
+            run.push(scoredFrom(record, answer));
+          }
+          answered?.();
+          if (run.length > 0) yield run;
+          if (retry) break;
         }
-        const record = held.shift();
-        if (record === undefined) throw new Error('the service answered more lines than were sent');
-        run.push(scoredFrom(record, answer));
+        if (!retry && (rest !== '' || held.end > held.start || !sourceDone)) {
+          throw new Error(`the service's answer ended after ${held.start} records, before the input's end`);
+        }
       }
-      answered?.();
-      if (run.length > 0) yield run;
-      if (shuttingDown) break;
+    } catch (error) {
+      const lost = options.signal.aborted ? undefined : connectionLost(error);
+      if (lost === undefined) throw error;
+      retry = { reason: `the connection to the service was lost (${lost})`, seconds: 1 };
     }
-    if (shuttingDown && mine < attempts) {
-      attempt++; // stops this attempt's body
-      answered?.();
-      await response.body.dump().catch(() => undefined);
-      options.onRetry?.(503, 1);
-      await sleep(1000, undefined, { signal: options.signal });
-      continue;
-    }
-    if (rest !== '' || held.end > held.start || !sourceDone) {
-      throw new Error(`the service's answer ended after ${held.start} records, before the input's end`);
-    }
-    return;
+    if (!retry) return;
+    if (mine >= attempts) throw new Error(`${retry.reason}, and ${attempts} attempts are spent`);
+    attempt++; // stops this attempt's body
+    answered?.();
+    await response?.body.dump().catch(() => undefined);
+    options.onRetry?.(retry.reason, retry.seconds);
+    await sleep(retry.seconds * 1000, undefined, { signal: options.signal });
   }
 }
 

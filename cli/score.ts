@@ -28,7 +28,7 @@ export async function runScore(options: CliOptions, env: Record<string, string |
   process.on('SIGINT', onSigint);
 
   let engine: Engine | undefined;
-  const onRetry = (status: number, seconds: number) => { if (!options.quiet) process.stderr.write(`the service answered ${status}; retrying in ${seconds} s\n`); };
+  const onRetry = (reason: string, seconds: number) => { if (!options.quiet) process.stderr.write(`${reason}; retrying in ${seconds} s\n`); };
   try {
     let model: HeadShape;
     let lineLimit = DEFAULT_LINE_LIMIT;
