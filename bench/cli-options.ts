@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCpus } from '../inference/cpus.js';
+import { findOnnxFiles } from '../inference/onnx-files.js';
 import { DEFAULT_MODEL, FIXTURE_MODEL, RESULTS_DIR } from './paths.js';
 import { SYSTEM_IDS, type Sizing, type SystemId } from './systems.js';
 import { DEFAULT_TWEETS, TRAIN_TWEETS, parseMix, type Mix } from './tweets.js';
@@ -96,9 +97,10 @@ const HEAVY_CONNECTIONS = [1, 8, 32, 128, 500];
 /** R_ort's batch sizes: the best of them is the ceiling. */
 const ORT_BATCHES = ['1', '8', '32'];
 
+/** The size of the model's ONNX file (its first in either Hugging Face layout, as findOnnxFiles orders them). */
 export function onnxBytes(model: string): number {
   try {
-    return statSync(model.endsWith('.onnx') ? model : resolve(model, 'model.onnx')).size;
+    return statSync(model.endsWith('.onnx') ? model : resolve(model, findOnnxFiles(model)[0]?.file ?? 'model.onnx')).size;
   } catch {
     return 0;
   }
@@ -188,8 +190,8 @@ export function parseCommand(argv: string[]): ParsedCommand {
   // npm runs the script from the repository root: relative paths are the caller's.
   const fromRoot = (p: string) => (isAbsolute(p) ? p : resolve(process.env.INIT_CWD ?? process.cwd(), p));
   const model = fromRoot(values.model ?? DEFAULT_MODEL);
-  if (!existsSync(resolve(model, 'model.onnx')) && !model.endsWith('.onnx')) {
-    return { exitCode: 2, message: `model not found: ${model}/model.onnx${values.model === undefined ? ` (until the trained model lands, use --model ${relative(process.cwd(), FIXTURE_MODEL)})` : ''}\n` };
+  if (!model.endsWith('.onnx') && findOnnxFiles(model).length === 0) {
+    return { exitCode: 2, message: `model not found: no model.onnx (or onnx/model*.onnx) in ${model}${values.model === undefined ? ` (until the trained model lands, use --model ${relative(process.cwd(), FIXTURE_MODEL)})` : ''}\n` };
   }
   const systems = (list(values.systems) ?? scenario.systems) as SystemId[];
   for (const id of systems) if (!SYSTEM_IDS.includes(id)) throw new Error(`unknown system '${id}' (known: ${SYSTEM_IDS.join(', ')})`);

@@ -20,7 +20,7 @@ where:
   --model DIR              model directory for in-process scoring (default: MODEL_PATH, else the shipped model)
   --url http://host:port   through a running service's POST /api/predict/stream instead
   --api-key KEY            API key for --url (default: TWEET_SENTIMENT_API_KEY)
-  --retries N              attempts when the service answers 503 or 429 (default 10)
+  --retries N              attempts when the service answers 503 or 429 or the connection is lost (default 10)
 other:
   --quiet                  no progress bar, no summary
   -h, --help
