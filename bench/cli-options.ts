@@ -1,6 +1,6 @@
 // `npm run bench`'s scenarios, its usage text and its command line read into one settled set of options:
 // every default resolved here, so that the runs (bench/cli.ts) only read values.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableCpus } from '../inference/cpus.js';
