@@ -15,7 +15,8 @@ function modelDir(files: Record<string, number>): string {
 }
 
 t.test('--model: the top-level layout and the onnx/ layout are both a model; a folder with neither is refused', async (t) => {
-  for (const files of [{ 'model.onnx': 10 }, { 'onnx/model.onnx': 10, 'onnx/model_quantized.onnx': 5 }, { 'onnx/model_quantized.onnx': 5 }]) {
+  const layouts: Record<string, number>[] = [{ 'model.onnx': 10 }, { 'onnx/model.onnx': 10, 'onnx/model_quantized.onnx': 5 }, { 'onnx/model_quantized.onnx': 5 }];
+  for (const files of layouts) {
     const parsed = parseCommand(['smoke', '--model', modelDir(files)]);
     t.ok('options' in parsed, `${Object.keys(files).join(', ')}: accepted`);
   }

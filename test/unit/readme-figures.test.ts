@@ -121,7 +121,7 @@ t.test('one connection against one raw inference (shipped model)', async (t) => 
 });
 
 t.test('the RoBERTa-base-sized model: fp32 and int8 at 128 connections, the chosen threads, the shipped model in int8', async (t) => {
-  const ortOf = (results: Results) => results.ceilings.ort as { tweetsPerSecond: number; batch: number; paddingRatio: number; dtype: string };
+  const ortOf = (results: Results) => results.ceilings.ort as unknown as { tweetsPerSecond: number; batch: number; paddingRatio: number; dtype: string };
   const fp32 = named('compare-2026-12-03-roberta-base-128');
   const q8 = named('compare-2026-12-03-roberta-base-q8-128');
   const sized = named('compare-2026-12-03-roberta-base-q8-sizing');
