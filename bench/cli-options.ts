@@ -51,7 +51,7 @@ scenarios:
 ${Object.entries(SCENARIOS).map(([name, s]) => `  ${name.padEnd(8)} ${s.description} (${s.systems.join(', ')}; c=${s.connections.join(',')}; ${s.durationS} s each)`).join('\n')}
 
 options:
-  --model DIR            model directory served (default models/twitter-sentiment; the fixture: test/fixtures/bert-tiny)
+  --model DIR            model directory served, its ONNX files at the top or in onnx/ (default models/twitter-sentiment; the fixture: test/fixtures/bert-tiny)
   --seed-model DIR       model directory of the seed baseline, with best_model.pt (default: --model)
   --systems a,b,...      systems to run, from: ${SYSTEM_IDS.join(', ')}
   --connections 1,10,... connection counts (default: the scenario's; compare on a model of 100 MiB or more: 1,8,32,128,500)
