@@ -5,7 +5,7 @@
 import { TEXT_TOO_MANY_TOKENS } from '../inference/protocol.js';
 import { TOO_MANY_TOKENS, type ScoredText, type TextOutcome } from './call-sinks.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { ModelDescription, ServedModel } from './model.js';
+import { runLimits, type ModelDescription, type ServedModel } from './model.js';
 import { PredictionTally } from './prediction-tally.js';
 import { argmax, type TextResult } from './results.js';
 
@@ -47,7 +47,7 @@ export async function runBatch(queued: readonly QueuedText[], model: ServedModel
   const { labels, problemType } = model.description;
   let scored;
   try {
-    scored = await model.backend.score(texts, truncation, { maxRows: model.description.runRows, minRows: model.description.minRunRows, maxTokens: maxRunTokens });
+    scored = await model.backend.score(texts, truncation, runLimits(model.description, maxRunTokens));
   } catch (error) {
     if ((error as { code?: string }).code === 'WORKER_CRASHED') metrics.countRejection('worker_crashed', count);
     throw error;

@@ -9,6 +9,7 @@ import type { Dtype } from '../inference/onnx-files.js';
 import { InferencePool } from '../inference/pool.js';
 import type { ProblemType } from '../inference/model-head.js';
 import type { Device } from '../inference/protocol.js';
+import type { RunLimits } from '../inference/run-plan.js';
 import type { ScoringBackend } from './backend.js';
 import type { Config } from './config.js';
 import { preprocessorFor } from './text-preprocessing.js';
@@ -53,6 +54,11 @@ export interface ServedModel {
   estimate: TokenEstimate;
   /** The declared preprocessing as one function; undefined when the model declares none. */
   preprocess: ((text: string) => string) | undefined;
+}
+
+/** How a worker cuts a batch of `model` into ONNX Runtime runs of at most `maxTokens` padded tokens. */
+export function runLimits(model: ModelDescription, maxTokens: number): RunLimits {
+  return { maxRows: model.runRows, minRows: model.minRunRows, maxTokens };
 }
 
 /** What tests may swap in or watch below the configuration. */

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { Fifo } from '../batching/fifo.js';
 import { candidateRejected } from './errors.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { ModelDescription, ServedModel } from './model.js';
+import { runLimits, type ModelDescription, type ServedModel } from './model.js';
 import { checkModel, type ModelLoadGate } from './model-checks.js';
 import { summary, type ModelSummary } from './model-reloader.js';
 import type { LiveBatch, LiveBatchTap } from './batch-runner.js';
@@ -189,7 +189,7 @@ export class ShadowScorer implements LiveBatchTap {
     // The text as the live model read it, normalized as the candidate declares too.
     const texts = batch.map(({ text }) => (preprocess === undefined ? text : preprocess(text)));
     try {
-      const scored = await model.backend.score(texts, new Uint8Array(texts.length), { maxRows: model.description.runRows, minRows: model.description.minRunRows, maxTokens: this.#options.maxRunTokens });
+      const scored = await model.backend.score(texts, new Uint8Array(texts.length), runLimits(model.description, this.#options.maxRunTokens));
       const width = model.description.labels.length;
       const candidateMs = scored.ms / batch.length;
       const compared: ComparedText[] = [];
