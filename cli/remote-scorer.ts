@@ -19,7 +19,7 @@ export interface RemoteOptions {
   url: string;
   apiKey: string | undefined;
   signal: AbortSignal;
-  /** Attempts in all when the service answers 503 or 429 (default 10). */
+  /** Attempts in all when the service answers 503 or 429, or a stream ends early (default 10). */
   attempts?: number;
   /** Called before each retry, with why (e.g. "the service answered 503") and the wait. */
   onRetry?(reason: string, seconds: number): void;
@@ -47,10 +47,10 @@ export async function remoteModel(url: string, apiKey: string | undefined, optio
   for (let attempt = 1; ; attempt++) {
     const response = await request(new URL('/api/model', url), { headers: authHeaders(apiKey), signal: options.signal });
     const body = await response.body.text();
-    if ((response.statusCode === 503 || response.statusCode === 429) && attempt < (options.attempts ?? 10)) {
-      const seconds = retryAfter(response.headers['retry-after']);
-      options.onRetry?.(`the service answered ${response.statusCode}`, seconds);
-      await sleep(seconds * 1000, undefined, { signal: options.signal });
+    const retry = attempt < (options.attempts ?? 10) ? refusal(response) : undefined;
+    if (retry !== undefined) {
+      options.onRetry?.(retry.reason, retry.seconds);
+      await sleep(retry.seconds * 1000, undefined, { signal: options.signal });
       continue;
     }
     if (response.statusCode !== 200) throw new Error(`GET /api/model answered ${response.statusCode}: ${body}`);
@@ -69,8 +69,15 @@ function connectionLost(error: unknown): string | undefined {
   return undefined;
 }
 
-function retryAfter(header: string | string[] | undefined): number {
-  return Math.max(0, Number(header) || 1);
+/** Why to try again after `response`, and when: a 503 (queue full, draining) or 429 (rate limited) after its Retry-After. */
+function refusal(response: { statusCode: number; headers: Record<string, string | string[] | undefined> }): Retry | undefined {
+  if (response.statusCode !== 503 && response.statusCode !== 429) return undefined;
+  return { reason: `the service answered ${response.statusCode}`, seconds: Math.max(0, Number(response.headers['retry-after']) || 1) };
+}
+
+interface Retry {
+  reason: string;
+  seconds: number;
 }
 
 /** Records taken from the input and not yet answered, by absolute position, so that a retry sends them again. */
@@ -141,7 +148,7 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
   for (;;) {
     const mine = ++attempt;
     // Why this attempt ended early and is to be sent again, with the wait first; undefined: it finished.
-    let retry: { reason: string; seconds: number } | undefined;
+    let retry: Retry | undefined;
     let response: Awaited<ReturnType<typeof request>> | undefined;
     try {
       response = await request(new URL('/api/predict/stream', options.url), {
@@ -153,35 +160,14 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      if ((response.statusCode === 503 || response.statusCode === 429) && mine < attempts) {
-        retry = { reason: `the service answered ${response.statusCode}`, seconds: retryAfter(response.headers['retry-after']) };
-      } else if (response.statusCode !== 200) {
+      if (mine < attempts) retry = refusal(response);
+      if (retry === undefined && response.statusCode !== 200) {
         throw new Error(`POST /api/predict/stream answered ${response.statusCode}: ${(await response.body.text()).slice(0, 500)}`);
-      } else {
-        let rest = '';
-        for await (const chunk of response.body) {
-          const text = rest + (chunk as Buffer).toString('utf8');
-          const lines = text.split('\n');
-          rest = lines.pop()!;
-          if (lines.length === 0) continue;
-          const run: Scored[] = [];
-          for (const line of lines) {
-            const answer = JSON.parse(line) as Answer;
-            // The replica is shutting down: this record and the ones after it were not scored; they are sent
-            // again (after Retry-After) on a new request, which a load balancer gives to another replica.
-            if ('error' in answer && answer.error.code === 'SHUTTING_DOWN') {
-              retry = { reason: 'the service answered 503 (SHUTTING_DOWN)', seconds: 1 };
-              break;
-            }
-            const record = held.shift();
-            if (record === undefined) throw new Error('the service answered more lines than were sent');
-            run.push(scoredFrom(record, answer));
-          }
-          answered?.();
-          if (run.length > 0) yield run;
-          if (retry) break;
-        }
-        if (!retry && (rest !== '' || held.end > held.start || !sourceDone)) {
+      }
+      if (retry === undefined) {
+        const end = yield* answerRuns(response.body, held, () => answered?.());
+        retry = end.retry;
+        if (!retry && (end.partial || held.end > held.start || !sourceDone)) {
           throw new Error(`the service's answer ended after ${held.start} records, before the input's end`);
         }
       }
@@ -198,6 +184,37 @@ export async function* scoreRemotely(records: AsyncIterable<InputRecord>, option
     options.onRetry?.(retry.reason, retry.seconds);
     await sleep(retry.seconds * 1000, undefined, { signal: options.signal });
   }
+}
+
+/**
+ * The answer lines of one attempt, as runs of scored records taken from `held` in order. Ends with the retry a
+ * SHUTTING_DOWN line asks for (this record and the ones after it were not scored: they are sent again, after
+ * Retry-After, on a new request, which a load balancer gives to another replica), and whether a partial line
+ * was left.
+ */
+async function* answerRuns(body: AsyncIterable<unknown>, held: Held, answered: () => void): AsyncGenerator<Scored[], { retry?: Retry; partial: boolean }> {
+  let rest = '';
+  for await (const chunk of body) {
+    const lines = (rest + (chunk as Buffer).toString('utf8')).split('\n');
+    rest = lines.pop()!;
+    if (lines.length === 0) continue;
+    const run: Scored[] = [];
+    let retry: Retry | undefined;
+    for (const line of lines) {
+      const answer = JSON.parse(line) as Answer;
+      if ('error' in answer && answer.error.code === 'SHUTTING_DOWN') {
+        retry = { reason: 'the service answered 503 (SHUTTING_DOWN)', seconds: 1 };
+        break;
+      }
+      const record = held.shift();
+      if (record === undefined) throw new Error('the service answered more lines than were sent');
+      run.push(scoredFrom(record, answer));
+    }
+    answered();
+    if (run.length > 0) yield run;
+    if (retry) return { retry, partial: false };
+  }
+  return { partial: rest !== '' };
 }
 
 type Answer = (Prediction & { id?: unknown }) | { line: number; error: LineFailure };
