@@ -16,7 +16,7 @@ t.test('breaking lines: majors, or minors while the major is 0', async (t) => {
   t.equal(linesBehind(v('0.2.0'), v('1.0.0')), 1);
   t.equal(linesBehind(v('14.1.0'), v('13.2.1')), 0, 'ahead of latest (a release tagged next) is not behind');
   t.same(parseVersion('5.9'), { major: 5, minor: 9, patch: 0 }, 'a bare major.minor range');
-  t.equal(parseVersion('file:../shared/pkg'), undefined);
+  t.equal(parseVersion('file:../vendor/pkg'), undefined, 'a local folder has no version');
   t.equal(parseVersion('git+https://example.com/x.git#v1.2.3'), undefined);
   t.equal(parseVersion('owner/repo#v1.2.3'), undefined);
   t.equal(floorMajor('>=22.19.0'), 22);
