@@ -8,12 +8,10 @@ import type { RestPrediction as Prediction } from '../../core/rest-prediction.js
 export const SCORE_TOLERANCE = 1e-5;
 
 
+/** The same label, truncation, labels in the same order, and score (or value) and scores within SCORE_TOLERANCE. */
 export function samePrediction(a: Prediction, b: Prediction): boolean {
-  if (a.label !== b.label || a.truncated !== b.truncated) return false;
-  const labels = Object.keys(a.scores);
-  if (labels.join() !== Object.keys(b.scores).join()) return false;
-  return Math.abs((a.score ?? a.value ?? 0) - (b.score ?? b.value ?? 0)) <= SCORE_TOLERANCE
-    && labels.every((label) => Math.abs(a.scores[label]! - b.scores[label]!) <= SCORE_TOLERANCE);
+  const compared = (p: Prediction) => ({ label: p.label, truncated: p.truncated, score: p.score ?? p.value ?? 0, scores: p.scores });
+  return sameWithinTolerance(compared(a), compared(b));
 }
 
 export function assertSamePrediction(t: Test, actual: Prediction, expected: Prediction, message: string): void {
