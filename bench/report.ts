@@ -32,6 +32,9 @@ export interface SystemResult {
 
 export interface OrtCeiling {
   tweetsPerSecond: number;
+  /** The model folder and the service's dtype setting it ran (absent in results older than MODEL_DTYPE). */
+  model?: string;
+  dtype?: string;
   /** The batch size of the best run (with `batches`: the best over those sizes and both groupings). */
   batch: number;
   batches?: number[];

@@ -3,7 +3,7 @@
 // New results (`npm run bench`) with an old README, or a README edited by hand, fail here.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import type { Results, SystemRun } from '../../bench/report.js';
+import type { OrtCeiling, Results, SystemRun } from '../../bench/report.js';
 
 const ROOT = new URL('../..', import.meta.url);
 const readme = readFileSync(new URL('README.md', ROOT), 'utf8');
@@ -29,8 +29,13 @@ const run = (results: Results, id: string, connections = 500): SystemRun => {
 /** 2849.4 → "2,849": the README's whole numbers, with thousands separators. */
 const whole = (value: number) => Math.round(value).toLocaleString('en-US');
 const fixed = (value: number, digits: number) => value.toFixed(digits);
-/** R_ort, which a run may have skipped (then these checks fail, as they should). */
-const ortCeiling = compare.ceilings.ort as { tweetsPerSecond: number; batch: number; grouping: string; sessions: number; threads: number };
+/** R_ort of a results file, which a run may have skipped (then these checks fail, as they should). */
+function ortOf(results: Results): OrtCeiling {
+  const ort = results.ceilings.ort;
+  if (ort === null || 'skipped' in ort) throw new Error(`${results.scenario}: no R_ort (${ort?.skipped ?? 'not run'})`);
+  return ort;
+}
+const ortCeiling = ortOf(compare);
 /** The result file of one named run, linked from the section as bench/results/<name>.md. */
 function named(name: string): Results {
   t.ok(section.includes(`(bench/results/${name}.md)`), `the section links bench/results/${name}.md`);
@@ -121,7 +126,6 @@ t.test('one connection against one raw inference (shipped model)', async (t) => 
 });
 
 t.test('the RoBERTa-base-sized model: fp32 and int8 at 128 connections, the chosen threads, the shipped model in int8', async (t) => {
-  const ortOf = (results: Results) => results.ceilings.ort as unknown as { tweetsPerSecond: number; batch: number; paddingRatio: number; dtype: string };
   const fp32 = named('compare-2026-12-03-roberta-base-128');
   const q8 = named('compare-2026-12-03-roberta-base-q8-128');
   const sized = named('compare-2026-12-03-roberta-base-q8-sizing');
@@ -139,7 +143,7 @@ t.test('the RoBERTa-base-sized model: fp32 and int8 at 128 connections, the chos
     row(at128, ortOf(fp32)), row(q8At128, ortOf(q8)), row(sizedAt128),
     `**int8 is ${fixed(ortOf(q8).tweetsPerSecond / ortOf(fp32Raw).tweetsPerSecond, 1)}× fp32 raw** (R_ort ${whole(ortOf(q8).tweetsPerSecond)} against ${whole(ortOf(fp32Raw).tweetsPerSecond)} tweets/s`,
     `${fixed(q8At128.textsPerSecond / at128.textsPerSecond, 1)}× through the service (${fixed(q8At128.textsPerSecond, 1)} against ${fixed(at128.textsPerSecond, 1)} texts/s)`,
-    `(padding ratio ${fixed(ortOf(q8).paddingRatio, 2)}), the service can only sort the texts of one batch (padding ${fixed(at128.server!.paddingRatio!, 2)} in fp32, ${fixed(q8At128.server!.paddingRatio!, 2)} in int8)`,
+    `(padding ratio ${fixed(ortOf(q8).paddingRatio!, 2)}), the service can only sort the texts of one batch (padding ${fixed(at128.server!.paddingRatio!, 2)} in fp32, ${fixed(q8At128.server!.paddingRatio!, 2)} in int8)`,
     `answers a lone text in ${run(sized, 'service-direct', 1).latency.p50} ms at p50 (one raw fp32 call on one thread: ${fixed((fp32Raw.ceilings.single as { p50Ms: number }).p50Ms, 1)} ms)`,
     `(${fixed(sizedAt128.textsPerSecond, 1)} against ${fixed(q8At128.textsPerSecond, 1)} texts/s`,
   ]) t.ok(says(claim), claim);
