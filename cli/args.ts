@@ -1,7 +1,7 @@
 // The command line's flags (node:util parseArgs), checked once into a plain object.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { detectFormat, UsageError, type InputFormat } from './inputs.js';
+import { detectFormat, positiveIntegerFlag, UsageError, type InputFormat } from './inputs.js';
 import { detectOutputFormat, type OutputFormat } from './outputs.js';
 
 export const USAGE = `usage: tweet-sentiment score [FILE|-] [options]     (or: npm run score -- [FILE|-] [options])
@@ -70,8 +70,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (values.resume && out === undefined) throw new UsageError('--resume needs --out FILE (the output it continues)');
   if (values.url !== undefined && values.model !== undefined) throw new UsageError('--model is for in-process scoring; with --url the service serves its own model');
   if (values.url !== undefined && !/^https?:\/\//.test(values.url)) throw new UsageError(`--url must be http://host:port or https://…, got '${values.url}'`);
-  const retries = values.retries === undefined ? 10 : Number(values.retries);
-  if (!Number.isInteger(retries) || retries < 1) throw new UsageError(`--retries must be a positive integer, got '${values.retries}'`);
+  const retries = positiveIntegerFlag('retries', values.retries) ?? 10;
   let outputFormat: OutputFormat;
   try {
     outputFormat = detectOutputFormat(out, values['output-format'], inputFormat);

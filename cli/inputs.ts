@@ -45,6 +45,14 @@ export function detectFormat(path: string | undefined, explicit: string | undefi
 
 export class UsageError extends Error {}
 
+/** The value of flag `--name` as a positive integer; undefined when the flag is absent. */
+export function positiveIntegerFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer, got '${text}'`);
+  return value;
+}
+
 /** Opens FILE (or stdin for '-' / undefined); counts the bytes the parsers take, for the progress bar. */
 export function openInput(path: string | undefined, format: InputFormat, column: string, size: number | undefined, maxLineBytes: number): InputSource {
   const stream: Readable = path === undefined || path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 256 * 1024 });

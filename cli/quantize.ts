@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CHECK_TEXTS, DEFAULT_WEIGHTS, quantize, type QuantizeResult } from '../quantize/command.js';
-import { UsageError } from './inputs.js';
+import { positiveIntegerFlag, UsageError } from './inputs.js';
 
 export const QUANTIZE_USAGE = `usage: tweet-sentiment quantize DIR [options]     (or: npm run quantize -- DIR [options])
 
@@ -33,13 +33,6 @@ interface QuantizeCliOptions {
   weights: { type: 's8' | 'u8'; perChannel: boolean; reduceRange: boolean };
 }
 
-function positive(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} must be a positive integer, got '${text}'`);
-  return value;
-}
-
 /** The flags; node:util's parse errors (unknown flag, missing value) are usage errors too (isUsageError). */
 export function parseQuantizeArgs(argv: string[]): QuantizeCliOptions | 'help' {
   const { values, positionals } = parseArgs({
@@ -60,8 +53,8 @@ export function parseQuantizeArgs(argv: string[]): QuantizeCliOptions | 'help' {
     model: resolve(positionals[0]!),
     out: values.out,
     texts: values['no-check'] ? null : resolve(values.texts ?? DEFAULT_CHECK_TEXTS),
-    limit: positive('limit', values.limit),
-    threads: positive('threads', values.threads),
+    limit: positiveIntegerFlag('limit', values.limit),
+    threads: positiveIntegerFlag('threads', values.threads),
     json: values.json === true,
     weights: { type, perChannel: !values['per-tensor'], reduceRange: type === 's8' && !values['full-range'] },
   };
