@@ -5,8 +5,8 @@
 //            tweets (`queue` of them waiting at a time, in file order) and its batches are recorded: each
 //            anchored on the oldest text and filled with the nearest lengths, within MAX_BATCH_SIZE and
 //            MAX_BATCH_TOKENS, padded to inference/protocol.ts's paddedLength.
-// On a heavy model on a CPU the difference decides whether batching pays at all (issue 13: 32 tweets in
-// arrival order carry 73 % padding), so R_ort reports both.
+// On a heavy model on a CPU the difference decides whether batching pays at all (32 tweets in
+// arrival order can carry most of their tokens as padding), so R_ort reports both.
 import { MicroBatcher } from '../batching/batcher.js';
 import { paddedLength } from '../inference/protocol.js';
 

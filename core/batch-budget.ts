@@ -2,9 +2,9 @@
 // by the inference workers at warm-up (inference/warmup.ts), so that one batch runs for about
 // TARGET_BATCH_MS whatever the model. A fixed 16,384 tokens suited the shipped 5 M-parameter model (a
 // full batch in tens of ms) but let a RoBERTa-base-sized one run batches of many seconds, holding the
-// queue behind them (issue 13: p99 1,777 ms at 32 connections).
+// queue behind them.
 
-/** The token budget of a small model, and the most any CPU batch holds: the default before issue 13. */
+/** The token budget of a small model, and the most any CPU batch holds: the budget every model once had. */
 export const CPU_MAX_BATCH_TOKENS = 16_384;
 
 /** The fewest: one tweet padded to its length, whatever the model costs. */
@@ -25,7 +25,7 @@ export function autoMaxBatchTokens(msPerToken: number): number {
   return Math.max(MIN_BATCH_TOKENS, Math.min(CPU_MAX_BATCH_TOKENS, tokens));
 }
 
-/** The queue bound of a small model, and the most any CPU queue holds: the default before issue 13. */
+/** The queue bound of a small model, and the most any CPU queue holds: the bound every model once had. */
 export const CPU_MAX_QUEUE = 2048;
 
 /**
@@ -41,7 +41,7 @@ export const QUEUE_DRAIN_SHARE = 0.5;
  * MAX_QUEUE on a CPU when the user has not set it: as many tweets as `workers` run in half the deadline at
  * `msPerToken`, so that a text the queue accepts can be answered before its deadline, and overload is shed
  * at once with 503 and Retry-After. With the 2048 of a small model, a RoBERTa-base-sized one at 500
- * connections queued about 80 s of work and its clients timed out instead (issue 13). Never below
+ * connections queued over a minute of work and its clients timed out instead. Never below
  * `minimum` (MAX_CLIENT_BATCH: a full batch call must fit).
  */
 export function autoMaxQueue(msPerToken: number, workers: number, requestTimeoutMs: number, minimum: number): number {

@@ -1,7 +1,7 @@
 // The warm-up of an inference worker, bounded in time for any model. Running the largest batch shape
 // (MAX_BATCH_SIZE texts × the model's token limit) once made the memory arena reach its peak before the
 // first request, and cost nothing on the shipped 5 M-parameter model; on a RoBERTa-base-sized one on a CPU
-// that one shape took seconds and the service was ready after about 30 s (issue 13). So the shapes grow
+// that one shape took seconds and the service was ready only after tens of seconds. So the shapes grow
 // step by step, each run only when its cost, estimated from the previous one, still fits the budget:
 //   1 × 8 tokens (a lone request), then rows doubling at a tweet's length (64 tokens) up to MAX_BATCH_SIZE,
 //   then the length doubling at MAX_BATCH_SIZE rows up to the model's limit.

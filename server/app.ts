@@ -127,7 +127,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, s
   await app.register(predictStreamRoutes, { predictor, bodyLimit: config.bodyLimit, access: clientAccess });
   await app.register(adminRoutes, { reloader, shadow, sampleRate: config.shadowSampleRate, access: adminAccess });
   await app.register(playgroundRoutes, { predictor, enabled: config.playground, maxClientBatch: config.maxClientBatch });
-  // The protocols other clients speak (issue 12): thin adapters over the same predictor and access.
+  // The protocols other clients speak: thin adapters over the same predictor and access.
   const { name: serverName, version } = serviceInfo();
   await app.register(teiRoutes, { predictor, access: clientAccess, version });
   await app.register(hfRoutes, { predictor, access: clientAccess });

@@ -1,4 +1,4 @@
-// A user's own RoBERTa export served with MODEL_PATH and no code change (issue 13): the running service's
+// A user's own RoBERTa export served with MODEL_PATH and no code change: the running service's
 // tokenizer path gives, for every reference text, the ids the Rust `tokenizers` library gives with the real
 // Twitter RoBERTa tokenizer. test/fixtures/roberta-tiny is that tokenizer (byte for byte
 // data/hf-tokenizers/twitter-roberta/tokenizer.json) over a tiny random graph with RoBERTa's inputs (no token_type_ids), so

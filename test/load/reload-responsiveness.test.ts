@@ -11,7 +11,7 @@ import { FIXTURES, getJson, postJson, startTestService } from '../helpers/servic
 const MODEL_MIB = 300;
 // Reading and hashing 300 MiB on the event loop, as before, stalls it for most of a second on the 2-core
 // CI machine; the bound leaves room for the scheduler while the new workers load and warm up on the same two
-// cores. Measured on the quiet 2-core VM with the step-by-step warm-up (issue 13), five runs: longest answer
+// cores. Measured on the quiet 2-core VM with the step-by-step warm-up, five runs: longest answer
 // 60, 62, 60, 152 and 156 ms, so a 150 ms bound failed two runs in five.
 const LONGEST_HEALTH_MS = 250;
 
