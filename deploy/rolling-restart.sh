@@ -7,11 +7,16 @@
 #   deploy/rolling-restart.sh            # api
 #   deploy/rolling-restart.sh api-gpu
 #   COMPOSE="docker compose" deploy/rolling-restart.sh
+#   HEALTH_TIMEOUT_S=180 (how long one replica may take to be healthy), SETTLE_S=5 (the pause between replicas)
 set -euo pipefail
 
 service=${1:-api}
 compose=${COMPOSE:-docker-compose}
 timeout_s=${HEALTH_TIMEOUT_S:-180}
+# NGINX keeps a replica out of rotation for its fail_timeout (5 s, nginx.conf) after the last failed attempt,
+# which can come just before the replica was ready: the next replica goes only after that long, so that NGINX
+# always has one in rotation. A shorter API_HEALTH_INTERVAL would otherwise take both out at once.
+settle_s=${SETTLE_S:-5}
 
 ids=$($compose ps -q "$service")
 if [ -z "$ids" ]; then
@@ -19,7 +24,10 @@ if [ -z "$ids" ]; then
   exit 1
 fi
 
+first=1
 for id in $ids; do
+  (( first )) || sleep "$settle_s"
+  first=0
   name=$(docker inspect --format '{{.Name}}' "$id")
   echo "restarting ${name#/}"
   docker restart --time 30 "$id" >/dev/null

@@ -1,4 +1,4 @@
-// The deployment stack (issue 4) proved against real software, natively and on loopback only: no Docker
+// The deployment stack proved against real software, natively and on loopback only: no Docker
 // engine runs here, so each file docker-compose.yml mounts is run by the same program the container would
 // run (Debian's nginx and prometheus), with deploy/render-local.mjs changing only addresses and paths.
 //   1. docker-compose config, promtool check/test, and the files agree with each other and the service;
@@ -163,7 +163,7 @@ t.test('1. docker-compose config, promtool, and the files agree with each other'
   t.equal(mounts.get('/etc/nginx/tls'), join(ROOT, 'deploy/nginx/tls'), '... which compose mounts');
   t.match(nginxConf, /server api:5000 resolve/, 'nginx upstream: the DNS name api, port 5000, re-resolved');
   const apiJob = promConfig.scrape_configs.find((job: { job_name: string }) => job.job_name === 'api');
-  t.same(apiJob.dns_sd_configs, [{ names: ['api'], type: 'A', port: 5000, refresh_interval: '15s' }], 'prometheus finds the replicas through DNS (type A, api:5000)');
+  t.same(apiJob.dns_sd_configs, [{ names: ['api'], type: 'A', port: 5000, refresh_interval: '5s' }], 'prometheus finds the replicas through DNS (type A, api:5000)');
   t.equal(mounts.get('/etc/prometheus'), join(ROOT, 'deploy/prometheus'), 'prometheus config and rules are mounted');
   t.ok(services.prometheus.command.includes('--config.file=/etc/prometheus/prometheus.yml'), 'prometheus reads the mounted prometheus.yml');
   const datasources = YAML.parse(read('deploy/grafana/provisioning/datasources/prometheus.yml'));
@@ -329,7 +329,7 @@ t.test('3. traffic through NGINX', async (t) => {
   t.equal(tagged.headers.get('server'), 'nginx', 'server_tokens off: no version');
   const batch = await postJson(`${url}/api/predict/batch`, { texts: ['one', 'two', 'three'] });
   t.equal(batch.status, 200, 'POST /api/predict/batch through NGINX');
-  // The protocol routes (issue 12), so that step 4 sees them on the dashboard's protocol panel.
+  // The protocol routes, so that step 4 sees them on the dashboard's protocol panel.
   const protocolCalls = await Promise.all([
     postJson(`${url}/predict`, { inputs: 'through nginx' }),
     postJson(`${url}/v2/models/sentiment/infer`, { inputs: [{ name: 'text', shape: [1], datatype: 'BYTES', data: ['through nginx'] }] }),
