@@ -147,7 +147,7 @@ t.test('plain text from stdin to stdout', async (t) => {
 });
 
 t.test('remote: a 429 is retried after its Retry-After; API key from TWEET_SENTIMENT_API_KEY', async (t) => {
-  const limited = await startTestService({ API_KEYS: 'k1', RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW: '4000' });
+  const limited = await startTestService({ API_KEYS: 'k1', RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW: '2000' });
   t.teardown(() => limited.close());
   const out = join(dir, 'retried.jsonl');
   // The rate limit counts per route and client: one stream of this key takes the window's one request, so

@@ -26,9 +26,9 @@ t.test('SIGKILL of one of two replicas under 200 connections: ≤ 0.1 % failed r
   const killer = setTimeout(() => {
     killedAt = performance.now();
     a.process.child.kill('SIGKILL');
-  }, 3000);
+  }, 2000);
   const summary = await runLoad({
-    url: nginx.url, connections: 200, durationMs: 8000,
+    url: nginx.url, connections: 200, durationMs: 6000,
     body: (n) => ({ text: texts[n % texts.length] }),
     keep: (result) => result.status !== 200,
   });
