@@ -26,6 +26,7 @@ import { serviceInfo } from './service-info.js';
 import { errorSchema, metricsRouteSchema, predictionSchema } from './schemas.js';
 import { answerWrongMethods, trackRoutes } from './method-not-allowed.js';
 import { echoRequestId, requestId } from './request-id.js';
+import { endUnusedConnectionsOnClose } from './unused-connections.js';
 
 export interface AppDependencies {
   config: Config;
@@ -85,6 +86,7 @@ export async function buildApp({ config, predictor, metrics, logger, reloader, s
   let draining = false;
   // Per-request hooks take callbacks, not async functions: no promise per request on the hot path.
   app.addHook('preClose', (done) => { draining = true; done(); });
+  endUnusedConnectionsOnClose(app);
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
     done(null, payload);

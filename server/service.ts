@@ -11,6 +11,7 @@ import type { ModelReloader } from '../core/model-reloader.js';
 import type { Predictor } from '../core/predictor.js';
 import type { ShadowScorer } from '../core/shadow.js';
 import { buildApp, registerMetricsRoute } from './app.js';
+import { endUnusedConnectionsOnClose } from './unused-connections.js';
 
 export { createLogger } from '../core/engine.js';
 
@@ -43,6 +44,7 @@ export async function startService(config: Config, logger: Logger = createLogger
   if (config.metricsPort !== undefined) {
     metricsApp = Fastify({ loggerInstance: logger }) as unknown as FastifyInstance;
     registerMetricsRoute(metricsApp, metrics);
+    endUnusedConnectionsOnClose(metricsApp);
   }
   return {
     app,

@@ -3,10 +3,12 @@
 // What only a process shows (the exit code, stderr holding one line and no stack, argv, signals) is checked on
 // real processes; every other bad setting or model is checked in this process, on the same code
 // (loadConfig, startService) whose message main.ts prints after "configuration error: " or "start-up failed: ".
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../core/config.js';
 import { waitUntil } from '../../deploy/local-stack.js';
-import { spawnServer, startServerProcess } from '../helpers/process.js';
+import { freePort, spawnServer, startServerProcess } from '../helpers/process.js';
 import { getJson, postJson, startTestService } from '../helpers/service.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url).pathname;
@@ -99,4 +101,24 @@ t.test('SIGTERM: stops accepting, answers every accepted request, exits 0', asyn
   t.equal(await server.exited, 0, 'exit code 0');
   t.ok(performance.now() - signalledAt < 10_000, 'and it exits promptly (keep-alive connections do not hold it)');
   await t.rejects(fetch(`${server.url}/api/health`), 'no longer accepting connections');
+});
+
+t.test('SIGTERM with connections open that carry no request: it exits at once, not when they time out', async (t) => {
+  // Browsers and proxies open connections before they need them: one that has sent nothing is not idle to
+  // Node, and held the close until Node's headers timeout (60 s, checked every 30 s).
+  const metricsPort = await freePort();
+  const server = await startServerProcess({ METRICS_PORT: String(metricsPort) });
+  const open = (port: number) => connect({ host: '127.0.0.1', port });
+  const silent = [open(server.port), open(server.port), open(metricsPort)];
+  await Promise.all(silent.map((socket) => once(socket, 'connect')));
+  // And one kept alive after an answer: idle, which Node closes itself.
+  const keptAlive = open(server.port);
+  keptAlive.write('GET /api/health HTTP/1.1\r\nhost: localhost\r\n\r\n');
+  await once(keptAlive, 'data');
+  const signalledAt = performance.now();
+  server.child.kill('SIGTERM');
+  t.equal(await server.exited, 0, 'exit code 0');
+  const seconds = (performance.now() - signalledAt) / 1000;
+  t.ok(seconds < 5, `exited ${seconds.toFixed(1)} s after SIGTERM, with 2 silent connections to the API, 1 to the metrics port and 1 kept alive`);
+  for (const socket of [...silent, keptAlive]) socket.destroy();
 });
