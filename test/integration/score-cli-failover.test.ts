@@ -16,8 +16,9 @@ import { FIXTURES, startTestService } from '../helpers/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'score-failover-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const input = join(dir, 'train-20k.jsonl');
-writeFileSync(input, `${jsonLines(TRAIN_GZ).slice(0, 20_000).join('\n')}\n`);
+// Enough records that the stream is still running when the replica goes (it goes at the first answers).
+const input = join(dir, 'train-10k.jsonl');
+writeFileSync(input, `${jsonLines(TRAIN_GZ).slice(0, 10_000).join('\n')}\n`);
 const ENV = { PATH: process.env.PATH ?? '', MODEL_PATH: `${FIXTURES}bert-tiny`, WORKERS: '2', INTRA_OP_THREADS: '1', CACHE_SIZE: '0', LOG_LEVEL: 'warn' };
 
 function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
