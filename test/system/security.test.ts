@@ -201,5 +201,8 @@ t.test('under pressure: 503 OVERLOADED with Retry-After, readiness 503, liveness
   const ready = await getJson(`${server.url}/api/ready`);
   t.equal(ready.status, 503);
   t.equal(ready.body.reason, 'under pressure');
-  t.equal((await fetch(`${server.url}/metrics`)).status, 200);
+  // Read to the end: a body left unread holds its connection open, and with it the server's close.
+  const metrics = await fetch(`${server.url}/metrics`);
+  t.equal(metrics.status, 200);
+  t.match(await metrics.text(), /^sentiment_queue_depth /m, 'the metrics themselves');
 });
