@@ -180,6 +180,11 @@ export interface Nginx {
   process: ManagedProcess;
   /** The JSON access log, one object per request. */
   accessLog(): Record<string, unknown>[];
+  /**
+   * The access log's lines that `match`, once there are `count` of them or 5 s have passed: NGINX writes a
+   * request's line after its answer has gone, so the last answered requests may not be in the log yet.
+   */
+  awaitAccessLog(match: (entry: Record<string, unknown>) => boolean, count: number): Promise<Record<string, unknown>[]>;
   errorLog(): string;
   stop(): Promise<void>;
 }
@@ -197,12 +202,18 @@ export async function startNginx({ conf, dir, port }: { conf: string; dir: strin
   const proc = launch(`nginx :${port}`, findBinary('nginx'), ['-p', `${dir}/`, '-c', confPath, '-e', join(dir, 'error.log'), '-g', 'daemon off;']);
   await waitUntil(() => tcpAccepts(port), { timeoutMs: 10_000, process: proc, what: `nginx listening on ${port}` });
   const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '');
+  const accessLog = () => read('access.log').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
     dir,
     process: proc,
-    accessLog: () => read('access.log').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    accessLog,
+    async awaitAccessLog(match, count) {
+      const matching = () => accessLog().filter(match);
+      await waitUntil(async () => matching().length >= count, { timeoutMs: 5_000, intervalMs: 20, what: `${count} access log lines` }).catch(() => undefined);
+      return matching();
+    },
     errorLog: () => read('error.log'),
     // SIGQUIT: graceful (finish requests in flight); SIGKILL after the grace period.
     stop: () => proc.stop('SIGQUIT', 5_000),

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { startLocalNginx, startReplica, waitUntil, type Nginx, type Replica } from '../../deploy/local-stack.js';
+import { startLocalNginx, startReplica, type Nginx, type Replica } from '../../deploy/local-stack.js';
 import { ConfigError, loadConfig } from '../../core/config.js';
 import { CORS_MAX_AGE_S } from '../../server/cors.js';
 import { launchBrowser, type Browser } from '../helpers/browser.js';
@@ -148,10 +148,7 @@ t.test('through NGINX, a preflight is sent once and then cached', async (t) => {
     const answer = await callFromPage(page, post(`${nginx.url}${path}`, { text: `call ${i}` }));
     t.ok(answer.ok && answer.status === 200, `call ${i + 1}: 200`);
   }
-  // NGINX writes a request's log line after its answer has gone: the last one may still be coming.
-  const ours = () => nginx.accessLog().filter((entry) => entry.uri === path);
-  await waitUntil(async () => ours().length >= 4, { timeoutMs: 5000, intervalMs: 20, what: 'the log lines of the calls' }).catch(() => undefined);
-  const entries = ours();
+  const entries = await nginx.awaitAccessLog((entry) => entry.uri === path, 4);
   t.same(entries.map((entry) => entry.method), ['OPTIONS', 'POST', 'POST', 'POST'], 'one preflight, then three calls (Access-Control-Max-Age)');
 });
 

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { startLocalNginx, startReplica, waitUntil, type Nginx, type Replica } from '../../deploy/local-stack.js';
+import { startLocalNginx, startReplica, type Nginx, type Replica } from '../../deploy/local-stack.js';
 
 const work = mkdtempSync(join(tmpdir(), 'protocols-nginx-'));
 const env = { API_KEYS: 'edge-key', CACHE_SIZE: '0' };
@@ -68,17 +68,15 @@ t.test('prediction, tokenizer and metadata routes need a key, and answer with on
 });
 
 t.test('the new routes are balanced over both replicas', async (t) => {
-  // NGINX writes a request's log line after its answer has gone: the lines are told apart by their user agent
-  // and awaited, not counted from an offset that a late line of an earlier test would shift.
+  // This test's lines are told apart by their user agent, not counted from an offset that a late line of an
+  // earlier test would shift.
   const agent = `balance-${process.pid}`;
   const paths = ['/predict', '/v2/models/sentiment/infer', '/hf/text-classification'];
   await Promise.all(Array.from({ length: 30 }, (_, i) => {
     const path = paths[i % 3]!;
     return call('POST', path, path.startsWith('/v2') ? v2Input : { inputs: `tweet ${i}` }, { ...KEY, 'user-agent': agent });
   }));
-  const ours = () => nginx.accessLog().filter((entry) => entry.user_agent === agent);
-  await waitUntil(async () => ours().length >= 30, { timeoutMs: 5000, intervalMs: 20, what: 'the 30 log lines' });
-  const entries = ours();
+  const entries = await nginx.awaitAccessLog((entry) => entry.user_agent === agent, 30);
   const upstreams = new Set(entries.map((entry) => String(entry.upstream_addr)));
   t.equal(entries.length, 30, 'one log line per call');
   t.equal(entries.filter((entry) => entry.status === 200).length, 30, 'all 30 answered 200');
