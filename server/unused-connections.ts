@@ -1,6 +1,6 @@
 // A connection on which the client has sent nothing yet (browsers and proxies open them ahead of need) is not
-// idle to Node: server.close() and closeIdleConnections() leave it open until the headers timeout ends it, 60 s
-// checked every 30 s, so one such connection held a graceful shutdown for up to 90 s. When the server starts
+// idle to Node: server.close() and closeIdleConnections() leave it open for one of Node's timeouts to end, so
+// one such connection held a graceful shutdown for minutes. When the server starts
 // closing, such connections are ended at once. Nothing is lost: no request was sent on them, and a client
 // (a browser, NGINX's proxy_next_upstream) sends its next request on a new connection.
 import type { Socket } from 'node:net';

@@ -127,8 +127,10 @@ export function composeProject(project: string, envFile: string) {
   };
 }
 
-/** The addresses of the api replicas that Prometheus (its API on `port` of this host) scrapes and finds up, sorted. */
-/** The addresses of the api replicas Prometheus has found; with `up`, only those its last scrape reached. */
+/**
+ * The addresses of the api replicas that Prometheus (its API on `port` of this host) has found, sorted; with
+ * `up`, only those its last scrape reached.
+ */
 export async function prometheusTargets(port: number, { up }: { up: boolean }): Promise<string[]> {
   const targets = await (await fetch(`http://127.0.0.1:${port}/api/v1/targets?state=active`)).json() as { data: { activeTargets: { labels: { job: string; instance: string }; health: string }[] } };
   return targets.data.activeTargets.filter((target) => target.labels.job === 'api' && (!up || target.health === 'up')).map((target) => target.labels.instance.replace(/:5000$/, '')).sort();
