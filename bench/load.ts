@@ -1,8 +1,10 @@
-// One autocannon load against one URL: real tweets in a seeded random order, the configured single/batch
+// One load against one URL (autocannon; one connection: bench/sequential-load.ts): real tweets in a seeded random order, the configured single/batch
 // mix, every response body checked, progress on stderr. Returns what the results files hold.
 import autocannon from 'autocannon';
+import { runSequentialLoad } from './sequential-load.js';
+import { AnswerTally, ProgressLine } from './load-tally.js';
 import { CallSource, type CallKind, type Mix } from './tweets.js';
-import { listResponseProblem, responseProblem, v2ResponseProblem } from './validate.js';
+import type { CallContext } from './validate.js';
 
 export interface LoadOptions {
   /** Base URL (http://127.0.0.1:PORT): the calls go to /api/predict and /api/predict/batch under it. */
@@ -39,7 +41,7 @@ export interface LoadStats {
   okPerSecond: number;
   /** Texts predicted (in 2xx answers) per second: equals okPerSecond when every call is a single text. */
   textsPerSecond: number;
-  /** Milliseconds, from autocannon's histogram of 2xx responses. */
+  /** Milliseconds, from autocannon's histogram (whole ms) or, at one connection, of every 2xx response to the microsecond. */
   latency: { mean: number; p50: number; p90: number; p99: number; max: number };
   /** Connection errors, timeouts included (autocannon's `errors`). */
   errors: number;
@@ -54,32 +56,14 @@ export interface LoadStats {
   validByKind?: Record<CallKind, number>;
 }
 
-interface CallContext extends Record<string, unknown> {
-  texts?: number;
-  batch?: boolean;
-  kind?: CallKind;
-}
-
-/** Why a 2xx body is not a valid answer to the call, whatever its protocol. */
-function callProblem(body: string, context: CallContext, labels: readonly string[] | undefined): string | undefined {
-  const texts = context.texts ?? 1;
-  switch (context.kind) {
-    case 'tei': return listResponseProblem(body, texts, context.batch === true, labels);
-    case 'hf': return listResponseProblem(body, texts, context.batch === true, labels, true);
-    case 'v2': return v2ResponseProblem(body, texts, labels);
-    case 'api':
-    case undefined:
-    default: return responseProblem(body, context.batch ? texts : undefined, labels);
-  }
-}
-
+/**
+ * Runs the load: autocannon, except at one connection, where bench/sequential-load.ts times each request to
+ * the microsecond (autocannon's latencies are whole milliseconds).
+ */
 export async function runLoad(options: LoadOptions): Promise<LoadStats> {
+  if (options.connections === 1) return runSequentialLoad(options);
   const source = new CallSource(options.texts, options.mix, options.seed ?? 1, options.protocolShare ?? 0, options.explain ?? false);
-  let invalid = 0;
-  let textsOk = 0;
-  const validByKind: Record<CallKind, number> = { api: 0, tei: 0, v2: 0, hf: 0 };
-  const problems: string[] = [];
-  const note = (problem: string) => { if (problems.length < 5) problems.push(problem); };
+  const tally = new AnswerTally(options.labels);
 
   const instance = autocannon({
     url: options.url,
@@ -98,33 +82,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
         return { ...request, path: call.path, body: call.body };
       },
       onResponse(status, body, context: CallContext) {
-        if (status >= 200 && status < 300) {
-          const problem = callProblem(body, context, options.labels);
-          if (problem === undefined) { textsOk += context.texts ?? 1; validByKind[context.kind ?? 'api']++; }
-          else { invalid++; note(`${status}: ${problem}`); }
-        } else {
-          note(`${status}: ${body.slice(0, 200)}`);
-        }
+        tally.response(status, body, context);
       },
     }],
   });
 
-  const show = options.progress ?? true;
-  const label = options.name ?? options.url;
-  let second = 0;
-  let lastLine = 0;
-  const isTty = process.stderr.isTTY === true;
-  instance.on('tick', ({ counter }: { counter: number }) => {
-    second++;
-    if (!show || second > options.durationS) return;
-    const line = `  ${label}  c=${options.connections}  ${second}/${options.durationS} s  ${counter.toLocaleString('en-US')} req/s  invalid ${invalid}`;
-    if (isTty) process.stderr.write(`\r${line.padEnd(lastLine)}`);
-    else if (second % 5 === 0 || second === options.durationS) process.stderr.write(`${line}\n`);
-    lastLine = line.length;
-  });
-
+  const progress = new ProgressLine(options.name ?? options.url, options.connections, options.durationS, options.progress ?? true);
+  instance.on('tick', ({ counter }: { counter: number }) => progress.tick(counter, tally.invalid));
   const result = await instance;
-  if (show && isTty) process.stderr.write('\n');
+  progress.done();
 
   const requests = Object.values(result.statusCodeStats).reduce((sum, { count }) => sum + count, 0);
   const duration = result.duration > 0 ? result.duration : options.durationS;
@@ -134,7 +100,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     requests,
     requestsPerSecond: requests / duration,
     okPerSecond: result['2xx'] / duration,
-    textsPerSecond: textsOk / duration,
+    textsPerSecond: tally.textsOk / duration,
     latency: {
       mean: result.latency.mean,
       p50: result.latency.p50,
@@ -146,8 +112,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadStats> {
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
-    invalid,
-    problems,
-    validByKind,
+    invalid: tally.invalid,
+    problems: tally.problems,
+    validByKind: tally.validByKind,
   };
 }

@@ -112,20 +112,26 @@ export function threeStageCeiling(ort: number | undefined, http: number | undefi
   return 1 / (1 / c + 1 / tok!);
 }
 
+/** What the service may add at p50 to one raw inference of a text, at 1 connection, ms. */
+export const SINGLE_LATENCY_BUDGET_MS = 0.5;
+
 /**
- * The latency target at 1 connection: the service's p50 within 1 ms of one raw inference of a text, i.e. a
- * lone request waits for no batch window and pays only its hand-offs and HTTP.
+ * The latency target at 1 connection: the service's p50 within SINGLE_LATENCY_BUDGET_MS of one raw inference
+ * of a text, i.e. a lone request waits for no batch window and pays only its hand-offs and HTTP. At 1
+ * connection the load is timed to the microsecond (bench/sequential-load.ts).
  */
 export function singleLatencyCheck(results: Pick<Results, 'systems' | 'ceilings'>): Check | undefined {
   const run = runAt(results.systems.find((s) => s.id === 'service'), 1) ?? runAt(results.systems.find((s) => s.id === 'service-direct'), 1);
   const single = results.ceilings.single;
   if (!run || !single || !('p50Ms' in single)) return undefined;
   const over = run.latency.p50 - single.p50Ms;
+  const worker = run.server?.meanInferenceMs;
   return {
     name: 'Latency at 1 connection vs one raw inference of one text (ONNX Runtime alone, batch 1)',
-    target: 'p50 ≤ raw p50 + 1 ms',
-    measured: `p50 ${formatNumber(run.latency.p50)} ms vs raw ${single.p50Ms.toFixed(2)} ms (+${over.toFixed(2)} ms; p99 ${formatNumber(run.latency.p99)} vs ${single.p99Ms.toFixed(2)} ms)`,
-    met: over <= 1,
+    target: `p50 ≤ raw p50 + ${SINGLE_LATENCY_BUDGET_MS} ms`,
+    measured: `p50 ${run.latency.p50.toFixed(3)} ms vs raw ${single.p50Ms.toFixed(3)} ms (+${over.toFixed(3)} ms; p99 ${formatNumber(run.latency.p99)} vs ${single.p99Ms.toFixed(2)} ms)`
+      + (worker != null ? `; the worker's own time per text (tokenizing and ONNX Runtime) ${worker.toFixed(3)} ms at the mean` : ''),
+    met: over <= SINGLE_LATENCY_BUDGET_MS,
   };
 }
 

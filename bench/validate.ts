@@ -1,5 +1,6 @@
 // What a valid answer is: the service's prediction object (core/rest-prediction.ts), internally consistent.
 // Checked on every response of every load, so a benchmark cannot count wrong or empty answers as served.
+import type { CallKind } from './tweets.js';
 
 /** Why `value` is not a valid prediction, or undefined when it is. `labels`: the model's, when known. */
 export function predictionProblem(value: unknown, labels?: readonly string[]): string | undefined {
@@ -97,4 +98,23 @@ export function v2ResponseProblem(body: string, texts: number, labels?: readonly
     if (problem !== undefined) return `row ${i}: ${problem}`;
   }
   return undefined;
+}
+
+export interface CallContext extends Record<string, unknown> {
+  texts?: number;
+  batch?: boolean;
+  kind?: CallKind;
+}
+
+/** Why a 2xx body is not a valid answer to the call, whatever its protocol. */
+export function callProblem(body: string, context: CallContext, labels: readonly string[] | undefined): string | undefined {
+  const texts = context.texts ?? 1;
+  switch (context.kind) {
+    case 'tei': return listResponseProblem(body, texts, context.batch === true, labels);
+    case 'hf': return listResponseProblem(body, texts, context.batch === true, labels, true);
+    case 'v2': return v2ResponseProblem(body, texts, labels);
+    case 'api':
+    case undefined:
+    default: return responseProblem(body, context.batch ? texts : undefined, labels);
+  }
 }
