@@ -16,8 +16,11 @@ import { parseArgs } from 'node:util';
 import { category, type CpuProfile } from './profile-summary.js';
 import type { ThreadRole } from './cpu.js';
 
+/** The row of ONNX Runtime's own time, which the table splits into real tokens and padding. */
+export const ORT_BUCKET = 'ONNX Runtime';
+
 /** What the table's rows are, by profile category. */
-const BUCKETS: [string, (category: string) => boolean][] = [
+export const BUCKETS: [string, (category: string) => boolean][] = [
   // First: its category's name holds "fastify" too.
   ['metrics (Prometheus client, fastify-metrics)', (c) => /Prometheus client/.test(c)],
   ['HTTP (node http/net, Fastify, validation, serialization, JSON)', (c) => /node http|fastify|ajv|fast-json-stringify|JSON/.test(c)],
@@ -25,11 +28,11 @@ const BUCKETS: [string, (category: string) => boolean][] = [
   ['logging (pino)', (c) => /pino/.test(c)],
   ['garbage collection', (c) => c === 'garbage collection'],
   ['tokenizing (@huggingface/tokenizers)', (c) => c === 'tokenizers'],
-  ['ONNX Runtime', (c) => c === 'onnxruntime-node'],
+  [ORT_BUCKET, (c) => c === 'onnxruntime-node'],
   ['tensor building and run planning (inference/)', (c) => c === 'service: inference/'],
   ['service code: queue, calls, routes (batching, core, server: promises, objects, logic)', (c) => /^service:/.test(c)],
 ];
-const OTHER = 'other (V8 and Node internals, not attributed)';
+export const OTHER = 'other (V8 and Node internals, not attributed)';
 
 export interface AttributionRow {
   role: ThreadRole;
@@ -80,20 +83,29 @@ export function profileRole(file: string, profile: CpuProfile): ThreadRole {
  * Runtime on the workers is split into real tokens and padding by `paddingRatio` (padded ÷ real tokens).
  */
 export function attribute(msPerTextByRole: Partial<Record<ThreadRole, number>>, profiles: { role: ThreadRole; profile: CpuProfile }[], paddingRatio: number | undefined): AttributionRow[] {
+  const shares = new Map<ThreadRole, Map<string, number>>();
+  for (const role of Object.keys(msPerTextByRole) as ThreadRole[]) {
+    if (role === 'other threads') shares.set(role, new Map([['V8 helper threads (garbage collection, compiler), libuv pool', 1]]));
+    else shares.set(role, bucketShares(profiles.filter((p) => p.role === role).map((p) => p.profile)));
+  }
+  return attributeShares(msPerTextByRole, shares, paddingRatio);
+}
+
+/**
+ * Each role's CPU per text (ms) split by `sharesByRole` (bucket → share of the role's time, summing to 1). ONNX
+ * Runtime on the workers is split into real tokens and padding by `paddingRatio` (padded ÷ real tokens).
+ */
+export function attributeShares(msPerTextByRole: Partial<Record<ThreadRole, number>>, sharesByRole: ReadonlyMap<ThreadRole, ReadonlyMap<string, number>>, paddingRatio: number | undefined): AttributionRow[] {
   const rows: AttributionRow[] = [];
   for (const [role, msPerText] of Object.entries(msPerTextByRole) as [ThreadRole, number][]) {
-    if (role === 'other threads') {
-      rows.push({ role, bucket: 'V8 helper threads (garbage collection, compiler), libuv pool', msPerText });
-      continue;
-    }
-    const shares = bucketShares(profiles.filter((p) => p.role === role).map((p) => p.profile));
+    const shares = sharesByRole.get(role) ?? new Map<string, number>();
     if (shares.size === 0) {
       rows.push({ role, bucket: '(no profile of this thread role)', msPerText });
       continue;
     }
     for (const [bucket, share] of [...shares].sort((a, b) => b[1] - a[1])) {
       const ms = msPerText * share;
-      if (bucket === 'ONNX Runtime' && paddingRatio !== undefined && paddingRatio > 1) {
+      if (bucket === ORT_BUCKET && paddingRatio !== undefined && paddingRatio > 1) {
         rows.push({ role, bucket: 'ONNX Runtime: the texts\' own tokens', msPerText: ms / paddingRatio });
         rows.push({ role, bucket: 'ONNX Runtime: padding', msPerText: ms - ms / paddingRatio });
       } else {
@@ -141,4 +153,5 @@ function main(): void {
   process.stdout.write(`${attributionMarkdown(attribute(msPerText, readProfiles(values.profiles), run.server?.paddingRatio ?? undefined))}\n`);
 }
 
-if (process.argv[1]?.endsWith('attribution.ts') || process.argv[1]?.endsWith('attribution.js')) main();
+// Not perf-attribution.ts, which imports this module.
+if (/(^|\/)attribution\.[jt]s$/.test(process.argv[1] ?? '')) main();

@@ -84,6 +84,9 @@ options:
                          there first) as system 'baseline', right after 'service', with the same sizing
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with
                          npx tsx bench/profile-summary.ts DIR). Profiling slows the replicas: not for numbers.
+  --perf DIR             record the service replicas' threads with Linux perf during each measured window
+                         (DIR/<system>-c<connections>.perf.txt; split it with npx tsx bench/perf-attribution.ts).
+                         perf counts CPU time only, at 499 samples a second: the run's numbers stay usable.
 `;
 
 /**
@@ -178,7 +181,7 @@ export function parseCommand(argv: string[]): ParsedCommand {
       cores: { type: 'string' }, env: { type: 'string', multiple: true }, 'seed-workers': { type: 'string' },
       'seed-threads': { type: 'string' }, 'torch-threads': { type: 'string' }, 'ort-batch': { type: 'string' },
       'ort-seconds': { type: 'string' }, timeout: { type: 'string' }, tweets: { type: 'string' }, 'rng-seed': { type: 'string' },
-      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' }, 'accept-encoding': { type: 'string' },
+      out: { type: 'string' }, tag: { type: 'string' }, 'cpu-prof': { type: 'string' }, perf: { type: 'string' }, repeat: { type: 'string' }, baseline: { type: 'string' }, 'accept-encoding': { type: 'string' },
       'bulk-lines': { type: 'string' }, 'fairness-lines': { type: 'string' }, 'tok-seconds': { type: 'string' }, 'no-progress': { type: 'boolean' }, explain: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -223,8 +226,10 @@ export function parseCommand(argv: string[]): ParsedCommand {
     seedThreads: positiveInt('seed-threads', values['seed-threads'], 4),
     torchThreads: positiveInt('torch-threads', values['torch-threads'], 1),
     ...(values['cpu-prof'] !== undefined ? { cpuProfDir: fromRoot(values['cpu-prof']) } : {}),
+    ...(values.perf !== undefined ? { perfDir: fromRoot(values.perf) } : {}),
   };
   if (sizing.cpuProfDir !== undefined) mkdirSync(sizing.cpuProfDir, { recursive: true });
+  if (sizing.perfDir !== undefined) mkdirSync(sizing.perfDir, { recursive: true });
   const bulk = scenarioName === 'bulk';
   const mix = parseMix(values.mix ?? scenario.mix);
   const acceptEncoding = values['accept-encoding'];

@@ -1,9 +1,11 @@
 // One system of `npm run bench` under load: started, probed with a few fixed tweets (so that systems serving
 // the same weights can be compared), then driven at each connection count with a warm-up before each
 // measured run, the server's own metrics and the CPU of every component read around it.
+import { join, relative } from 'node:path';
 import type { BenchOptions } from './cli-options.js';
 import { cpuSnapshot, cpuUsage } from './cpu.js';
 import { runLoad } from './load.js';
+import { startPerfRecord, type PerfRecording } from './perf-record.js';
 import type { SystemResult, SystemRun } from './report.js';
 import { scrapeTotals, serverSideStats } from './scrape.js';
 import { SYSTEM_TITLES, startSystem, type RunningSystem, type SystemId } from './systems.js';
@@ -40,6 +42,15 @@ export function maxScoreDifference(a: Probe, b: Probe): number | null {
   return Number.isFinite(max) ? max : null;
 }
 
+/** With --perf, a perf recording of the service replicas' threads (none for systems without them). */
+async function recordReplicas(perfDir: string | undefined, system: RunningSystem, name: string, log: (line: string) => void): Promise<PerfRecording | undefined> {
+  const replicas = system.components.replicas;
+  if (perfDir === undefined || replicas?.threads !== true) return undefined;
+  const file = join(perfDir, `${name}.perf.txt`);
+  log(`  perf: ${relative(process.cwd(), file)}`);
+  return startPerfRecord(replicas.pids, file);
+}
+
 export interface SystemRunContext {
   options: BenchOptions;
   tweets: readonly string[];
@@ -73,9 +84,11 @@ export async function runSystem(id: Exclude<SystemId, 'ort'>, context: SystemRun
       if (warmupS > 0) await runLoad({ ...load, connections: c, durationS: warmupS, seed: rngSeed + 1000 + c, name: `${id} (warm-up)`, progress: false });
       const before = await scrapeTotals(system.metricsUrls);
       const components = { load: { pids: [process.pid], tree: false }, ...system.components };
+      const perf = await recordReplicas(options.sizing.perfDir, system, `${id}-c${c}`, log);
       const cpuBefore = cpuSnapshot(components);
       const stats = await runLoad({ ...load, connections: c, durationS, seed: rngSeed, name: id });
       const cpu = cpuUsage(cpuBefore, cpuSnapshot(components));
+      await perf?.stop();
       const after = await scrapeTotals(system.metricsUrls);
       const run: SystemRun = { ...stats, warmupS, server: system.metricsUrls.length > 0 ? serverSideStats(before, after) : null, cpu };
       result.runs.push(run);

@@ -40,6 +40,8 @@ export interface Sizing {
   torchThreads: number;
   /** When set, service replicas run under `node --cpu-prof` and write their V8 CPU profiles here on exit. */
   cpuProfDir?: string;
+  /** When set, the measured windows are recorded with Linux perf (bench/perf-record.ts) into this directory. */
+  perfDir?: string;
 }
 
 export interface RunningSystem {
@@ -120,8 +122,12 @@ async function startService(id: SystemId, options: StartOptions, behindNginx: bo
   try {
     // One at a time: start-up warms each worker up at the largest batch, which is CPU-heavy.
     for (let i = 0; i < replicas; i++) {
-      // Under --cpu-prof every thread (main and workers) writes a .cpuprofile when the replica exits on SIGTERM.
-      const nodeArgs = sizing.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', sizing.cpuProfDir];
+      // Under --cpu-prof every thread (main and workers) writes a .cpuprofile when the replica exits on SIGTERM;
+      // under --perf, V8 writes the names of its compiled functions for perf to read.
+      const nodeArgs = [
+        ...(sizing.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', sizing.cpuProfDir]),
+        ...(sizing.perfDir === undefined ? [] : ['--perf-basic-prof']),
+      ];
       started.push(await startReplica({ modelPath: options.model, env, timeoutMs: 120_000, nodeArgs, serverMain }));
     }
   } catch (error) {
