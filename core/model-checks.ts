@@ -15,7 +15,7 @@ export async function checkModel(next: ServedModel, served: ModelDescription): P
     return `its head is ${next.description.problemType} (config.json problem_type), the served model's ${served.problemType}`;
   }
   try {
-    const scored = await next.backend.score([PROBE_TEXT], new Uint8Array(1), { maxRows: 1, minRows: 1, maxTokens: next.description.maxTokens });
+    const scored = await next.backend.score([PROBE_TEXT], new Uint8Array(1), { maxRows: 1, maxTokens: next.description.maxTokens, overheadTokens: 0 });
     const scores = [...scored.scores];
     if (scores.length !== next.description.labels.length || scores.some((p) => !Number.isFinite(p))) {
       return `its test prediction is not a finite score for each label: [${scores.join(', ')}]`;

@@ -37,10 +37,10 @@ export interface ModelDescription {
   intraOpThreads: number;
   /** How WORKERS × INTRA_OP_THREADS were decided: set, or chosen from the model's measured cost. */
   sizing: string;
-  /** Texts per ONNX Runtime run that cost least per token at warm-up: a worker cuts its batches into runs this size. */
+  /** Texts per ONNX Runtime run that cost least per token at warm-up: a worker's runs hold at most this many. */
   runRows: number;
-  /** A run of texts of one padded length this long ends before a longer text (less padding). */
-  minRunRows: number;
+  /** The fixed cost of one ONNX Runtime run in padded tokens, fitted at warm-up: what a worker weighs against padding. */
+  runOverheadTokens: number;
   sha256: string;
   /** First 12 hex digits of sha256, sent as x-model-version. */
   version: string;
@@ -58,7 +58,7 @@ export interface ServedModel {
 
 /** How a worker cuts a batch of `model` into ONNX Runtime runs of at most `maxTokens` padded tokens. */
 export function runLimits(model: ModelDescription, maxTokens: number): RunLimits {
-  return { maxRows: model.runRows, minRows: model.minRunRows, maxTokens };
+  return { maxRows: model.runRows, maxTokens, overheadTokens: model.runOverheadTokens };
 }
 
 /** What tests may swap in or watch below the configuration. */
@@ -121,7 +121,7 @@ export async function loadServedModel(config: Config, logger: Logger, internals:
     intraOpThreads: pool.intraOpThreads,
     sizing: sizing.reason,
     runRows: Math.min(pool.description.runRows, config.maxBatchSize),
-    minRunRows: Math.min(pool.description.minRunRows, config.maxBatchSize),
+    runOverheadTokens: pool.description.runOverheadTokens,
     sha256,
     version: sha256.slice(0, 12),
     loadedAt: new Date(),

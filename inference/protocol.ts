@@ -124,8 +124,8 @@ export interface WorkerDescription {
    * warm-up (the smallest within a tenth of the cheapest).
    */
   runRows: number;
-  /** The fewest texts per run within a tenth of the cheapest cost per token (warmup.ts). */
-  minRunRows: number;
+  /** The fixed cost of one run in padded tokens' worth, fitted at warm-up (warmup.ts). */
+  runOverheadTokens: number;
 }
 
 export type WorkerTask = ScoreTask | TokenizeTask | DecodeTask | DescribeTask;

@@ -1,10 +1,12 @@
 // How a worker cuts one batch of tokenized texts into ONNX Runtime runs. The batcher on the main thread
 // groups texts by an estimate of their length (it never sees their tokens); here the exact lengths are
 // known, so the texts are sorted by length and cut into consecutive runs, each padded only to its own
-// longest text. A run ends at `maxRows` texts, at `maxTokens` padded tokens, or where the padded length
-// grows once it holds `minRows` texts: runs of one padded length pad no more than rounding does, and are
-// not cut below the size ONNX Runtime still runs cheaply. One task carrying several runs costs one thread
-// hand-off instead of one per run.
+// longest text. Every run costs a fixed overhead besides its padded tokens (the warm-up measures both:
+// inference/warmup.ts), so the cut points are chosen to spend the fewest padded tokens plus overheads: a
+// few texts of one length pad on with longer ones rather than pay a run of their own, a large group runs
+// alone rather than pad. Sorted runs of consecutive lengths hold an optimal cut (swapping two texts between
+// runs never lowers the longest of either), so a dynamic programme over the cut points finds it exactly.
+// One task carrying several runs costs one thread hand-off instead of one per run.
 import { paddedLength } from './protocol.js';
 
 export interface RunPlan {
@@ -20,43 +22,52 @@ export interface RunPlan {
 export interface RunLimits {
   /** Most texts in one run. */
   maxRows: number;
-  /** A run this long ends where the padded length grows (maxRows: only the other limits end it). */
-  minRows: number;
   /** Most padded tokens (rows × padded length) in one run. */
   maxTokens: number;
+  /** The fixed cost of one run, in padded tokens' worth of model time. */
+  overheadTokens: number;
 }
 
 /**
- * Cuts the texts whose `lengths` (tokens) are given, those with `include(i)` true, into runs within `limits`.
- * A text that alone is over `limits.maxTokens` still runs, alone: refusing it is the caller's business.
+ * Cuts the texts whose `lengths` (tokens) are given, those with `include(i)` true, into runs within `limits`,
+ * at the least padded tokens plus `overheadTokens` a run. A text that alone is over `limits.maxTokens` still
+ * runs, alone: refusing it is the caller's business.
  */
 export function planRuns(
   lengths: ArrayLike<number>, limits: RunLimits, maxLength: number, include: (i: number) => boolean = () => true,
 ): RunPlan {
-  const { maxRows, minRows, maxTokens } = limits;
+  const { maxRows, maxTokens, overheadTokens } = limits;
   const indices: number[] = [];
   for (let i = 0; i < lengths.length; i++) if (include(i)) indices.push(i);
   // Stable: equal lengths keep their arrival order.
   indices.sort((a, b) => lengths[a]! - lengths[b]! || a - b);
   const order = Int32Array.from(indices);
-  const starts: number[] = [0];
-  const runLengths: number[] = [];
-  let rows = 0;
-  let longest = 0;
-  for (let k = 0; k < order.length; k++) {
-    const padded = paddedLength(lengths[order[k]!]!, maxLength);
-    // Sorted ascending: the text being added is the run's longest.
-    if (rows > 0 && (rows >= maxRows || padded * (rows + 1) > maxTokens || (rows >= minRows && padded > longest))) {
-      starts.push(k);
-      runLengths.push(longest);
-      rows = 0;
+  const n = order.length;
+  const padded = Array.from(order, (i) => paddedLength(lengths[i]!, maxLength));
+  // cost[k]: the least cost of running the first k texts; first[k]: where the last of those runs starts.
+  const cost = new Float64Array(n + 1);
+  const first = new Int32Array(n + 1);
+  for (let end = 1; end <= n; end++) {
+    // Sorted ascending: the run's last text is its longest.
+    const length = padded[end - 1]!;
+    cost[end] = Infinity;
+    for (let start = end - 1; start >= 0 && end - start <= maxRows; start--) {
+      const rows = end - start;
+      if (rows > 1 && rows * length > maxTokens) break;
+      const total = cost[start]! + overheadTokens + rows * length;
+      // Ties go to the longer run (fewer runs).
+      if (total <= cost[end]!) {
+        cost[end] = total;
+        first[end] = start;
+      }
     }
-    rows++;
-    longest = padded;
   }
-  if (rows > 0) {
-    starts.push(order.length);
-    runLengths.push(longest);
+  const starts: number[] = [];
+  const runLengths: number[] = [];
+  for (let end = n; end > 0; end = first[end]!) {
+    starts.push(end);
+    runLengths.push(padded[end - 1]!);
   }
-  return { order, starts, lengths: runLengths };
+  starts.push(0);
+  return { order, starts: starts.reverse(), lengths: runLengths.reverse() };
 }

@@ -8,7 +8,8 @@
 // Between the two, every tweet-length shape of more than one token row runs a second time, now that its
 // first-run allocations are done: the steady-state time per padded token of the largest is what the service
 // learns of the model's cost here (core/batch-budget.ts sizes MAX_BATCH_TOKENS from it), and the rows that
-// cost least per padded token are how many texts a worker puts in one ONNX Runtime run (run-plan.ts).
+// cost least per padded token are how many texts a worker puts in one ONNX Runtime run at most, and the fixed
+// cost of a run, fitted over them, is what a worker weighs against padding when it cuts a batch (run-plan.ts).
 // A small model runs every shape well within the budget; a heavy one stops where the next would overrun it.
 
 /** One batch shape: rows × padded length. */
@@ -26,8 +27,12 @@ export interface WarmupReport {
   msPerToken: number;
   /** The most rows per run whose steady-state cost per padded token is within RUN_COST_TOLERANCE of the lowest. */
   runRows: number;
-  /** The fewest such rows: a run of texts of one padded length this long is worth ending, not padding on. */
-  minRunRows: number;
+  /**
+   * The fixed cost of one run in padded tokens' worth: the steady tweet-length shapes up to runRows rows,
+   * fitted as time = overhead + cost per token × tokens. A worker cuts its runs to spend the fewest padded
+   * tokens plus these overheads (run-plan.ts).
+   */
+  runOverheadTokens: number;
   ms: number;
 }
 
@@ -46,8 +51,7 @@ export const STEADY_RUNS = 3;
 
 /**
  * Rows whose cost per token is this close to the cheapest's count as cheap: the warm-up's single timings
- * cannot tell them apart. A worker's runs hold at most the most of them (fewer runs) and end at a change of
- * padded length once they hold the fewest (less padding: inference/run-plan.ts).
+ * cannot tell them apart. A worker's runs hold at most the most of them (inference/run-plan.ts).
  */
 export const RUN_COST_TOLERANCE = 0.1;
 
@@ -69,6 +73,25 @@ export function warmupLadder(maxRows: number, maxTokens: number): { tweetLength:
 export function estimateMs(ran: WarmupShape & { ms: number }, next: WarmupShape): number {
   const tokens = (next.rows * next.length) / (ran.rows * ran.length);
   return ran.ms * tokens * Math.max(1, next.length / ran.length);
+}
+
+/**
+ * The fixed cost of a run in tokens' worth, from shapes' times fitted as ms = overhead + perToken × tokens by
+ * least squares of the relative error (a 0.6 ms shape weighs as much as a 12 ms one: the overhead shows in
+ * the small ones). Fewer than two sizes cannot separate the two: no overhead, so runs are cut wherever the
+ * padded length grows.
+ */
+export function runOverhead(shapes: readonly (WarmupShape & { ms: number })[]): number {
+  const points = shapes.map((shape) => ({ tokens: shape.rows * shape.length, ms: shape.ms, weight: 1 / (shape.ms * shape.ms) }));
+  if (new Set(points.map((p) => p.tokens)).size < 2) return 0;
+  let sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const { tokens: x, ms: y, weight: w } of points) {
+    sw += w; sx += w * x; sy += w * y; sxx += w * x * x; sxy += w * x * y;
+  }
+  const perToken = (sw * sxy - sx * sy) / (sw * sxx - sx * sx);
+  const overhead = (sy - perToken * sx) / sw;
+  if (!(perToken > 0) || !(overhead > 0)) return 0;
+  return overhead / perToken;
 }
 
 /**
@@ -127,11 +150,11 @@ export async function warmUp(
   const costPerToken = (shape: WarmupShape & { ms: number }) => shape.ms / (shape.rows * shape.length);
   // Nothing ran twice within the budget: the cost of the last shape run, first-run costs and all.
   const calibration = steady[0] ?? ran.at(-1)!;
-  // The most and the fewest rows among those within RUN_COST_TOLERANCE of the cheapest (steady: largest first).
+  // The most rows among those within RUN_COST_TOLERANCE of the cheapest (steady: largest first).
   const cheapest = Math.min(...steady.map(costPerToken));
   const cheap = steady.filter((shape) => costPerToken(shape) <= cheapest * (1 + RUN_COST_TOLERANCE));
   const runRows = cheap[0]?.rows ?? maxRows;
-  const minRunRows = cheap.at(-1)?.rows ?? maxRows;
+  const runOverheadTokens = runOverhead(steady.filter((shape) => shape.rows <= runRows));
   if (climbedAll) await climb(longer);
   else skipped.push(...longer);
   return {
@@ -139,7 +162,7 @@ export async function warmUp(
     skipped,
     msPerToken: costPerToken(calibration),
     runRows,
-    minRunRows,
+    runOverheadTokens,
     ms: now() - started,
   };
 }

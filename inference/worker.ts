@@ -68,7 +68,7 @@ async function run(model: LoadedModel, task: WorkerTask): Promise<WorkerReply<Ta
       return { ok: true, value: task.ids.map((ids) => model.tokenizer.decode(ids, task.skipSpecialTokens)) };
     case 'describe': {
       const { warmup } = model;
-      return { ok: true, value: { providers: model.classifier.providers, warmupMs: warmup.ms, msPerToken: warmup.msPerToken, warmupShapes: warmup.ran.length, runRows: warmup.runRows, minRunRows: warmup.minRunRows, specialTokens: model.tokenizer.specialTokens } };
+      return { ok: true, value: { providers: model.classifier.providers, warmupMs: warmup.ms, msPerToken: warmup.msPerToken, warmupShapes: warmup.ran.length, runRows: warmup.runRows, runOverheadTokens: warmup.runOverheadTokens, specialTokens: model.tokenizer.specialTokens } };
     }
   }
 }

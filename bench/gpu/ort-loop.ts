@@ -80,7 +80,8 @@ export function tweetBatches(encoded: number[][], batch: number, padId: number, 
   const out: PreparedBatch[] = [];
   for (let start = 0; start + batch <= encoded.length || (out.length === 0 && start < encoded.length); start += batch) {
     const slice = encoded.slice(start, start + batch);
-    const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, minRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER }, maxTokens);
+    // A run's fixed cost above any padding it could save: the fewest runs of at most runRows texts.
+    const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER, overheadTokens: runRows * maxTokens }, maxTokens);
     for (let r = 0; r + 1 < plan.starts.length; r++) {
       const rows = Array.from(plan.order.subarray(plan.starts[r], plan.starts[r + 1]), (i) => slice[i]!);
       const length = plan.lengths[r]!;

@@ -30,7 +30,7 @@ export interface FakeBatch {
 
 export class FakeBackend implements ScoringBackend {
   readonly workers: number;
-  readonly description: WorkerDescription = { providers: ['fake'], warmupMs: 0, msPerToken: 0.001, warmupShapes: 0, runRows: 4, minRunRows: 2, specialTokens: 2 };
+  readonly description: WorkerDescription = { providers: ['fake'], warmupMs: 0, msPerToken: 0.001, warmupShapes: 0, runRows: 4, runOverheadTokens: 16, specialTokens: 2 };
   readonly batches: FakeBatch[] = [];
   /** Batches finish on their own (in a microtask) unless held. */
   hold = false;
@@ -98,7 +98,7 @@ export function fakeModel(backend: FakeBackend, { version = 'fake00000001', maxT
   const description: ModelDescription = {
     name: 'fake', file: 'model.onnx', labels: LABELS, problemType: 'single_label_classification', preprocessing: preprocess ? ['fake'] : [],
     maxTokens, dtype: 'fp32', device: 'cpu',
-    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows, minRunRows: backend.description.minRunRows,
+    executionProviders: ['fake'], workers: backend.workers, intraOpThreads: 1, sizing: 'set', runRows: backend.description.runRows, runOverheadTokens: backend.description.runOverheadTokens,
     sha256: version.padEnd(64, '0'), version, loadedAt: new Date(0),
   };
   return { description, backend, estimate: new TokenEstimate(maxTokens, backend.description.specialTokens), preprocess };

@@ -11,7 +11,7 @@ import { getJson, startTestService } from '../helpers/service.js';
 function fakePools(msPerToken: number) {
   const started: { workers: number; intraOpThreads: number; closed: boolean }[] = [];
   const start = async (sizing: { workers: number; intraOpThreads: number }) => {
-    const pool = { ...sizing, closed: false, description: { providers: [], warmupMs: 0, msPerToken, warmupShapes: 1, runRows: 8, minRunRows: 8, specialTokens: 2 }, close: async () => { pool.closed = true; } };
+    const pool = { ...sizing, closed: false, description: { providers: [], warmupMs: 0, msPerToken, warmupShapes: 1, runRows: 8, runOverheadTokens: 0, specialTokens: 2 }, close: async () => { pool.closed = true; } };
     started.push(pool);
     return pool;
   };

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { autoMaxBatchTokens, autoMaxQueue, CPU_MAX_BATCH_TOKENS, CPU_MAX_QUEUE, MIN_BATCH_TOKENS, QUEUE_DRAIN_SHARE, TARGET_BATCH_MS, TWEET_PADDED_TOKENS } from '../../core/batch-budget.js';
 import { loadConfig } from '../../core/config.js';
-import { STEADY_RUNS, WARMUP_BUDGET_MS, estimateMs, warmUp, warmupLadder, type WarmupShape } from '../../inference/warmup.js';
+import { STEADY_RUNS, WARMUP_BUDGET_MS, estimateMs, runOverhead, warmUp, warmupLadder, type WarmupShape } from '../../inference/warmup.js';
 
 /** A fake model: each run costs `msPerToken` per padded token, times length/64 beyond 64 (attention). */
 function fakeModel(msPerToken: number, { firstRunExtra = 0 } = {}) {
@@ -100,7 +100,7 @@ t.test('MAX_QUEUE: unset on a CPU is chosen after warm-up; set, or on a GPU, it 
   t.throws(() => loadConfig({ MAX_QUEUE: '10' }, []), /MAX_QUEUE \(10\) must be at least MAX_CLIENT_BATCH/);
 });
 
-t.test('the rows per run: the tweet-length shape cheapest per token at steady state', async (t) => {
+t.test('the rows per run: the tweet-length shape cheapest per token at steady state; the fixed cost of a run, fitted', async (t) => {
   // Per-token cost falls with rows up to 8 (a fixed cost per run shared by more rows), then rises (the
   // activations outgrow the caches): what ONNX Runtime does on a CPU with a small model.
   let clock = 0;
@@ -109,22 +109,36 @@ t.test('the rows per run: the tweet-length shape cheapest per token at steady st
     clock += 0.5 + rows * length * perToken;
   };
   const report = await warmUp(run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: () => clock });
-  t.same([report.runRows, report.minRunRows], [8, 8], 'dearer above 8 (caches) and below (fixed costs): 8');
+  t.equal(report.runRows, 8, 'dearer above 8 (caches) and below (fixed costs): 8');
+  t.ok(Math.abs(report.runOverheadTokens - 500) < 1e-6, `0.5 ms a run at 0.001 ms a token: 500 tokens' worth (${report.runOverheadTokens})`);
   // The shipped model on this kind of CPU: 16 rows cheapest, 8 rows 6 % dearer, 4 rows 23 % (µs a token).
   const measured: Record<number, number> = { 1: 10.2, 2: 7.7, 4: 6.75, 8: 5.8, 16: 5.47, 32: 5.7 };
   let at = 0;
   const shipped = await warmUp(async ({ rows, length }) => { at += (measured[rows] ?? 6) * rows * length / 1000; }, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: () => at });
-  t.same([shipped.runRows, shipped.minRunRows], [32, 8], 'within a tenth of the cheapest: 8 to 32 rows, a run of one padded length ends past 8');
+  t.equal(shipped.runRows, 32, 'within a tenth of the cheapest: up to 32 rows');
+  t.ok(shipped.runOverheadTokens > 40 && shipped.runOverheadTokens < 70, `a lone 64-token row costs about twice a row of 32: a run's fixed cost is worth about a row (${shipped.runOverheadTokens.toFixed(1)} tokens)`);
   const flat = fakeModel(0.001);
   const even = await warmUp(flat.run, { maxRows: 32, maxTokens: 128, budgetMs: 3000, now: flat.now });
-  t.same([even.runRows, even.minRunRows], [32, 1], 'no size cheaper than another: runs up to MAX_BATCH_SIZE, ended at every change of padded length');
+  t.equal(even.runRows, 32, 'no size cheaper than another: runs up to MAX_BATCH_SIZE');
+  t.ok(even.runOverheadTokens < 1e-6, 'and no fixed cost: runs end at every change of padded length');
   const starved = fakeModel(10);
   const starvedReport = await warmUp(starved.run, { maxRows: 32, maxTokens: 512, budgetMs: 1, now: starved.now });
-  t.same([starvedReport.runRows, starvedReport.minRunRows], [32, 32], 'nothing measured twice: MAX_BATCH_SIZE, one run a batch');
+  t.same([starvedReport.runRows, starvedReport.runOverheadTokens], [32, 0], 'nothing measured twice: MAX_BATCH_SIZE, no fixed cost known');
 });
 
 t.test('WARMUP_BUDGET_MS: the budget of each worker\'s warm-up, 3 s unless set', async (t) => {
   t.equal(loadConfig({}, []).warmupBudgetMs, WARMUP_BUDGET_MS);
   t.equal(loadConfig({ WARMUP_BUDGET_MS: '250' }, []).warmupBudgetMs, 250);
   t.throws(() => loadConfig({ WARMUP_BUDGET_MS: '-1' }, []), /WARMUP_BUDGET_MS must be an integer from 0/);
+});
+
+t.test('the fixed cost of a run is fitted to the relative error of every size, so the small shapes decide it', async (t) => {
+  const shape = (rows: number, ms: number) => ({ rows, length: 64, ms });
+  t.ok(Math.abs(runOverhead([shape(1, 0.3 + 0.064), shape(4, 0.3 + 0.256), shape(16, 0.3 + 1.024)]) - 300) < 1e-6, 'exact on an affine cost: 0.3 ms at 0.001 ms a token');
+  // 5 % noise on the largest shape moves the overhead little: its error weighs as much as a small shape's.
+  const noisy = runOverhead([shape(1, 0.364), shape(2, 0.428), shape(4, 0.556), shape(8, 0.812), shape(32, 2.348 * 1.05)]);
+  t.ok(noisy > 250 && noisy < 350, `a noisy largest shape: ${noisy.toFixed(0)} tokens`);
+  t.equal(runOverhead([shape(8, 1), shape(8, 1.1)]), 0, 'one size cannot separate a fixed cost from the tokens');
+  t.equal(runOverhead([shape(1, 1), shape(2, 1)]), 0, 'a cost that does not grow with tokens is not fitted');
+  t.equal(runOverhead([]), 0);
 });
