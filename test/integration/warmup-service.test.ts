@@ -17,7 +17,7 @@ t.teardown(() => Promise.all([auto.close(), fixed.close()]));
 t.test('MAX_BATCH_TOKENS: unset, chosen from the measured cost (TEI /info says it); set, it is fixed', async (t) => {
   // The tiny fixture is cheap: the cap on a quiet machine; on a busy one, still a full batch of long tweets.
   const chosen = (await getJson(`${auto.url}/info`)).body.max_batch_tokens as number;
-  t.ok(chosen >= 32 * 128 && chosen <= CPU_MAX_BATCH_TOKENS, `${chosen} tokens: MAX_BATCH_SIZE texts of 128 tokens fit`);
+  t.ok(chosen >= 64 * 128 && chosen <= CPU_MAX_BATCH_TOKENS, `${chosen} tokens: MAX_BATCH_SIZE texts of 128 tokens fit`);
   t.equal((await getJson(`${fixed.url}/info`)).body.max_batch_tokens, 1000, 'a set value wins');
 });
 
