@@ -30,7 +30,7 @@ export interface WarmupReport {
   /**
    * The fixed cost of one run in padded tokens' worth: the steady tweet-length shapes up to runRows rows,
    * fitted as time = overhead + cost per token × tokens. A worker cuts its runs to spend the fewest padded
-   * tokens plus these overheads (run-plan.ts).
+   * tokens plus these overheads (run-plan.ts). Unmeasured: maxRows × maxTokens, above any padding.
    */
   runOverheadTokens: number;
   ms: number;
@@ -78,12 +78,11 @@ export function estimateMs(ran: WarmupShape & { ms: number }, next: WarmupShape)
 /**
  * The fixed cost of a run in tokens' worth, from shapes' times fitted as ms = overhead + perToken × tokens by
  * least squares of the relative error (a 0.6 ms shape weighs as much as a 12 ms one: the overhead shows in
- * the small ones). Fewer than two sizes cannot separate the two: no overhead, so runs are cut wherever the
- * padded length grows.
+ * the small ones). Fewer than two sizes cannot separate the two: undefined.
  */
-export function runOverhead(shapes: readonly (WarmupShape & { ms: number })[]): number {
+export function runOverhead(shapes: readonly (WarmupShape & { ms: number })[]): number | undefined {
   const points = shapes.map((shape) => ({ tokens: shape.rows * shape.length, ms: shape.ms, weight: 1 / (shape.ms * shape.ms) }));
-  if (new Set(points.map((p) => p.tokens)).size < 2) return 0;
+  if (new Set(points.map((p) => p.tokens)).size < 2) return undefined;
   let sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const { tokens: x, ms: y, weight: w } of points) {
     sw += w; sx += w * x; sy += w * y; sxx += w * x * x; sxy += w * x * y;
@@ -154,7 +153,9 @@ export async function warmUp(
   const cheapest = Math.min(...steady.map(costPerToken));
   const cheap = steady.filter((shape) => costPerToken(shape) <= cheapest * (1 + RUN_COST_TOLERANCE));
   const runRows = cheap[0]?.rows ?? maxRows;
-  const runOverheadTokens = runOverhead(steady.filter((shape) => shape.rows <= runRows));
+  // Unmeasured (a heavy model whose budget ran no shape twice): a run's fixed cost outweighs any padding, so a
+  // batch runs in as few runs as its limits allow, which is all a heavy model's small batches need.
+  const runOverheadTokens = runOverhead(steady.filter((shape) => shape.rows <= runRows)) ?? maxRows * maxTokens;
   if (climbedAll) await climb(longer);
   else skipped.push(...longer);
   return {

@@ -220,7 +220,7 @@ export const modelRouteSchema = {
         intraOpThreads: { type: 'integer' },
         sizing: { type: 'string', description: 'How WORKERS × INTRA_OP_THREADS were decided: set, or chosen at start-up from the model\'s measured cost, with the measurement' },
         runRows: { type: 'integer', description: 'Most texts per ONNX Runtime run: each worker sorts its batch by length and cuts it into runs, at most this many texts (the largest size within a tenth of the cheapest cost per token at warm-up)' },
-        runOverheadTokens: { type: 'number', description: 'The fixed cost of one ONNX Runtime run, in padded tokens: fitted at warm-up (time = overhead + cost per token × tokens); each worker cuts its runs to spend the fewest padded tokens plus overheads' },
+        runOverheadTokens: { type: 'number', description: 'The fixed cost of one ONNX Runtime run, in padded tokens: fitted at warm-up (time = overhead + cost per token × tokens); each worker cuts its runs to spend the fewest padded tokens plus overheads. When the warm-up could not measure it (a heavy model): runRows × the model\'s token limit, above any padding, so a batch runs in as few runs as its limits allow' },
         sha256: { type: 'string' },
         version: { type: 'string', description: 'First 12 hex digits of sha256' },
         loadedAt: { type: 'string', format: 'date-time' },
