@@ -135,22 +135,30 @@ interface ResultsFile {
   systems: { id: string; runs: { connections: number; textsPerSecond: number; cpu: { threads?: Record<string, Partial<Record<ThreadRole, number>>> }; server?: { paddingRatio?: number | null } }[] }[];
 }
 
+/**
+ * Each thread role's CPU per text (ms) of run `runIndex` of `system` in a compare results file, and the run's
+ * padding ratio; exits with a message when the run has no per-thread CPU.
+ */
+export function runCpuPerText(resultsPath: string, system: string, runIndex: number): { msPerText: Partial<Record<ThreadRole, number>>; paddingRatio: number | undefined } {
+  const results = JSON.parse(readFileSync(resultsPath, 'utf8')) as ResultsFile;
+  const run = results.systems.find((s) => s.id === system)?.runs[runIndex];
+  const threads = run?.cpu.threads?.replicas;
+  if (run === undefined || threads === undefined) {
+    process.stderr.write(`no run of ${system} with per-thread CPU in ${resultsPath}\n`);
+    process.exit(1);
+  }
+  const msPerText = Object.fromEntries(Object.entries(threads).map(([role, cores]) => [role, (cores * 1000) / run.textsPerSecond])) as Partial<Record<ThreadRole, number>>;
+  return { msPerText, paddingRatio: run.server?.paddingRatio ?? undefined };
+}
+
 function main(): void {
   const { values } = parseArgs({ options: { results: { type: 'string' }, system: { type: 'string', default: 'service' }, profiles: { type: 'string' }, run: { type: 'string' } } });
   if (values.results === undefined || values.profiles === undefined) {
     process.stderr.write('usage: npx tsx bench/attribution.ts --results FILE.json --profiles DIR [--system service] [--run N]\n');
     process.exit(2);
   }
-  const results = JSON.parse(readFileSync(values.results, 'utf8')) as ResultsFile;
-  const system = results.systems.find((s) => s.id === values.system);
-  const run = system?.runs[Number(values.run ?? 0)];
-  const threads = run?.cpu.threads?.replicas;
-  if (run === undefined || threads === undefined) {
-    process.stderr.write(`no run of ${values.system} with per-thread CPU in ${values.results}\n`);
-    process.exit(1);
-  }
-  const msPerText = Object.fromEntries(Object.entries(threads).map(([role, cores]) => [role, (cores * 1000) / run.textsPerSecond])) as Partial<Record<ThreadRole, number>>;
-  process.stdout.write(`${attributionMarkdown(attribute(msPerText, readProfiles(values.profiles), run.server?.paddingRatio ?? undefined))}\n`);
+  const { msPerText, paddingRatio } = runCpuPerText(values.results, values.system, Number(values.run ?? 0));
+  process.stdout.write(`${attributionMarkdown(attribute(msPerText, readProfiles(values.profiles), paddingRatio))}\n`);
 }
 
 // Not perf-attribution.ts, which imports this module.

@@ -10,7 +10,7 @@
 //   npx tsx bench/perf-attribution.ts --results bench/results/compare-DATE.json --system service --perf DIR/service-c500.perf.txt
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BUCKETS, ORT_BUCKET, OTHER, attributeShares, attributionMarkdown } from './attribution.js';
+import { BUCKETS, ORT_BUCKET, OTHER, attributeShares, attributionMarkdown, runCpuPerText } from './attribution.js';
 import type { ThreadRole } from './cpu.js';
 import { category } from './profile-summary.js';
 
@@ -124,26 +124,15 @@ export function perfShares(samples: readonly PerfSample[]): Map<ThreadRole, Map<
   }));
 }
 
-interface ResultsFile {
-  systems: { id: string; runs: { connections: number; textsPerSecond: number; cpu: { threads?: Record<string, Partial<Record<ThreadRole, number>>> }; server?: { paddingRatio?: number | null } }[] }[];
-}
-
 function main(): void {
   const { values } = parseArgs({ options: { results: { type: 'string' }, system: { type: 'string', default: 'service' }, perf: { type: 'string' }, run: { type: 'string' } } });
   if (values.results === undefined || values.perf === undefined) {
     process.stderr.write('usage: npx tsx bench/perf-attribution.ts --results FILE.json --perf FILE.perf.txt [--system service] [--run N]\n');
     process.exit(2);
   }
-  const results = JSON.parse(readFileSync(values.results, 'utf8')) as ResultsFile;
-  const run = results.systems.find((s) => s.id === values.system)?.runs[Number(values.run ?? 0)];
-  const threads = run?.cpu.threads?.replicas;
-  if (run === undefined || threads === undefined) {
-    process.stderr.write(`no run of ${values.system} with per-thread CPU in ${values.results}\n`);
-    process.exit(1);
-  }
-  const msPerText = Object.fromEntries(Object.entries(threads).map(([role, cores]) => [role, (cores * 1000) / run.textsPerSecond])) as Partial<Record<ThreadRole, number>>;
+  const { msPerText, paddingRatio } = runCpuPerText(values.results, values.system, Number(values.run ?? 0));
   const samples = parsePerfScript(readFileSync(values.perf, 'utf8'));
-  process.stdout.write(`${samples.length} samples\n\n${attributionMarkdown(attributeShares(msPerText, perfShares(samples), run.server?.paddingRatio ?? undefined))}\n`);
+  process.stdout.write(`${samples.length} samples\n\n${attributionMarkdown(attributeShares(msPerText, perfShares(samples), paddingRatio))}\n`);
 }
 
 if (process.argv[1]?.endsWith('perf-attribution.ts') || process.argv[1]?.endsWith('perf-attribution.js')) main();
