@@ -15,21 +15,20 @@ export class AnswerTally {
     this.#labels = labels;
   }
 
-  /** Checks one response; returns whether it was a valid 2xx answer. */
-  response(status: number, body: string, context: CallContext): boolean {
+  /** Checks one response. */
+  response(status: number, body: string, context: CallContext): void {
     if (status >= 200 && status < 300) {
       const problem = callProblem(body, context, this.#labels);
       if (problem === undefined) {
         this.textsOk += context.texts ?? 1;
         this.validByKind[context.kind ?? 'api']++;
-        return true;
+        return;
       }
       this.invalid++;
       this.#note(`${status}: ${problem}`);
     } else {
       this.#note(`${status}: ${body.slice(0, 200)}`);
     }
-    return false;
   }
 
   #note(problem: string): void {

@@ -1,5 +1,6 @@
-// One load against one URL (autocannon; one connection: bench/sequential-load.ts): real tweets in a seeded random order, the configured single/batch
-// mix, every response body checked, progress on stderr. Returns what the results files hold.
+// One load against one URL (autocannon; at one connection, bench/sequential-load.ts): real tweets in a seeded
+// random order, the configured single/batch mix, every response body checked, progress on stderr. Returns
+// what the results files hold.
 import autocannon from 'autocannon';
 import { runSequentialLoad } from './sequential-load.js';
 import { AnswerTally, ProgressLine } from './load-tally.js';

@@ -26,6 +26,7 @@ import { MODEL_DTYPES, type ModelDtype } from '../inference/onnx-files.js';
 import { padRows } from '../inference/session.js';
 import { TextTokenizer } from '../inference/tokenizer.js';
 import { GROUPINGS, cutBatches, type Grouping } from './ort-batches.js';
+import { percentile } from './percentile.js';
 import { DEFAULT_TWEETS, loadTweets } from './tweets.js';
 
 interface Options {
@@ -203,11 +204,6 @@ async function prepare(options: Options, tokenized: ReturnType<typeof tokenize>)
     return { ids: padded.inputIds, mask: padded.attentionMask, rows: padded.rows, seq: padded.length };
   });
   return { files, batches, texts: encoded.length, realTokens: cut.realTokens, paddedTokens: cut.paddedTokens, paddingRatio: cut.paddingRatio };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function runLayout(options: Options, prepared: Prepared) {

@@ -7,13 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, errors as undiciErrors } from 'undici';
 import type { LoadOptions, LoadStats } from './load.js';
 import { AnswerTally, ProgressLine } from './load-tally.js';
+import { percentile } from './percentile.js';
 import { CallSource } from './tweets.js';
-
-/** Nearest-rank percentile of ascending `sorted` values. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
 
 const microseconds = (ms: number): number => Math.round(ms * 1000) / 1000;
 
@@ -68,6 +63,8 @@ export async function runSequentialLoad(options: LoadOptions): Promise<LoadStats
   const duration = Math.round(performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const mean = latencies.length > 0 ? latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length : 0;
+  // As autocannon reports a load that got no answer: zeros.
+  const at = (p: number) => (latencies.length > 0 ? microseconds(percentile(latencies, p)) : 0);
   return {
     connections: 1,
     durationS: duration,
@@ -77,9 +74,9 @@ export async function runSequentialLoad(options: LoadOptions): Promise<LoadStats
     textsPerSecond: tally.textsOk / duration,
     latency: {
       mean: microseconds(mean),
-      p50: microseconds(percentile(latencies, 50)),
-      p90: microseconds(percentile(latencies, 90)),
-      p99: microseconds(percentile(latencies, 99)),
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
       max: microseconds(latencies.at(-1) ?? 0),
     },
     errors,
