@@ -62,6 +62,11 @@ const ROLE_BY_NAME: Record<string, ThreadRole> = {
   'sentiment-tok': 'tokenizer workers',
 };
 
+/** A replica's thread's role: the main thread has the process's id, workers are named by inference/worker.ts. */
+export function threadRole(pid: number, tid: number, name: string): ThreadRole {
+  return tid === pid ? 'main' : ROLE_BY_NAME[name] ?? 'other threads';
+}
+
 /** Ticks of every thread of `pid`, by role; `${pid}/${tid}` keys. */
 function threadTicks(pid: number, into: Map<string, { role: ThreadRole; ticks: number }>): void {
   let tids: string[];
@@ -75,7 +80,7 @@ function threadTicks(pid: number, into: Map<string, { role: ThreadRole; ticks: n
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      const role = Number(tid) === pid ? 'main' : ROLE_BY_NAME[name] ?? 'other threads';
+      const role = threadRole(pid, Number(tid), name);
       into.set(`${pid}/${tid}`, { role, ticks: Number(fields[11]) + Number(fields[12]) });
     } catch {
       // The thread ended between the listing and the read.

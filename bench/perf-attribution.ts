@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BUCKETS, ORT_BUCKET, OTHER, attributeShares, attributionMarkdown, runCpuPerText } from './attribution.js';
-import type { ThreadRole } from './cpu.js';
+import { threadRole, type ThreadRole } from './cpu.js';
 import { category } from './profile-summary.js';
 
 /** One perf sample: its thread and its call chain, innermost frame first. */
@@ -67,14 +67,6 @@ export function parsePerfScript(text: string): PerfSample[] {
   return samples;
 }
 
-/** The role of a sample's thread: the main thread has the process's id, workers are named by inference/worker.ts. */
-export function threadRole(sample: Pick<PerfSample, 'pid' | 'tid' | 'comm'>): ThreadRole {
-  if (sample.tid === sample.pid) return 'main';
-  if (sample.comm === 'sentiment-work') return 'workers';
-  // The design before workers tokenized their own batches had tokenizer threads of their own.
-  if (sample.comm === 'sentiment-tok') return 'tokenizer workers';
-  return 'other threads';
-}
 
 /** A JavaScript frame as perf names it with --perf-basic-prof: "JS:*name url:line:column" (or "LazyCompile:"). */
 function jsFrame(symbol: string): { functionName: string; url: string; lineNumber: number } | undefined {
@@ -112,7 +104,7 @@ export function sampleBucket(sample: PerfSample): string {
 export function perfShares(samples: readonly PerfSample[]): Map<ThreadRole, Map<string, number>> {
   const counts = new Map<ThreadRole, Map<string, number>>();
   for (const sample of samples) {
-    const role = threadRole(sample);
+    const role = threadRole(sample.pid, sample.tid, sample.comm);
     const rows = counts.get(role) ?? new Map<string, number>();
     const bucket = sampleBucket(sample);
     rows.set(bucket, (rows.get(bucket) ?? 0) + 1);

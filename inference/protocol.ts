@@ -120,8 +120,8 @@ export interface WorkerDescription {
   /** Special tokens the tokenizer adds around a text (e.g. RoBERTa's <s> and </s>: 2). */
   specialTokens: number;
   /**
-   * The texts per ONNX Runtime run that cost least per padded token at a tweet's length, as measured at
-   * warm-up (the smallest within a tenth of the cheapest).
+   * The most texts per ONNX Runtime run: the largest run size within a tenth of the cheapest cost per padded
+   * token at a tweet's length, as measured at warm-up (warmup.ts).
    */
   runRows: number;
   /** The fixed cost of one run in padded tokens' worth, fitted at warm-up (warmup.ts). */

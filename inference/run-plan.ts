@@ -29,6 +29,14 @@ export interface RunLimits {
 }
 
 /**
+ * A fixed cost per run above any padding a run could save (at most `maxRows` texts padded by up to
+ * `maxLength` tokens each): with it, a batch runs in the fewest runs its limits allow.
+ */
+export function fewestRunsOverhead(maxRows: number, maxLength: number): number {
+  return maxRows * maxLength;
+}
+
+/**
  * Cuts the texts whose `lengths` (tokens) are given, those with `include(i)` true, into runs within `limits`,
  * at the least padded tokens plus `overheadTokens` a run. A text that alone is over `limits.maxTokens` still
  * runs, alone: refusing it is the caller's business.

@@ -12,6 +12,8 @@
 // cost of a run, fitted over them, is what a worker weighs against padding when it cuts a batch (run-plan.ts).
 // A small model runs every shape well within the budget; a heavy one stops where the next would overrun it.
 
+import { fewestRunsOverhead } from './run-plan.js';
+
 /** One batch shape: rows × padded length. */
 export interface WarmupShape {
   rows: number;
@@ -30,7 +32,7 @@ export interface WarmupReport {
   /**
    * The fixed cost of one run in padded tokens' worth: the steady tweet-length shapes up to runRows rows,
    * fitted as time = overhead + cost per token × tokens. A worker cuts its runs to spend the fewest padded
-   * tokens plus these overheads (run-plan.ts). Unmeasured: maxRows × maxTokens, above any padding.
+   * tokens plus these overheads (run-plan.ts). Unmeasured: above any padding (fewestRunsOverhead).
    */
   runOverheadTokens: number;
   ms: number;
@@ -155,7 +157,7 @@ export async function warmUp(
   const runRows = cheap[0]?.rows ?? maxRows;
   // Unmeasured (a heavy model whose budget ran no shape twice): a run's fixed cost outweighs any padding, so a
   // batch runs in as few runs as its limits allow, which is all a heavy model's small batches need.
-  const runOverheadTokens = runOverhead(steady.filter((shape) => shape.rows <= runRows)) ?? maxRows * maxTokens;
+  const runOverheadTokens = runOverhead(steady.filter((shape) => shape.rows <= runRows)) ?? fewestRunsOverhead(maxRows, maxTokens);
   if (climbedAll) await climb(longer);
   else skipped.push(...longer);
   return {

@@ -16,9 +16,10 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { readTexts } from '../../tools/compare-logits.js';
 import { loadModelFiles } from '../../inference/model-files.js';
-import { planRuns } from '../../inference/run-plan.js';
+import { fewestRunsOverhead, planRuns } from '../../inference/run-plan.js';
 import { batchFeeds, padBatch } from '../../inference/session.js';
 import { TextTokenizer } from '../../inference/tokenizer.js';
+import { percentile } from '../percentile.js';
 
 export interface LoopRun {
   kind: 'fixed' | 'tweets';
@@ -80,8 +81,7 @@ export function tweetBatches(encoded: number[][], batch: number, padId: number, 
   const out: PreparedBatch[] = [];
   for (let start = 0; start + batch <= encoded.length || (out.length === 0 && start < encoded.length); start += batch) {
     const slice = encoded.slice(start, start + batch);
-    // A run's fixed cost above any padding it could save: the fewest runs of at most runRows texts.
-    const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER, overheadTokens: runRows * maxTokens }, maxTokens);
+    const plan = planRuns(slice.map((ids) => ids.length), { maxRows: runRows, maxTokens: Number.MAX_SAFE_INTEGER, overheadTokens: fewestRunsOverhead(runRows, maxTokens) }, maxTokens);
     for (let r = 0; r + 1 < plan.starts.length; r++) {
       const rows = Array.from(plan.order.subarray(plan.starts[r], plan.starts[r + 1]), (i) => slice[i]!);
       const length = plan.lengths[r]!;
@@ -90,10 +90,6 @@ export function tweetBatches(encoded: number[][], batch: number, padId: number, 
     }
   }
   return out;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 const round = (x: number, digits = 3) => Number(x.toFixed(digits));

@@ -3,8 +3,9 @@
 import t from 'tap';
 import { ORT_BUCKET } from '../../bench/attribution.js';
 import {
-  COMPILER_BUCKET, GC_BUCKET, KERNEL_NETWORK_BUCKET, KERNEL_WAKEUP_BUCKET, LIBC_BUCKET, NATIVE_BUCKET, parsePerfScript, perfShares, sampleBucket, threadRole,
+  COMPILER_BUCKET, GC_BUCKET, KERNEL_NETWORK_BUCKET, KERNEL_WAKEUP_BUCKET, LIBC_BUCKET, NATIVE_BUCKET, parsePerfScript, perfShares, sampleBucket,
 } from '../../bench/perf-attribution.js';
+import { threadRole } from '../../bench/cpu.js';
 
 const NODE = '/repo/node_modules/node/bin/node';
 const frame = (symbol: string, dso: string) => `\t${'7f25200b0b3c'} ${symbol} (${dso})`;
@@ -51,10 +52,10 @@ const SCRIPT = [
 t.test('perf script text parses into samples with their thread and innermost-first call chain', async (t) => {
   const samples = parsePerfScript(SCRIPT);
   t.equal(samples.length, 11);
-  t.same(samples.map(threadRole), ['workers', 'workers', 'workers', 'workers', 'main', 'main', 'main', 'main', 'main', 'main', 'other threads']);
+  t.same(samples.map((s) => threadRole(s.pid, s.tid, s.comm)), ['workers', 'workers', 'workers', 'workers', 'main', 'main', 'main', 'main', 'main', 'main', 'other threads']);
   t.same(samples[0]!.frames[0], { symbol: 'Builtins_FindOrderedHashMapEntry', dso: NODE });
   t.equal(samples[0]!.frames.length, 3);
-  t.equal(threadRole({ pid: 5, tid: 9, comm: 'sentiment-tok' }), 'tokenizer workers', 'the older design\'s tokenizer threads');
+  t.equal(threadRole(5, 9, 'sentiment-tok'), 'tokenizer workers', 'the older design\'s tokenizer threads');
 });
 
 t.test('each sample counts in one row, by its call chain', async (t) => {
