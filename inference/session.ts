@@ -34,10 +34,8 @@ export async function createClassifierSession(onnxPath: string, device: Device, 
       enableCpuMemArena: true,
       logSeverityLevel: 3,
       // ONNX Runtime's threads may spin after a run, waiting for more work; here they share the cores with
-      // the HTTP thread, the tokenizer workers, other replicas and NGINX, so they wait without spinning.
-      // Measured on the 2-core machine: with a competing Node client at one connection, the inference
-      // thread used 398 CPU ticks in 5 s spinning and 27 without; under autocannon, neither replica CPU
-      // nor requests/s differed beyond the noise, at 1 or 500 connections.
+      // the HTTP thread, other replicas and NGINX, so they wait without spinning: a spinning thread takes
+      // the core from whoever has work, and the benchmarks found no throughput that spinning bought.
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (error) {
