@@ -58,6 +58,11 @@ fi
 [[ -f dist/server/main.js ]] || { say "dist/server/main.js was not built"; exit 1; }
 mkdir -p "$STAGE/rt/dist"
 (cd dist && tar -cf - --exclude='*.map' --exclude='./test' .) | tar -xf - -C "$STAGE/rt/dist"
+# What the built service reads beside dist/ at start: the playground page (from the project root, dist/..)
+# and package.json (its name and version in /api/model and the metrics).
+mkdir -p "$STAGE/rt/server"
+cp -r server/playground "$STAGE/rt/server/"
+cp package.json "$STAGE/rt/"
 
 say "bundling the device steps (esbuild)"
 $NICE npx esbuild tools/compare-logits.ts bench/gpu/ort-loop.ts bench/gpu/service-load.ts bench/gpu/gpu-report.ts \
