@@ -9,8 +9,8 @@
 #   runtime.tar.xz     node (this machine's binary, stripped), dist/ (the built service), js/ (the device
 #                      steps bundled with esbuild), node_modules/ (the service's production dependencies and
 #                      autocannon, with onnxruntime-node's linux/x64 binaries only)
-#   libvulkan1_*.deb   the Vulkan loader, which the WebGPU provider (Dawn) needs; the NVIDIA driver's ICD is
-#                      on the machine
+#   *.deb              the Vulkan loader, which the WebGPU provider (Dawn) needs, and glvnd, which the NVIDIA
+#                      driver's ICD (on the machine) is linked against
 #   tokenizer/         the Twitter RoBERTa tokenizer (data/ stays behind: see the travelling tree below)
 #   texts.jsonl        the 2,000 TweetEval validation tweets (parity check, raw loop and load texts)
 #   MANIFEST.json      what was packed, from which commit, and the sizes
@@ -105,16 +105,20 @@ for stale in "$CACHE"/*.xz; do
 done
 (cd "$STAGE/rt" && "${TAR[@]}" -cf - .) | $NICE xz -T2 "-$XZ_LEVEL" >> "$PACK/runtime.tar.xz"
 
-say "Vulkan loader"
-if ! ls "$CACHE"/libvulkan1_*_amd64.deb > /dev/null 2>&1; then
-  (cd "$CACHE" && apt-get download libvulkan1 > /dev/null 2>&1) || {
+# The Vulkan loader, and the GL dispatch libraries (glvnd) that the NVIDIA driver's Vulkan ICD,
+# libGLX_nvidia.so.0, is linked against: without them the loader finds "no drivers" (seen on the device).
+say "Vulkan loader and glvnd"
+GL_PACKAGES=(libvulkan1 libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2)
+for package in "${GL_PACKAGES[@]}"; do
+  ls "$CACHE/${package}"_*_amd64.deb > /dev/null 2>&1 && continue
+  (cd "$CACHE" && apt-get download "$package" > /dev/null 2>&1) || {
     # The device README's way, for an apt whose default architecture is not amd64.
     mkdir -p /tmp/amd64/partial
     o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-    apt-get $o update > /dev/null && (cd "$CACHE" && apt-get $o download libvulkan1 > /dev/null)
+    apt-get $o update > /dev/null && (cd "$CACHE" && apt-get $o download "$package" > /dev/null)
   }
-fi
-cp "$CACHE"/libvulkan1_*_amd64.deb "$PACK/"
+done
+for package in "${GL_PACKAGES[@]}"; do cp "$CACHE/${package}"_*_amd64.deb "$PACK/"; done
 
 cp "$DATA/hf-tokenizers/twitter-roberta/tokenizer.json" "$DATA/hf-tokenizers/twitter-roberta/tokenizer_config.json" "$PACK/tokenizer/"
 cp "$DATA/tweeteval-sentiment/validation.jsonl" "$PACK/texts.jsonl"
