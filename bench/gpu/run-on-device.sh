@@ -140,8 +140,11 @@ GPU_NAME="$GPU_NAME" DRIVER="$DRIVER" DEVICE_NAME="$DEVICE_NAME" PROVIDER="$DEVI
 GIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)" MANIFEST="$PACK/MANIFEST.json" \
 PY="$PYTHON" "$NODE" -e '
 const e = process.env;
-let git = e.GIT || null;
-try { git = git || JSON.parse(require("node:fs").readFileSync(e.MANIFEST, "utf8")).git; } catch {}
+// The pack'\''s commit is the code that runs (dist/ and the bundled steps); the checkout'\''s HEAD, copied to the
+// device, can be an older commit.
+let git = null;
+try { git = JSON.parse(require("node:fs").readFileSync(e.MANIFEST, "utf8")).git; } catch {}
+git = git || e.GIT || null;
 const ort = require(process.argv[1] + "/node_modules/onnxruntime-node/package.json").version;
 let python = null;
 try { python = require("node:child_process").execFileSync(e.PY, ["-c", "import sys, torch, onnx; print(sys.version.split()[0], torch.__version__, onnx.__version__)"], { encoding: "utf8" }).trim(); } catch {}

@@ -2,7 +2,7 @@
 // checkout that travels with it (bench/gpu/travel.sh) leave 8 MiB of the device's 64 MiB to spare. A fixture,
 // a result file or a dependency that outgrows the budget fails here, not on the day a GPU is had.
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import t from 'tap';
 
@@ -43,4 +43,13 @@ t.test('bench/gpu/pack.sh packs, and the pack plus what travels leave 8 MiB of t
   const total = manifest.pack_bytes + manifest.travelling_tree_bytes;
   t.ok(total <= BUDGET_BYTES, `pack ${(manifest.pack_bytes / MiB).toFixed(1)} MiB + travelling tree ${(manifest.travelling_tree_bytes / MiB).toFixed(1)} MiB = ${(total / MiB).toFixed(1)} MiB ≤ 56 MiB`);
   for (const file of ['runtime.tar.xz', 'texts.jsonl', 'tokenizer/tokenizer.json']) t.ok(statSync(`${ROOT}.dev/gpu/${file}`).size > 0, `${file} packed`);
+  // The NVIDIA driver's Vulkan ICD is linked against glvnd: with the loader alone, Dawn finds no adapter.
+  const packed = readdirSync(`${ROOT}.dev/gpu`);
+  for (const lib of ['libvulkan1', 'libglvnd0', 'libglx0', 'libegl1']) t.ok(packed.some((name) => name.startsWith(`${lib}_`) && name.endsWith('_amd64.deb')), `${lib} packed`);
+  // What the built service reads at start beside dist/ (it exits without the playground page).
+  const { stdout: members } = await run('tar', ['-tJf', `${ROOT}.dev/gpu/runtime.tar.xz`], { maxBuffer: 64 * MiB });
+  const inRuntime = new Set(members.split('\n').map((member) => member.replace(/^\.\//, '')));
+  for (const file of ['node', 'dist/server/main.js', 'server/playground/index.html', 'package.json', 'js/ort-loop.mjs', 'js/service-load.mjs']) {
+    t.ok(inRuntime.has(file), `runtime.tar.xz holds ${file}`);
+  }
 });
