@@ -161,3 +161,31 @@ t.test('the RoBERTa-base-sized model: fp32 and int8 at 128 connections, the chos
   t.ok(says(`at 500 connections the service answered ${shed500.statusCodes['200']} requests in time, refused ${whole(shed500.statusCodes['503'] ?? 0)} with 503 and ${shed500.statusCodes['504'] ?? 0} with 504, and ${shed500.timeouts} timed out`), 'deadline shedding at 500 connections');
   t.ok(says(`at 128 connections it answered all ${shed128.statusCodes['200']}, none refused`) && shed128.non2xx === 0 && shed128.timeouts === 0, 'deadline shedding at 128 connections');
 });
+
+t.test('the GPU runs: service ÷ raw loop, batching on ÷ off and fp16 parity, from the reports linked', async (t) => {
+  interface GpuLevel { connections: number; okPerSecond: number; latency: { p99: number } }
+  interface GpuReport {
+    environment: { gpu: string; provider: string };
+    raw: { fp16: { runs: { kind: string; batch: number; seqPerSec: number }[] } };
+    service: { fp16: { levels: GpuLevel[] }; batchingOff: { levels: GpuLevel[] } };
+    parity: { texts: number; labelAgreement: number };
+    checks: { target: number; value: number; pass: boolean }[];
+  }
+  const reports = ['gpu-nvidia-h200-2026-12-04', 'gpu-nvidia-h200-2026-12-04-run2'].map((name) => named(name) as unknown as GpuReport);
+  const at500 = (levels: GpuLevel[]) => levels.find((level) => level.connections === 500)!;
+  const both = (value: (report: GpuReport) => string) => `${value(reports[0]!)} and ${value(reports[1]!)}`;
+  for (const report of reports) {
+    t.equal(report.environment.gpu, 'NVIDIA H200');
+    t.equal(report.environment.provider, 'webgpu');
+    t.ok(report.checks.every((check) => check.pass), 'every target of the report passed');
+    t.ok(report.parity.labelAgreement >= 0.995, 'fp16 labels agree on at least 99.5 %');
+  }
+  const rawTweets = (report: GpuReport) => report.raw.fp16.runs.find((run) => run.kind === 'tweets' && run.batch === 128)!.seqPerSec;
+  for (const claim of [
+    `the service answered ${both((r) => whole(at500(r.service.fp16.levels).okPerSecond))} texts/s (p99 ${both((r) => whole(at500(r.service.fp16.levels).latency.p99))} ms), **${both((r) => fixed(r.checks[0]!.value, 3))} ×**`,
+    `(${both((r) => whole(rawTweets(r)))} tweets/s at batch 128); target ${reports[0]!.checks[0]!.target}`,
+    `(\`MAX_BATCH_SIZE=1\`, ${both((r) => whole(at500(r.service.batchingOff.levels).okPerSecond))} texts/s): **${both((r) => `${fixed(r.checks[1]!.value, 1)}×`)}**; target ${reports[0]!.checks[1]!.target}`,
+    `the top label agrees on **${fixed(reports[0]!.parity.labelAgreement * 100, 0)} %** of ${reports[0]!.parity.texts} validation tweets`,
+  ]) t.ok(says(claim), claim);
+  t.equal(reports[1]!.parity.labelAgreement, reports[0]!.parity.labelAgreement, 'both runs agree on parity, as the section says once');
+});
