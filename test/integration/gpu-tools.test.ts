@@ -275,3 +275,17 @@ t.test('run-on-device.sh: both scripts parse, and the device script stops at onc
   t.equal(run.status, 1);
   t.match(run.stderr, /runtime\.tar\.xz is missing: run bash bench\/gpu\/pack\.sh/);
 });
+
+t.test('variants.sh: parses, asks for its variants, and stops at once without its pack', async (t) => {
+  const script = 'bench/gpu/variants.sh';
+  t.equal(spawnSync('bash', ['-n', script], { cwd: ROOT, encoding: 'utf8' }).status, 0, `${script} parses`);
+  const usage = spawnSync('bash', [script, '--dry-run'], { cwd: ROOT, encoding: 'utf8' });
+  t.equal(usage.status, 2);
+  t.match(usage.stderr, /usage: bash bench\/gpu\/variants\.sh \[--dry-run\] NAME:KEY=VALUE/);
+  const dir = scratch(t);
+  const run = spawnSync('bash', [script, '--dry-run', 'default:'], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, GPU_PACK: join(dir, 'no-pack'), OUT: join(dir, 'out') },
+  });
+  t.equal(run.status, 1);
+  t.match(run.stderr, /runtime\.tar\.xz is missing: run bash bench\/gpu\/pack\.sh first/);
+});
