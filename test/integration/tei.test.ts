@@ -119,7 +119,7 @@ t.test('GET /info: TEI\'s Info object with the service\'s true values', async (t
     model_id: model.name, served_model_name: model.name, model_sha: model.sha256, model_dtype: 'float32',
     model_type: { classifier: { id2label: { 0: 'negative', 1: 'neutral', 2: 'positive' }, label2id: { negative: 0, neutral: 1, positive: 2 } } },
     max_input_length: model.maxTokens, max_client_batch_size: 8, max_concurrent_requests: 2048, max_batch_tokens: 16384,
-    max_batch_requests: 64, auto_truncate: false, version: '1.0.0',
+    max_batch_requests: 128, auto_truncate: false, version: '1.0.0',
   });
   t.ok(res.body.tokenization_workers >= 1);
 });

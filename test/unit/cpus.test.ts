@@ -43,7 +43,7 @@ t.test('defaults: CPU workers × threads never exceed the CPUs; a GPU gets one w
   }
   const setWorkers = loadConfig({ WORKERS: '1' }, []);
   t.equal(setWorkers.intraOpThreads, cpus, 'WORKERS set: INTRA_OP_THREADS = CPUs ÷ WORKERS');
-  t.equal(cpu.maxBatchSize, 64);
+  t.equal(cpu.maxBatchSize, 128, 'a CPU batches up to 128 texts too');
   const gpu = loadConfig({ DEVICE: 'webgpu' }, []);
   t.equal(gpu.workers, 1);
   t.equal(gpu.maxBatchSize, 128);
