@@ -12,9 +12,9 @@ const section = readme.slice(readme.indexOf('<!-- bench:start -->'), readme.inde
 const flat = section.replace(/\s+/g, ' ');
 const says = (claim: string) => flat.includes(claim.replace(/\s+/g, ' '));
 
-/** The result files the section links to: `bench/results/<name>.md`, read as its `.json`. */
+/** The first result file of a scenario the section links to (`bench/results/<scenario>-<date>[-<tag>].md`), read as its `.json`. */
 function linked(scenario: string): Results {
-  const match = new RegExp(`\\(bench/results/(${scenario}-[0-9-]+)\\.md\\)`).exec(section);
+  const match = new RegExp(`\\(bench/results/(${scenario}-\\d{4}-\\d{2}-\\d{2}(?:-[a-z0-9-]+)?)\\.md\\)`).exec(section);
   if (!match) throw new Error(`the README's benchmark section links no bench/results/${scenario}-*.md`);
   return JSON.parse(readFileSync(new URL(`bench/results/${match[1]}.json`, ROOT), 'utf8')) as Results;
 }
