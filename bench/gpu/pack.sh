@@ -110,15 +110,16 @@ done
 say "Vulkan loader and glvnd"
 GL_PACKAGES=(libvulkan1 libglvnd0 libegl1 libopengl0 libgl1 libglx0 libgles2)
 for package in "${GL_PACKAGES[@]}"; do
-  ls "$CACHE/${package}"_*_amd64.deb > /dev/null 2>&1 && continue
-  (cd "$CACHE" && apt-get download "$package" > /dev/null 2>&1) || {
-    # The device README's way, for an apt whose default architecture is not amd64.
-    mkdir -p /tmp/amd64/partial
-    o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
-    apt-get $o update > /dev/null && (cd "$CACHE" && apt-get $o download "$package" > /dev/null)
-  }
+  if ! ls "$CACHE/${package}"_*_amd64.deb > /dev/null 2>&1; then
+    (cd "$CACHE" && apt-get download "$package" > /dev/null 2>&1) || {
+      # The device README's way, for an apt whose default architecture is not amd64.
+      mkdir -p /tmp/amd64/partial
+      o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
+      apt-get $o update > /dev/null && (cd "$CACHE" && apt-get $o download "$package" > /dev/null)
+    }
+  fi
+  cp "$CACHE/${package}"_*_amd64.deb "$PACK/"
 done
-for package in "${GL_PACKAGES[@]}"; do cp "$CACHE/${package}"_*_amd64.deb "$PACK/"; done
 
 cp "$DATA/hf-tokenizers/twitter-roberta/tokenizer.json" "$DATA/hf-tokenizers/twitter-roberta/tokenizer_config.json" "$PACK/tokenizer/"
 cp "$DATA/tweeteval-sentiment/validation.jsonl" "$PACK/texts.jsonl"

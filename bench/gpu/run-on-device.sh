@@ -30,6 +30,8 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PACK=${GPU_PACK:-$REPO/.dev/gpu}
+# shellcheck source=device-lib.sh
+source "$REPO/bench/gpu/device-lib.sh"
 DRY=0
 [[ ${1:-} == --dry-run ]] && DRY=1
 STARTED=$(date +%s)
@@ -111,25 +113,15 @@ in_budget() {
 }
 
 # ---------------------------------------------------------------------------------------------- setup
-# Python's lzma module stands in where the machine has no xz binary.
-UNPACK='if command -v xz > /dev/null; then xz -dc "$1" | tar -xf - -C "$2"; else
-  python3 -c "import sys, tarfile; a = tarfile.open(sys.argv[1], \"r:xz\"); a.extractall(sys.argv[2], **({\"filter\": \"tar\"} if hasattr(tarfile, \"tar_filter\") else {}))" "$1" "$2"; fi'
-step unpack 120 bash -c "$UNPACK" unpack "$PACK/runtime.tar.xz" "$RT" || exit 1
-
-PYTHON=python3
-if ! python3 -c 'import torch, onnx' > /dev/null 2>&1 && /usr/bin/python3 -c 'import torch, onnx' > /dev/null 2>&1; then PYTHON=/usr/bin/python3; fi
+step unpack 120 bash -c "$UNPACK_RUNTIME" unpack "$PACK/runtime.tar.xz" "$RT" || exit 1
+PYTHON=$(bench_python)
 
 if (( DRY )); then
   DEVICE_NAME=cpu-dryrun
   GPU_NAME=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
   DRIVER=
 else
-  for deb in "$PACK"/*.deb; do dpkg -x "$deb" /; done
-  ldconfig
-  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json; do
-    if [[ -f $icd ]]; then export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd; break; fi
-  done
-  echo "Vulkan: $(ldconfig -p | grep -m1 libvulkan.so.1 || echo 'no libvulkan.so.1'); ICD ${VK_DRIVER_FILES:-not found}"
+  gpu_libraries "$PACK"
   GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
   DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1)
   DEVICE_NAME=$(echo "${GPU_NAME:-gpu}" | tr 'A-Z' 'a-z' | awk '{print $1 "-" $2}')
@@ -181,22 +173,6 @@ MAIN_PRECISION=$( ((HAVE_FP16)) && echo fp16 || echo fp32)
 ls -la "$MODEL" 2>/dev/null
 
 # ---------------------------------------------------------------------------------------------- service
-SERVER_PID=
-start_server() {  # NAME ENV...: starts the built service on $MODEL in the background
-  local name=$1
-  shift
-  (cd "$RT" && exec env MODEL_PATH="$MODEL" HOST=127.0.0.1 PORT="$PORT" DEVICE="$DEVICE" LOG_LEVEL=warn CACHE_SIZE=0 \
-    "${SERVER_TUNING[@]}" "$@" "$NODE" dist/server/main.js) > "$WORK/server-$name.log" 2>&1 &
-  SERVER_PID=$!
-}
-stop_server() {
-  [[ -n $SERVER_PID ]] || return 0
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for _ in $(seq 1 60); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=
-}
 trap stop_server EXIT
 # service_run NAME CONNECTIONS ENV...: one service configuration under autocannon → $RES/service-NAME.json
 service_run() {

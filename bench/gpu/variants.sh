@@ -16,6 +16,8 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PACK=${GPU_PACK:-$REPO/.dev/gpu}
+# shellcheck source=device-lib.sh
+source "$REPO/bench/gpu/device-lib.sh"
 DRY=0
 [[ ${1:-} == --dry-run ]] && { DRY=1; shift; }
 (( $# > 0 )) || { echo "usage: bash bench/gpu/variants.sh [--dry-run] NAME:KEY=VALUE,... ..." >&2; exit 2; }
@@ -23,10 +25,10 @@ DRY=0
 
 if (( DRY )); then
   BASE=$REPO/bench/work/gpu-variants-dry DEVICE=cpu OUT=${OUT:-$BASE/out} LOAD_S=${LOAD_S:-3}
-  TUNING=(WORKERS=1 INTRA_OP_THREADS=1 MAX_BATCH_SIZE=128 MAX_BATCH_TOKENS=65536 MAX_BATCH_WAIT_MS=2)
+  SERVER_TUNING=(WORKERS=1 INTRA_OP_THREADS=1 MAX_BATCH_SIZE=128 MAX_BATCH_TOKENS=65536 MAX_BATCH_WAIT_MS=2)
 else
   BASE=/tmp/sentiment-gpu-variants DEVICE=webgpu OUT=${OUT:-$REPO/bench/work/gpu-variants} LOAD_S=${LOAD_S:-8}
-  TUNING=()
+  SERVER_TUNING=()
 fi
 RT=$BASE/rt WORK=$BASE/work
 MODEL=$WORK/model NODE=$RT/node PORT=${BENCH_PORT:-5056} TEXTS=$PACK/texts.jsonl
@@ -37,14 +39,9 @@ STARTED=$(date +%s)
 say() { echo "== [$(( $(date +%s) - STARTED )) s] $*"; }
 
 say "unpack"
-if command -v xz > /dev/null; then xz -dc "$PACK/runtime.tar.xz" | tar -xf - -C "$RT"; else
-  python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1], "r:xz").extractall(sys.argv[2])' "$PACK/runtime.tar.xz" "$RT"; fi
+bash -c "$UNPACK_RUNTIME" unpack "$PACK/runtime.tar.xz" "$RT" || exit 1
 if (( ! DRY )); then
-  for deb in "$PACK"/*.deb; do dpkg -x "$deb" /; done
-  ldconfig
-  for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json; do
-    [[ -f $icd ]] && { export VK_DRIVER_FILES=$icd; break; }
-  done
+  gpu_libraries "$PACK"
   DEVICE_LABEL="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | head -1), $DEVICE"
 else
   DEVICE_LABEL="dry run on the CPU, tiny model: proves the script, the numbers mean nothing"
@@ -53,8 +50,7 @@ export DEVICE_LABEL
 echo "$DEVICE_LABEL"
 
 say "model"
-PYTHON=python3
-python3 -c 'import torch, onnx' > /dev/null 2>&1 || PYTHON=/usr/bin/python3
+PYTHON=$(bench_python)
 if (( DRY )); then
   $PYTHON "$REPO/tools/make-bench-model.py" --out "$MODEL" --tokenizer "$PACK/tokenizer" --tiny > /dev/null \
     || cp -r "$REPO/test/fixtures/roberta-tiny" "$MODEL"
@@ -67,23 +63,16 @@ say "raw loop: fp16, validation tweets, batch 128"
 "$NODE" "$RT/js/ort-loop.mjs" --model "$MODEL/model_fp16.onnx" --device "$DEVICE" --threads "$(nproc)" --seconds 4 \
   --seq 64 --batches 128 --texts "$TEXTS" --n 2048 --text-batch 128 > "$WORK/raw.json" || exit 1
 
-SERVER_PID=
-trap '[[ -n $SERVER_PID ]] && kill -KILL $SERVER_PID 2>/dev/null' EXIT
+trap stop_server EXIT
 for variant in "$@"; do
   name=${variant%%:*} settings=${variant#*:}
   IFS=, read -r -a env_settings <<< "$settings"
   say "service $name (${settings:-defaults}), 500 connections"
-  (cd "$RT" && exec env MODEL_PATH="$MODEL" HOST=127.0.0.1 PORT="$PORT" DEVICE="$DEVICE" LOG_LEVEL=warn CACHE_SIZE=0 \
-    MODEL_DTYPE=fp16 "${TUNING[@]}" "${env_settings[@]}" "$NODE" dist/server/main.js) > "$WORK/server-$name.log" 2>&1 &
-  SERVER_PID=$!
+  start_server "$name" MODEL_DTYPE=fp16 "${env_settings[@]}"
   timeout 120 "$NODE" "$RT/js/service-load.mjs" --url "http://127.0.0.1:$PORT" --label "$name" --connections 500 \
     --seconds "$LOAD_S" --warmup-seconds 2 --texts "$TEXTS" --ready-timeout 90 > "$WORK/service-$name.json" \
     || { echo "!! $name failed:"; tail -3 "$WORK/server-$name.log"; }
-  kill -TERM "$SERVER_PID" 2>/dev/null
-  for _ in $(seq 1 40); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.25; done
-  kill -KILL "$SERVER_PID" 2>/dev/null
-  wait "$SERVER_PID" 2>/dev/null
-  SERVER_PID=
+  stop_server
 done
 
 say "report"
