@@ -1,15 +1,20 @@
 // `npm run bench -- bulk`: bulk scoring of the training tweets (45,615) by the command line, in-process and
 // through a replica's POST /api/predict/stream, against the composed ceiling of the same run
 // C_bulk = 1 / (1/R_ort + 1/R_tok) (ONNX Runtime alone, bench/ort-throughput.ts, and the tokenizer alone,
-// bench/tokenizer-throughput.ts, on the same cores; every text goes through both). Targets: ≥ 0.9 × C_bulk
-// in-process, ≥ 0.8 × C_bulk through the stream. Then fairness: 50 connections of POST /api/predict alone
-// and while a stream of --fairness-lines lines runs on the same replica, p99 of each.
+// bench/tokenizer-throughput.ts, on the same cores; every text goes through both). Targets: ≥ 0.95 × C_bulk
+// in-process, ≥ 0.9 × C_bulk through the stream. The replica gets one unmeasured stream of the input first
+// (a service is long-running: the other scenarios warm every system up before measuring), then each mode
+// runs --repeat times (default 2), the order alternating, and each figure is the median of its rounds: one
+// run lasts a few seconds, and a run on this shared VM varies by several per cent. Then fairness: 50
+// connections of POST /api/predict alone and while a stream of --fairness-lines lines runs on the same
+// replica, p99 of each.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runLoad, type LoadStats } from './load.js';
+import { median, roundOrder } from './repeats.js';
 import { machineInfo } from './machine.js';
 import { BENCH_ROOT } from './paths.js';
 import { runOrt, startSystem, type Sizing } from './systems.js';
@@ -27,6 +32,8 @@ export interface BulkOptions {
   ortBatch: number;
   ortSeconds: number;
   tokSeconds: number;
+  /** Rounds of each mode, the order alternating. */
+  repeat: number;
   connections: number;
   loadSeconds: number;
   fairnessLines: number;
@@ -37,6 +44,17 @@ export interface BulkOptions {
 }
 
 interface ScoreRun { texts: number; seconds: number; textsPerSecond: number; exitCode: number | string; stderr: string }
+/** One mode's figure: the run of the median throughput (of an even count, the lower middle one) with the median texts/s, and every round. */
+export interface ScoreRuns extends ScoreRun { rounds: ScoreRun[] }
+
+export const BULK_MODES = ['in-process', 'stream'] as const;
+export type BulkMode = typeof BULK_MODES[number];
+
+export function medianScoreRun(rounds: readonly ScoreRun[]): ScoreRuns {
+  if (rounds.length === 0) throw new RangeError('medianScoreRun needs at least one round');
+  const chosen = [...rounds].sort((a, b) => a.textsPerSecond - b.textsPerSecond)[Math.floor((rounds.length - 1) / 2)]!;
+  return { ...chosen, textsPerSecond: median(rounds.map((run) => run.textsPerSecond)), rounds: [...rounds] };
+}
 
 /** The CLI as a user runs it; its summary line gives texts and texts/s (engine start-up not counted). */
 async function runCli(args: string[], env: Record<string, string>): Promise<ScoreRun> {
@@ -90,21 +108,29 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     const cBulk = 1 / (1 / rOrt + 1 / tok.tweetsPerSecond);
     log(`  C_bulk = ${Math.round(cBulk)} tweets/s`);
 
-    log(`- in-process: ${texts.length} tweets`);
-    // Not --quiet: the summary is what is read. stderr is a pipe, so there is no progress bar.
-    const inProcess = await runCli([input, '--out', join(work, 'local.jsonl')], env);
-    log(`  ${inProcess.textsPerSecond} texts/s (exit ${inProcess.exitCode})`);
-
     log('- service-direct: starting a replica');
     const system = await startSystem('service-direct', { model: options.model, seedModel: options.model, sizing });
-    let stream: ScoreRun;
+    const rounds: Record<BulkMode, ScoreRun[]> = { 'in-process': [], stream: [] };
     let alone: LoadStats;
     let shared: LoadStats;
     let streamedDuringLoad = 0;
+    let warmup: ScoreRun;
     try {
-      log(`- stream: ${texts.length} tweets through POST /api/predict/stream (the CLI's --url mode)`);
-      stream = await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
-      log(`  ${stream.textsPerSecond} texts/s (exit ${stream.exitCode})`);
+      log(`- warm-up: one unmeasured stream of the ${texts.length} tweets through the replica`);
+      warmup = await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
+      if (warmup.exitCode !== 0) throw new Error(`the warm-up stream failed (exit ${warmup.exitCode}): ${warmup.stderr}`);
+      log(`  ${warmup.textsPerSecond} texts/s (the fresh replica's first stream, not a figure)`);
+      for (let round = 0; round < options.repeat; round++) {
+        for (const mode of roundOrder(BULK_MODES, round)) {
+          // In-process, the CLI starts its own engine; the replica idles meanwhile.
+          log(`- round ${round + 1} of ${options.repeat}, ${mode}: ${texts.length} tweets${mode === 'stream' ? ' through POST /api/predict/stream (the CLI\'s --url mode)' : ''}`);
+          const run = mode === 'in-process'
+            ? await runCli([input, '--out', join(work, 'local.jsonl')], env)
+            : await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
+          log(`  ${run.textsPerSecond} texts/s (exit ${run.exitCode})`);
+          rounds[mode].push(run);
+        }
+      }
 
       const load = { url: system.url, texts: all, mix: SINGLE_ONLY, timeoutS: 10, progress: false, connections: options.connections, durationS: options.loadSeconds };
       log(`- fairness: ${options.connections} connections of POST /api/predict, ${options.loadSeconds} s alone, then with a ${options.fairnessLines}-line stream`);
@@ -124,9 +150,12 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     }
     log(`  p99 alone ${alone.latency.p99} ms (${Math.round(alone.requestsPerSecond)} req/s); with the stream ${shared.latency.p99} ms (${Math.round(shared.requestsPerSecond)} req/s); stream ${Math.round(streamedDuringLoad / options.loadSeconds)} lines/s meanwhile`);
 
+    const inProcess = medianScoreRun(rounds['in-process']);
+    const stream = medianScoreRun(rounds.stream);
+    const ratio = (runs: ScoreRuns) => `${(runs.textsPerSecond / cBulk).toFixed(2)} × C_bulk (${Math.round(runs.textsPerSecond)} texts/s${runs.rounds.length > 1 ? `; rounds ${runs.rounds.map((run) => (run.textsPerSecond / cBulk).toFixed(2)).join(', ')}` : ''})`;
     const checks = [
-      { name: 'In-process bulk scoring', target: '≥ 0.9 × C_bulk', measured: `${(inProcess.textsPerSecond / cBulk).toFixed(2)} × C_bulk (${Math.round(inProcess.textsPerSecond)} texts/s)`, met: Number.isFinite(cBulk) ? inProcess.textsPerSecond >= 0.9 * cBulk : null },
-      { name: 'Bulk scoring through POST /api/predict/stream', target: '≥ 0.8 × C_bulk', measured: `${(stream.textsPerSecond / cBulk).toFixed(2)} × C_bulk (${Math.round(stream.textsPerSecond)} texts/s)`, met: Number.isFinite(cBulk) ? stream.textsPerSecond >= 0.8 * cBulk : null },
+      { name: 'In-process bulk scoring', target: '≥ 0.95 × C_bulk', measured: ratio(inProcess), met: Number.isFinite(cBulk) ? inProcess.textsPerSecond >= 0.95 * cBulk : null },
+      { name: 'Bulk scoring through POST /api/predict/stream', target: '≥ 0.9 × C_bulk', measured: ratio(stream), met: Number.isFinite(cBulk) ? stream.textsPerSecond >= 0.9 * cBulk : null },
       { name: `p99 of single calls (${options.connections} connections) while a stream runs`, target: 'reported', measured: `${shared.latency.p99} ms (alone ${alone.latency.p99} ms)`, met: null },
     ];
     const results = {
@@ -134,12 +163,13 @@ export async function runBulk(options: BulkOptions): Promise<number> {
       machine: machineInfo(sizing.serviceEnv.DEVICE ?? 'cpu'),
       model: { path: relative(BENCH_ROOT, options.model) },
       input: { tweets: relative(BENCH_ROOT, options.tweets), count: texts.length },
+      repeat: options.repeat,
       sizing: { ...sizing, workers },
       ceilings: {
         ort: 'skipped' in ort ? ort : { tweetsPerSecond: ort.tweetsPerSecond, batch: options.ortBatch, sessions: workers, threads: sizing.intraOpThreads, seconds: options.ortSeconds, command: ort.command },
         tok, cBulk: Number.isFinite(cBulk) ? cBulk : null,
       },
-      inProcess, stream,
+      inProcess, stream, warmupStream: warmup,
       fairness: { connections: options.connections, seconds: options.loadSeconds, streamLines: options.fairnessLines, alone, withStream: shared, streamLinesPerSecondDuringLoad: streamedDuringLoad / options.loadSeconds },
       checks,
     };
@@ -149,7 +179,7 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     writeFileSync(`${stem}.md`, markdown(results, checks));
     log(`results: ${relative(process.cwd(), `${stem}.json`)}, ${relative(process.cwd(), `${stem}.md`)}`);
     for (const check of checks) log(`  ${check.met === null ? '–' : check.met ? 'ok ' : 'NO '} ${check.name}: ${check.measured} (target ${check.target})`);
-    return inProcess.exitCode === 0 && stream.exitCode === 0 ? 0 : 1;
+    return [...inProcess.rounds, ...stream.rounds].every((run) => run.exitCode === 0) ? 0 : 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -166,20 +196,23 @@ function lineCount(path: string): number {
   }
 }
 
-function markdown(results: { startedAt: string; command: string; model: { path: string }; input: { count: number }; ceilings: { ort: { tweetsPerSecond?: number; skipped?: string }; tok: { tweetsPerSecond: number }; cBulk: number | null }; inProcess: ScoreRun; stream: ScoreRun; fairness: { connections: number; alone: LoadStats; withStream: LoadStats; streamLinesPerSecondDuringLoad: number } }, checks: { name: string; target: string; measured: string; met: boolean | null }[]): string {
+function markdown(results: { startedAt: string; command: string; model: { path: string }; input: { count: number }; ceilings: { ort: { tweetsPerSecond?: number; skipped?: string }; tok: { tweetsPerSecond: number }; cBulk: number | null }; repeat: number; inProcess: ScoreRuns; stream: ScoreRuns; warmupStream: ScoreRun; fairness: { connections: number; alone: LoadStats; withStream: LoadStats; streamLinesPerSecondDuringLoad: number } }, checks: { name: string; target: string; measured: string; met: boolean | null }[]): string {
   const r = Math.round;
+  const each = (runs: ScoreRuns) => (runs.rounds.length > 1 ? `, median of ${runs.rounds.length} rounds (${runs.rounds.map((run) => r(run.textsPerSecond)).join(', ')})` : '');
   return [
     `# Bulk scoring, ${results.startedAt.slice(0, 10)}`,
     '',
-    `\`${results.command}\`; model \`${results.model.path}\`; ${results.input.count.toLocaleString('en-US')} tweets.`,
+    `\`${results.command}\`; model \`${results.model.path}\`; ${results.input.count.toLocaleString('en-US')} tweets; after one unmeasured stream, ${results.repeat} round${results.repeat === 1 ? '' : 's'} of each mode, alternating.`,
     '',
     '| Measure | texts/s |',
     '| --- | ---: |',
     `| R_ort: ONNX Runtime alone | ${results.ceilings.ort.tweetsPerSecond === undefined ? `not measured: ${results.ceilings.ort.skipped}` : r(results.ceilings.ort.tweetsPerSecond)} |`,
     `| R_tok: the tokenizer alone | ${r(results.ceilings.tok.tweetsPerSecond)} |`,
     `| C_bulk = 1 / (1/R_ort + 1/R_tok) | ${results.ceilings.cBulk === null ? '–' : r(results.ceilings.cBulk)} |`,
-    `| CLI in-process | ${r(results.inProcess.textsPerSecond)} |`,
-    `| CLI through POST /api/predict/stream | ${r(results.stream.textsPerSecond)} |`,
+    `| CLI in-process${each(results.inProcess)} | ${r(results.inProcess.textsPerSecond)} |`,
+    `| CLI through POST /api/predict/stream${each(results.stream)} | ${r(results.stream.textsPerSecond)} |`,
+    '',
+    `The warm-up, the fresh replica's first stream (not measured against a target): ${r(results.warmupStream.textsPerSecond)} texts/s.`,
     '',
     `Fairness: ${results.fairness.connections} connections of POST /api/predict: p99 ${results.fairness.alone.latency.p99} ms alone (${r(results.fairness.alone.requestsPerSecond)} req/s), ${results.fairness.withStream.latency.p99} ms while a stream runs (${r(results.fairness.withStream.requestsPerSecond)} req/s; the stream ${r(results.fairness.streamLinesPerSecondDuringLoad)} lines/s meanwhile).`,
     '',

@@ -36,7 +36,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   bulk: {
     description: 'the training tweets scored by the CLI in-process and through POST /api/predict/stream, against C_bulk = 1/(1/R_ort + 1/R_tok); p99 of 50 connections while a stream runs (bench/bulk.ts)',
     systems: ['service-direct', 'ort'],
-    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false, repeat: 1,
+    connections: [50], durationS: 20, warmupS: 3, mix: '0', strict: false, repeat: 2,
   },
   smoke: {
     description: 'a few seconds of each part, to check that the harness works',
@@ -79,7 +79,7 @@ options:
   --fairness-lines N     bulk: lines of the stream that runs during the fairness load (default 200000)
   --tok-seconds S        bulk: seconds of R_tok (default: --ort-seconds)
   --repeat N             rounds of every system, alternating the order (forward, then back); each figure is the
-                         median of the rounds, every run is kept (default: compare 2, the others 1)
+                         median of the rounds, every run is kept (default: compare and bulk 2, the others 1)
   --baseline DIR         also run the service built in the checkout DIR (its dist/server/main.js, npm run build
                          there first) as system 'baseline', right after 'service', with the same sizing
   --cpu-prof DIR         run the service replicas under node --cpu-prof (profiles in DIR; summarize them with

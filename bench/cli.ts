@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
     log(`bench bulk: model ${model}; ${cores} cores, 1 replica × ${Math.max(1, Math.floor(cores / intraOpThreads))} workers × ${intraOpThreads} ORT threads`);
     return runBulk({
       model, sizing, tweets: options.tweetsPath, ...options.bulk,
-      connections: connections[0]!, loadSeconds: options.durationS,
+      connections: connections[0]!, loadSeconds: options.durationS, repeat: options.repeat,
       outDir: options.outDir, tag: options.tag, command: options.command, log,
     });
   }

@@ -1,5 +1,7 @@
-// compare's rounds and its CPU-per-text table (bench/repeats.ts, bench/cpu-per-text.ts), on made-up runs.
+// compare's and bulk's rounds and compare's CPU-per-text table (bench/repeats.ts, bench/bulk.ts,
+// bench/cpu-per-text.ts), on made-up runs.
 import t from 'tap';
+import { BULK_MODES, medianScoreRun } from '../../bench/bulk.js';
 import { cpuPerText, leftCheck } from '../../bench/cpu-per-text.js';
 import { median, medianRun, mergeRounds, roundOrder } from '../../bench/repeats.js';
 import { benchResults, benchRun } from '../helpers/bench-fixtures.js';
@@ -19,6 +21,18 @@ t.test('rounds alternate the order; a figure is the median of its rounds', async
   t.equal(merged.runs[0]!.textsPerSecond, 1200);
   t.same(merged.rounds, [[slow], [fast]], 'every run kept');
   t.equal(mergeRounds([{ id: 'seed', title: 's', runs: [slow] }, { id: 'seed', title: 's', runs: [], skipped: 'gone' }]).skipped, 'gone');
+});
+
+t.test('bulk: each mode\'s figure is the median of its rounds, which alternate and are all kept', async (t) => {
+  t.same(roundOrder(BULK_MODES, 0), ['in-process', 'stream']);
+  t.same(roundOrder(BULK_MODES, 1), ['stream', 'in-process']);
+  const run = (textsPerSecond: number, exitCode = 0) => ({ texts: 1000, seconds: 1000 / textsPerSecond, textsPerSecond, exitCode, stderr: `${textsPerSecond}` });
+  const two = medianScoreRun([run(9000), run(9600, 1)]);
+  t.equal(two.textsPerSecond, 9300, 'of two: their mean');
+  t.equal(two.stderr, '9000', 'the rest is the lower middle round\'s');
+  t.same(two.rounds.map((r) => r.exitCode), [0, 1], 'every round kept, a failed one too');
+  t.equal(medianScoreRun([run(3), run(1), run(2)]).textsPerSecond, 2);
+  t.throws(() => medianScoreRun([]), RangeError);
 });
 
 t.test('CPU per text: what is left once ONNX Runtime, the tokenizer and HTTP alone are taken away', async (t) => {

@@ -189,3 +189,31 @@ t.test('the GPU runs: service ÷ raw loop, batching on ÷ off and fp16 parity, f
   ]) t.ok(says(claim), claim);
   t.equal(reports[1]!.parity.labelAgreement, reports[0]!.parity.labelAgreement, 'both runs agree on parity, as the section says once');
 });
+
+t.test('the bulk paragraph (outside the benchmark section) is the bulk run it links', async (t) => {
+  interface BulkRuns { textsPerSecond: number; rounds: { textsPerSecond: number }[] }
+  interface BulkResults {
+    repeat: number;
+    input: { count: number };
+    ceilings: { ort: { tweetsPerSecond: number }; tok: { tweetsPerSecond: number }; cBulk: number };
+    inProcess: BulkRuns;
+    stream: BulkRuns;
+    warmupStream: { textsPerSecond: number };
+    fairness: { streamLines: number; alone: { latency: { p99: number } }; withStream: { latency: { p99: number } } };
+  }
+  const match = /\(bench\/results\/(bulk-\d{4}-\d{2}-\d{2}(?:-[a-z0-9-]+)?)\.md\)/.exec(readme);
+  if (!match) throw new Error('the README links no bench/results/bulk-*.md');
+  const bulk = JSON.parse(readFileSync(new URL(`bench/results/${match[1]}.json`, ROOT), 'utf8')) as BulkResults;
+  const paragraph = readme.slice(match.index, readme.indexOf('\n\n', match.index)).replace(/\s+/g, ' ');
+  const { cBulk } = bulk.ceilings;
+  const ratio = (runs: BulkRuns) => `${fixed(runs.textsPerSecond / cBulk, 2)} × C_bulk`;
+  for (const claim of [
+    `the ${whole(bulk.input.count)} training tweets`,
+    `the median of ${bulk.repeat} alternating rounds`,
+    `C_bulk = 1 / (1/R_ort + 1/R_tok) = ${whole(cBulk)} tweets/s (R_ort ${whole(bulk.ceilings.ort.tweetsPerSecond)}, R_tok ${whole(bulk.ceilings.tok.tweetsPerSecond)})`,
+    `in-process ${whole(bulk.inProcess.textsPerSecond)} texts/s (${ratio(bulk.inProcess)})`,
+    `through the stream ${whole(bulk.stream.textsPerSecond)} texts/s (${ratio(bulk.stream)})`,
+    `a fresh replica's first stream ran at ${whole(bulk.warmupStream.textsPerSecond)} texts/s`,
+    `a p99 of ${bulk.fairness.withStream.latency.p99} ms while a ${whole(bulk.fairness.streamLines)}-line stream ran (${bulk.fairness.alone.latency.p99} ms alone)`,
+  ]) t.ok(paragraph.includes(claim), claim);
+});
