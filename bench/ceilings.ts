@@ -48,6 +48,17 @@ export async function measureCeilings(options: BenchOptions, results: Results, l
       const latency = ort.raw.batchLatencyMs as { p50: number; p99: number };
       results.ceilings.single = { p50Ms: latency.p50, p99Ms: latency.p99, threads: single.threads, seconds: single.seconds, command: ort.command };
       log(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms a call`);
+      const pauseMs = 1;
+      log(`- the same with a ${pauseMs} ms pause before each run (a worker's pace at 1 connection)`);
+      try {
+        const paused = await runOrt({ ...single, pauseMs });
+        const pausedLatency = paused.raw.batchLatencyMs as { p50: number; p99: number };
+        results.ceilings.single.paused = { pauseMs, p50Ms: pausedLatency.p50, p99Ms: pausedLatency.p99, command: paused.command };
+        log(`  p50 ${pausedLatency.p50} ms, p99 ${pausedLatency.p99} ms a call`);
+      } catch (error) {
+        results.ceilings.single.paused = { skipped: firstLine(error) };
+        log(`  failed: ${(error as Error).message}`);
+      }
     } catch (error) {
       results.ceilings.single = { skipped: firstLine(error) };
       log(`  failed: ${(error as Error).message}`);

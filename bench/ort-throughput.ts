@@ -5,6 +5,7 @@
 //   npx tsx bench/ort-throughput.ts --sessions 2 --threads 1        # 2 worker threads × 1 ORT thread
 //   npx tsx bench/ort-throughput.ts --sweep                         # several layouts, reports the fastest
 //   npx tsx bench/ort-throughput.ts --batches 1,8,32 --sessions 2 --threads 1   # R_ort: best over batch sizes
+//   npx tsx bench/ort-throughput.ts --batch 1 --threads 1 --pause-ms 1           # one text a millisecond
 //
 // The validation tweets are tokenized once with the server's TextTokenizer and cut into batches of up to
 // --batch tweets (bench/ort-batches.ts), --grouping arrival (consecutive tweets, lengths mixed as in
@@ -13,7 +14,9 @@
 // --pad-multiple tokens (attention_mask 0 there; token_type_ids zeros when the model takes them), as the
 // server does. Each of --sessions worker threads owns one InferenceSession with intraOpNumThreads =
 // --threads and runs the batches round-robin in a tight loop for --seconds after --warmup seconds.
-// Prints one JSON object on stdout. With --batches (several sizes, both groupings unless --grouping says
+// With --pause-ms P each session sleeps P ms before every run (not timed), as a worker waits between lone
+// requests at one connection: a thread that wakes to run finds less of the model in the CPU's caches than
+// one running back to back. Prints one JSON object on stdout. With --batches (several sizes, both groupings unless --grouping says
 // one) its tweetsPerSecond is R_ort, the best run, named in `best` with its batch size, grouping and
 // padding ratio (padded ÷ real tokens), every run in `results`. With --sweep, one run per layout.
 import { availableParallelism, cpus } from 'node:os';
@@ -46,6 +49,8 @@ interface Options {
   /** Length grouping: texts waiting, and padded tokens per batch (0: all of them, no limit). */
   queue: number;
   maxBatchTokens: number;
+  /** Sleep before every measured run, ms (0: back to back). */
+  pauseMs: number;
 }
 
 interface PreparedBatch {
@@ -81,6 +86,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     'pad-multiple': { type: 'string', default: '8' },
+    'pause-ms': { type: 'string', default: '0' },
     limit: { type: 'string', default: '0' },
     sweep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -88,7 +94,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE | --dtype fp32|q8|...] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--limit N] [--sweep] [--batches 1,8,32] [--grouping arrival|length|both] [--queue N] [--max-batch-tokens N]');
+  console.log('usage: npx tsx bench/ort-throughput.ts [--model DIR] [--onnx FILE | --dtype fp32|q8|...] [--data validation.jsonl] [--batch 32] [--threads 2] [--sessions 1] [--seconds 10] [--warmup 2] [--pad-multiple 8] [--pause-ms 0] [--limit N] [--sweep] [--batches 1,8,32] [--grouping arrival|length|both] [--queue N] [--max-batch-tokens N]');
   process.exit(0);
 }
 
@@ -118,6 +124,7 @@ const base: Options = {
   grouping: 'arrival',
   queue: positiveInt('queue', values.queue),
   maxBatchTokens: positiveInt('max-batch-tokens', values['max-batch-tokens']),
+  pauseMs: positiveInt('pause-ms', values['pause-ms']),
 };
 // --batches runs every size in both groupings unless --grouping names one; --batch alone keeps the
 // arrival order of the first version of this script.
@@ -162,6 +169,7 @@ const ort = require(workerData.ortPath);
   let now = start;
   while (now < end) {
     const f = feeds[k]; k = (k + 1) % feeds.length;
+    if (workerData.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, workerData.pauseMs));
     const t0 = performance.now();
     await session.run(f.inputs);
     now = performance.now();
@@ -216,6 +224,7 @@ async function runLayout(options: Options, prepared: Prepared) {
       threads: options.threads,
       seconds: options.seconds,
       warmup: options.warmup,
+      pauseMs: options.pauseMs,
       offset: Math.floor((i * prepared.batches.length) / options.sessions),
       batches: prepared.batches,
     },

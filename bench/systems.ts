@@ -299,11 +299,11 @@ export interface OrtResult {
  * R_ort: runs bench/ort-throughput.ts (the model engineer's) with the service's threads, parses its JSON.
  * With `batches`, every size in arrival and length order, and R_ort is the best run (its `best`).
  */
-export async function runOrt(options: { model: string; dtype?: string | undefined; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number }): Promise<OrtResult> {
+export async function runOrt(options: { model: string; dtype?: string | undefined; batch: number; batches?: number[]; threads: number; sessions: number; seconds: number; pauseMs?: number }): Promise<OrtResult> {
   const batchArgs = options.batches !== undefined && options.batches.length > 0 ? ['--batches', options.batches.join(',')] : ['--batch', String(options.batch)];
   const dtypeArgs = options.dtype !== undefined && options.dtype !== '' ? ['--dtype', options.dtype] : [];
   const args = [ORT_SCRIPT, '--model', options.model, ...dtypeArgs, ...batchArgs, '--threads', String(options.threads),
-    '--sessions', String(options.sessions), '--seconds', String(options.seconds)];
+    '--sessions', String(options.sessions), '--seconds', String(options.seconds), ...(options.pauseMs ? ['--pause-ms', String(options.pauseMs)] : [])];
   const proc = launch('ort-throughput', TSX, args, { env: cleanEnv({}) });
   const runs = Math.max(1, (options.batches?.length ?? 1) * 2);
   await waitUntil(() => proc.exitCode() !== undefined, { timeoutMs: ((options.seconds + 5) * runs + 120) * 1000, intervalMs: 250, what: 'bench/ort-throughput.ts to finish' });

@@ -132,6 +132,11 @@ t.test('results: ceilings, the targets of the issue, table and chart', async (t)
   lone.ceilings.single.p50Ms = lone.systems[0]!.runs[0]!.latency.p50 - 0.6;
   t.equal(singleLatencyCheck(lone)!.met, false, '0.6 ms over');
   t.match(markdown(lone, 'sweep.svg'), /One raw inference of one text \(ONNX Runtime alone, batch 1/);
+  t.notMatch(singleLatencyCheck(lone)!.measured, /pause/, 'no paused figure when none was measured');
+  lone.ceilings.single.paused = { pauseMs: 1, p50Ms: 2.25, p99Ms: 3, command: [] };
+  t.equal(singleLatencyCheck(lone)!.met, false, 'the paused figure is for reference: the target stays against the back-to-back one');
+  t.match(singleLatencyCheck(lone)!.measured, /raw with a 1 ms pause before each run 2\.250 ms/);
+  t.match(markdown(lone, 'sweep.svg'), /The same with a 1 ms pause before each run .*: p50 2\.25 ms, p99 3\.00 ms/);
   t.same(lastJsonObject('warming up\n{\n  "tweetsPerSecond": 3100,\n  "batchLatencyMs": { "p50": 9 }\n}\n'), { tweetsPerSecond: 3100, batchLatencyMs: { p50: 9 } });
 });
 
