@@ -15,8 +15,8 @@
 // server does. Each of --sessions worker threads owns one InferenceSession with intraOpNumThreads =
 // --threads and runs the batches round-robin in a tight loop for --seconds after --warmup seconds.
 // With --pause-ms P each session sleeps P ms before every run (not timed), as a worker waits between lone
-// requests at one connection: a thread that wakes to run finds less of the model in the CPU's caches than
-// one running back to back. Prints one JSON object on stdout. With --batches (several sizes, both groupings unless --grouping says
+// requests at one connection: a run after a pause takes longer than one back to back. Prints one JSON
+// object on stdout. With --batches (several sizes, both groupings unless --grouping says
 // one) its tweetsPerSecond is R_ort, the best run, named in `best` with its batch size, grouping and
 // padding ratio (padded ÷ real tokens), every run in `results`. With --sweep, one run per layout.
 import { availableParallelism, cpus } from 'node:os';

@@ -63,8 +63,8 @@ export interface SingleInference {
   seconds: number;
   command: string[];
   /**
-   * The same with a pause before every run, as a worker idles between lone requests at 1 connection (its
-   * caches then hold less of the model): what one text costs the worker at that pace, for reference.
+   * The same with a pause before every run, as a worker idles between lone requests at 1 connection: what
+   * one run costs at that pace, for reference.
    */
   paused?: { pauseMs: number; p50Ms: number; p99Ms: number; command: string[] } | { skipped: string };
 }
