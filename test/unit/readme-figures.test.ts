@@ -117,14 +117,16 @@ t.test('the sweep', async (t) => {
 });
 
 t.test('one connection against one raw inference (shipped model)', async (t) => {
-  const c1 = named('sweep-2026-12-03-c1-precise');
+  const c1 = named('sweep-2026-12-04-c1-cadence');
   const lone = run(c1, 'service', 1);
   const direct = run(c1, 'service-direct', 1);
-  const single = c1.ceilings.single as { p50Ms: number };
+  const noop = run(c1, 'noop', 1);
+  const single = c1.ceilings.single as { p50Ms: number; paused: { pauseMs: number; p50Ms: number } };
   t.ok(says(`p50 ${fixed(lone.latency.p50, 3)} ms, mean ${fixed(lone.latency.mean, 3)} ms, against ${fixed(single.p50Ms, 2)} ms for one raw ONNX Runtime call`), 'latency at 1 connection');
   t.ok(says(`with ${fixed(lone.server!.meanQueueWaitMs!, 3)} ms mean queue wait`), 'queue wait at 1 connection');
   t.ok(says(`the worker's own time per text (tokenizing and the model) is ${fixed(lone.server!.meanInferenceMs!, 2)} ms at the mean`), 'the worker at 1 connection');
-  t.ok(says(`One replica direct: p50 ${fixed(direct.latency.p50, 2)} ms`), 'direct at 1 connection');
+  t.ok(says(`the raw call itself takes ${fixed(single.paused.p50Ms, 3)} ms when each run follows a ${single.paused.pauseMs} ms pause`), 'the paused raw call');
+  t.ok(says(`One replica direct: p50 ${fixed(direct.latency.p50, 2)} ms; the no-op replicas through the same NGINX: p50 ${fixed(noop.latency.p50, 3)} ms`), 'direct and no-op at 1 connection');
   t.ok(lone.latency.p50 - single.p50Ms > 0.5, '"is not met" is true');
 });
 
