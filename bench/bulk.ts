@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { runLoad, type LoadStats } from './load.js';
-import { median, roundOrder } from './repeats.js';
+import { median, middleRun, roundOrder } from './repeats.js';
 import { machineInfo } from './machine.js';
 import { BENCH_ROOT } from './paths.js';
 import { runOrt, startSystem, type Sizing } from './systems.js';
@@ -51,9 +51,7 @@ export const BULK_MODES = ['in-process', 'stream'] as const;
 export type BulkMode = typeof BULK_MODES[number];
 
 export function medianScoreRun(rounds: readonly ScoreRun[]): ScoreRuns {
-  if (rounds.length === 0) throw new RangeError('medianScoreRun needs at least one round');
-  const chosen = [...rounds].sort((a, b) => a.textsPerSecond - b.textsPerSecond)[Math.floor((rounds.length - 1) / 2)]!;
-  return { ...chosen, textsPerSecond: median(rounds.map((run) => run.textsPerSecond)), rounds: [...rounds] };
+  return { ...middleRun(rounds), textsPerSecond: median(rounds.map((run) => run.textsPerSecond)), rounds: [...rounds] };
 }
 
 /** The CLI as a user runs it; its summary line gives texts and texts/s (engine start-up not counted). */
@@ -111,22 +109,24 @@ export async function runBulk(options: BulkOptions): Promise<number> {
     log('- service-direct: starting a replica');
     const system = await startSystem('service-direct', { model: options.model, seedModel: options.model, sizing });
     const rounds: Record<BulkMode, ScoreRun[]> = { 'in-process': [], stream: [] };
+    // In-process, the CLI starts its own engine (the replica idles meanwhile); the stream is its --url mode.
+    const score: Record<BulkMode, () => Promise<ScoreRun>> = {
+      'in-process': () => runCli([input, '--out', join(work, 'local.jsonl')], env),
+      stream: () => runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {}),
+    };
     let alone: LoadStats;
     let shared: LoadStats;
     let streamedDuringLoad = 0;
     let warmup: ScoreRun;
     try {
       log(`- warm-up: one unmeasured stream of the ${texts.length} tweets through the replica`);
-      warmup = await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
+      warmup = await score.stream();
       if (warmup.exitCode !== 0) throw new Error(`the warm-up stream failed (exit ${warmup.exitCode}): ${warmup.stderr}`);
       log(`  ${warmup.textsPerSecond} texts/s (the fresh replica's first stream, not a figure)`);
       for (let round = 0; round < options.repeat; round++) {
         for (const mode of roundOrder(BULK_MODES, round)) {
-          // In-process, the CLI starts its own engine; the replica idles meanwhile.
           log(`- round ${round + 1} of ${options.repeat}, ${mode}: ${texts.length} tweets${mode === 'stream' ? ' through POST /api/predict/stream (the CLI\'s --url mode)' : ''}`);
-          const run = mode === 'in-process'
-            ? await runCli([input, '--out', join(work, 'local.jsonl')], env)
-            : await runCli([input, '--url', system.url, '--out', join(work, 'remote.jsonl')], {});
+          const run = await score[mode]();
           log(`  ${run.textsPerSecond} texts/s (exit ${run.exitCode})`);
           rounds[mode].push(run);
         }

@@ -43,24 +43,25 @@ export async function measureCeilings(options: BenchOptions, results: Results, l
     // The latency floor of a lone request: one text through one session, no queue, no HTTP.
     const single = { ...ortOptions, batch: 1, batches: undefined, sessions: 1, seconds: Math.min(ortOptions.seconds, 10) };
     log(`- one raw inference: bench/ort-throughput.ts, batch 1, 1 session × ${single.threads} threads, ${single.seconds} s`);
-    try {
-      const ort = await runOrt(single);
+    const timeOne = async (pauseMs?: number) => {
+      const ort = await runOrt({ ...single, ...(pauseMs === undefined ? {} : { pauseMs }) });
       const latency = ort.raw.batchLatencyMs as { p50: number; p99: number };
-      results.ceilings.single = { p50Ms: latency.p50, p99Ms: latency.p99, threads: single.threads, seconds: single.seconds, command: ort.command };
       log(`  p50 ${latency.p50} ms, p99 ${latency.p99} ms a call`);
-      const pauseMs = 1;
-      log(`- the same with a ${pauseMs} ms pause before each run (a worker's pace at 1 connection)`);
-      try {
-        const paused = await runOrt({ ...single, pauseMs });
-        const pausedLatency = paused.raw.batchLatencyMs as { p50: number; p99: number };
-        results.ceilings.single.paused = { pauseMs, p50Ms: pausedLatency.p50, p99Ms: pausedLatency.p99, command: paused.command };
-        log(`  p50 ${pausedLatency.p50} ms, p99 ${pausedLatency.p99} ms a call`);
-      } catch (error) {
-        results.ceilings.single.paused = { skipped: firstLine(error) };
-        log(`  failed: ${(error as Error).message}`);
-      }
+      return { p50Ms: latency.p50, p99Ms: latency.p99, command: ort.command };
+    };
+    try {
+      results.ceilings.single = { ...await timeOne(), threads: single.threads, seconds: single.seconds };
     } catch (error) {
       results.ceilings.single = { skipped: firstLine(error) };
+      log(`  failed: ${(error as Error).message}`);
+      return;
+    }
+    const pauseMs = 1;
+    log(`- the same with a ${pauseMs} ms pause before each run (a worker's pace at 1 connection)`);
+    try {
+      results.ceilings.single.paused = { pauseMs, ...await timeOne(pauseMs) };
+    } catch (error) {
+      results.ceilings.single.paused = { skipped: firstLine(error) };
       log(`  failed: ${(error as Error).message}`);
     }
   }

@@ -17,6 +17,12 @@ export function roundOrder<T>(systems: readonly T[], round: number): T[] {
 
 const medianOf = <K>(runs: readonly K[], pick: (run: K) => number) => median(runs.map(pick));
 
+/** The run of the median throughput; of an even count, the lower middle one. */
+export function middleRun<K extends { textsPerSecond: number }>(runs: readonly K[]): K {
+  if (runs.length === 0) throw new RangeError('no runs to take the middle of');
+  return [...runs].sort((a, b) => a.textsPerSecond - b.textsPerSecond)[Math.floor((runs.length - 1) / 2)]!;
+}
+
 /**
  * One run standing for `runs` (the same system at the same connections): the run of the median throughput
  * (of an even count, the lower middle one), with its throughputs, latency percentiles and CPU replaced by
@@ -24,8 +30,7 @@ const medianOf = <K>(runs: readonly K[], pick: (run: K) => number) => median(run
  */
 export function medianRun(runs: readonly SystemRun[]): SystemRun {
   if (runs.length === 1) return runs[0]!;
-  const byThroughput = [...runs].sort((a, b) => a.textsPerSecond - b.textsPerSecond);
-  const chosen = byThroughput[Math.floor((runs.length - 1) / 2)]!;
+  const chosen = middleRun(runs);
   const cores = Object.fromEntries(Object.keys(chosen.cpu.cores).map((name) => [name, medianOf(runs, (r) => r.cpu.cores[name] ?? 0)]));
   const threads = chosen.cpu.threads === undefined ? undefined : Object.fromEntries(Object.entries(chosen.cpu.threads).map(([component, roles]) => [
     component,

@@ -12,9 +12,12 @@ const section = readme.slice(readme.indexOf('<!-- bench:start -->'), readme.inde
 const flat = section.replace(/\s+/g, ' ');
 const says = (claim: string) => flat.includes(claim.replace(/\s+/g, ' '));
 
-/** The first result file of a scenario the section links to (`bench/results/<scenario>-<date>[-<tag>].md`), read as its `.json`. */
+/** A link to a result file of a scenario: `(bench/results/<scenario>-<date>[-<tag>].md)`, its name captured. */
+const resultLink = (scenario: string) => new RegExp(`\\(bench/results/(${scenario}-\\d{4}-\\d{2}-\\d{2}(?:-[a-z0-9-]+)?)\\.md\\)`);
+
+/** The first result file of a scenario the section links to, read as its `.json`. */
 function linked(scenario: string): Results {
-  const match = new RegExp(`\\(bench/results/(${scenario}-\\d{4}-\\d{2}-\\d{2}(?:-[a-z0-9-]+)?)\\.md\\)`).exec(section);
+  const match = resultLink(scenario).exec(section);
   if (!match) throw new Error(`the README's benchmark section links no bench/results/${scenario}-*.md`);
   return JSON.parse(readFileSync(new URL(`bench/results/${match[1]}.json`, ROOT), 'utf8')) as Results;
 }
@@ -203,7 +206,7 @@ t.test('the bulk paragraph (outside the benchmark section) is the bulk run it li
     warmupStream: { textsPerSecond: number };
     fairness: { streamLines: number; alone: { latency: { p99: number } }; withStream: { latency: { p99: number } } };
   }
-  const match = /\(bench\/results\/(bulk-\d{4}-\d{2}-\d{2}(?:-[a-z0-9-]+)?)\.md\)/.exec(readme);
+  const match = resultLink('bulk').exec(readme);
   if (!match) throw new Error('the README links no bench/results/bulk-*.md');
   const bulk = JSON.parse(readFileSync(new URL(`bench/results/${match[1]}.json`, ROOT), 'utf8')) as BulkResults;
   const paragraph = readme.slice(match.index, readme.indexOf('\n\n', match.index)).replace(/\s+/g, ' ');
